@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that Corral's tests and benchmarks talk to for real, when missing:
+# etcd (server and client) for the etcd store, supervisor as the restart-latency peer.
+# Later issues add chromium (dashboard browser tests) and prometheus (promtool).
+# Safe to run repeatedly; does nothing when everything is present.
+set -euo pipefail
+
+need=()
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
+command -v supervisord >/dev/null 2>&1 || need+=(supervisor)
+command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+  else
+    echo "install-deps: need root (or sudo) to install: ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "install-deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian starts the supervisor daemon on install; the benchmark runs its own instance.
+if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now supervisor >/dev/null 2>&1 || true; fi
+$sudo pkill -x supervisord >/dev/null 2>&1 || true

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs the whole Corral test suite: installs what the tests need, builds once, runs every test
+# project, and ends with one line "N passed, N failed, N skipped" summed over all of them.
+# Exit status: 0 only when at least one test ran and none failed or was skipped.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if ! dotnet build Corral.slnx -c Release -nologo -clp:ErrorsOnly; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+results="$root/TestResults"
+rm -rf "$results"
+mkdir -p "$results"
+
+status=0
+projects=()
+for p in tests/*/*.csproj; do
+  grep -q 'Microsoft.NET.Test.Sdk' "$p" && projects+=("$p")
+done
+
+for p in "${projects[@]}"; do
+  name="$(basename "$p" .csproj)"
+  echo "=== $name"
+  if ! dotnet test "$p" -c Release --no-build -nologo \
+      --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+      --results-directory "$results" --blame-hang-timeout 10m; then
+    status=1
+  fi
+done
+
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  files=$((files + 1))
+  counters="$(grep -o '<Counters [^>]*' "$trx" | head -n 1)"
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]\+' || echo 0; }
+  p="$(get passed)"; f="$(get failed)"; e="$(get error)"; t="$(get timeout)"; a="$(get aborted)"
+  total="$(get total)"; exec_="$(get executed)"
+  passed=$((passed + p))
+  failed=$((failed + f + e + t + a))
+  skipped=$((skipped + total - exec_))
+done
+
+if [ "$files" -ne "${#projects[@]}" ]; then
+  echo "only $files of ${#projects[@]} test projects wrote results (a test host crashed?)"
+  status=1
+  [ "$failed" -eq 0 ] && failed=1
+fi
+[ "$passed" -eq 0 ] && status=1
+[ "$failed" -ne 0 ] && status=1
+# A skipped test means a real dependency was missing: that is a failure, not a pass.
+[ "$skipped" -ne 0 ] && status=1
+
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"

@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace Corral.Cli;
+
+/// <summary>The root of the <c>corral</c> command tree; each verb lives in its own command class.</summary>
+public static class CorralCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Corral: a high-availability cluster manager.");
+        root.Subcommands.Add(VersionCommand.Create());
+        return root;
+    }
+}

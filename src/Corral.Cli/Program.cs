@@ -1,0 +1,4 @@
+using System.CommandLine;
+using Corral.Cli;
+
+return CorralCommand.Build().Parse(args).Invoke();
