@@ -24,8 +24,14 @@ public sealed record Node
     /// <value>Default <see cref="NodeStatus.Ready"/>.</value>
     public NodeStatus Status { get; init; } = NodeStatus.Ready;
 
+    /// <summary>When <see cref="Status"/> last changed (a down node's replicas are lost <c>eviction_timeout</c> after this).</summary>
+    public DateTimeOffset StatusSince { get; init; }
+
     /// <value>False while drained or drain is in progress: no new replica is placed on it. Default true.</value>
     public bool Eligible { get; init; } = true;
+
+    /// <value>True while its replicas are being moved away (each replacement healthy before the old one stops). Default false.</value>
+    public bool Draining { get; init; }
 
     /// <summary>True when new replicas may be placed here.</summary>
     public bool Schedulable => Status == NodeStatus.Ready && Eligible;

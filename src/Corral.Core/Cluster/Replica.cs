@@ -14,7 +14,10 @@ public sealed record Replica
     /// <summary>The service version it runs.</summary>
     public required string Version { get; init; }
 
-    /// <summary>The node it is assigned to; null while pending.</summary>
+    /// <summary>
+    /// The node it is assigned to; null while pending, except for a pending replica of a global service, which is
+    /// meant for exactly this node.
+    /// </summary>
     public string? Node { get; init; }
 
     /// <value>Default <see cref="ReplicaPhase.Pending"/>.</value>

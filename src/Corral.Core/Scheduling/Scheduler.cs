@@ -34,6 +34,11 @@ public static class Scheduler
         return decisions;
     }
 
+    /// <summary>True when <paramref name="node"/> passes the static checks of <paramref name="placement"/> (pin and labels).</summary>
+    public static bool Fits(Node node, PlacementSpec placement) =>
+        (placement.Node is null || string.Equals(placement.Node, node.Name, StringComparison.Ordinal))
+        && ClusterView.MissingLabel(node, placement) is null;
+
     /// <summary>Mutable bookkeeping for one scheduling pass; never escapes <see cref="Place"/>.</summary>
     private sealed class ClusterView
     {
@@ -68,6 +73,7 @@ public static class Scheduler
                 _freeMemory[n] -= replica.MemoryBytes;
                 _freePorts[n] -= replica.PortCount;
                 CountsOf(replica.Service)[n]++;
+                CountsOf(VersionKey(replica.Service, replica.Version))[n]++;
             }
         }
 
@@ -99,7 +105,10 @@ public static class Scheduler
                     result.Nodes.Add(i);
                 }
             }
-            result.Counts = CountsOf(service.Name);
+            // A global service allows one replica per node of its current version; an older version's replica may
+            // still run beside it during an update.
+            result.Counts = CountsOf(service.Mode == ServiceMode.Global ? VersionKey(service.Name, service.Version) : service.Name);
+            result.VersionCounts = service.Mode == ServiceMode.Global ? result.Counts : CountsOf(VersionKey(service.Name, service.Version));
             return result;
         }
 
@@ -168,6 +177,10 @@ public static class Scheduler
             _freeMemory[best] -= memory;
             _freePorts[best] -= ports;
             counts[best]++;
+            if (!ReferenceEquals(counts, candidates.VersionCounts))
+            {
+                candidates.VersionCounts![best]++;
+            }
             return new PlacementDecision.Placed(request.ReplicaId, service.Name, _nodes[best].Name, -bestCount + bestFill);
         }
 
@@ -179,6 +192,8 @@ public static class Scheduler
             return (cpuFill + memoryFill) / 2;
         }
 
+        private static string VersionKey(string service, string version) => service + "@" + version;
+
         private int[] CountsOf(string service)
         {
             if (!_serviceCounts.TryGetValue(service, out var counts))
@@ -189,7 +204,7 @@ public static class Scheduler
             return counts;
         }
 
-        private static string? MissingLabel(Node node, PlacementSpec placement)
+        internal static string? MissingLabel(Node node, PlacementSpec placement)
         {
             foreach (var (key, value) in placement.Labels)
             {
@@ -243,6 +258,8 @@ public static class Scheduler
         public Dictionary<string, int> Reasons { get; } = new(StringComparer.Ordinal);
 
         public int[]? Counts { get; set; }
+
+        public int[]? VersionCounts { get; set; }
 
         public void Rejected(string reason) => Reasons[reason] = Reasons.GetValueOrDefault(reason) + 1;
     }
