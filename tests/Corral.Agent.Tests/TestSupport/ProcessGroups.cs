@@ -16,6 +16,9 @@ internal static partial class ProcessGroups
         }
     }
 
+    /// <summary>Sends <paramref name="signal"/> to one process.</summary>
+    public static void Signal(int pid, int signal) => _ = KillNative(pid, signal);
+
     /// <summary>True while any process (zombies included) is in the group.</summary>
     public static bool Exists(int processGroupId) => KillNative(-processGroupId, 0) == 0;
 
