@@ -13,6 +13,6 @@ internal static partial class StoreBench
         Console.Error.WriteLine($"store: raw etcd on {members} member(s) (EtcdStore is not on this branch yet) ...");
         var raw1 = await ThroughputAsync(1, duration, RawPut(raw, "/bench/raw1/", ct), ct);
         var raw32 = await ThroughputAsync(32, duration, RawPut(raw, "/bench/raw32/", ct), ct);
-        return new StoreBenchFigures($"etcd{members}", "raw only", double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, raw1, raw32);
+        return new StoreBenchFigures($"etcd{members}", "raw only", null, null, null, null, null, raw1, raw32);
     }
 }

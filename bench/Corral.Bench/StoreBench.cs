@@ -84,13 +84,16 @@ internal static partial class StoreBench
         return new StoreBenchFigures(backend, detail, put1, put32, cas32, p50, p99, raw1, raw32);
     }
 
+    private static double? Round(double? value, int digits) => value is null ? null : Math.Round(value.Value, digits);
+
     private static Func<int, long, Task> RawPut(RawEtcdPutClient raw, string prefix, CancellationToken ct) =>
         (worker, i) => raw.PutAsync(System.Text.Encoding.UTF8.GetBytes(PutKey(prefix, worker, i)), Value64, ct);
 
     private static void Print(List<StoreBenchFigures> figures, double seconds)
     {
         static string N(double? v) => v is null ? "-" : v.Value.ToString("N0", CultureInfo.InvariantCulture);
-        static string Ms(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+        static string Ms(double? v) => v is null ? "-" : v.Value.ToString("0.00", CultureInfo.InvariantCulture) + " ms";
+        static string Verdict(bool? met) => met switch { true => "MET", false => "MISSED", null => "NOT MEASURED" };
         static string Pct(double? v) => v is null ? "-" : (v.Value * 100).ToString("0", CultureInfo.InvariantCulture) + "%";
 
         Console.WriteLine($"store benchmark: {seconds.ToString(CultureInfo.InvariantCulture)} s per throughput figure, 64-byte values, 100 keys per caller; watch latency = put issued -> event received");
@@ -98,19 +101,19 @@ internal static partial class StoreBench
         Console.WriteLine($"{"backend",-8} {"detail",-26} {"put x1/s",10} {"raw x1/s",10} {"x1 ratio",8} {"put x32/s",10} {"raw x32/s",10} {"x32 ratio",9} {"CAS x32/s",10} {"watch p50",10} {"watch p99",10}");
         foreach (var f in figures)
         {
-            Console.WriteLine($"{f.Backend,-8} {f.Detail,-26} {N(f.Put1),10} {N(f.RawPut1),10} {Pct(f.Ratio1),8} {N(f.Put32),10} {N(f.RawPut32),10} {Pct(f.Ratio32),9} {N(f.Cas32),10} {Ms(f.WatchP50Ms) + " ms",10} {Ms(f.WatchP99Ms) + " ms",10}");
+            Console.WriteLine($"{f.Backend,-8} {f.Detail,-26} {N(f.Put1),10} {N(f.RawPut1),10} {Pct(f.Ratio1),8} {N(f.Put32),10} {N(f.RawPut32),10} {Pct(f.Ratio32),9} {N(f.Cas32),10} {Ms(f.WatchP50Ms),10} {Ms(f.WatchP99Ms),10}");
         }
         Console.WriteLine();
         var sqlite = figures.Single(f => f.Backend == "sqlite");
-        Console.WriteLine($"target: SqliteStore durable (synchronous=FULL) puts x32 >= {TargetSqlitePut32:N0}/s: {N(sqlite.Put32)}/s {(sqlite.Put32 >= TargetSqlitePut32 ? "MET" : "MISSED")}");
-        foreach (var f in figures.Where(f => f.Ratio32 is not null))
+        Console.WriteLine($"target: SqliteStore durable (synchronous=FULL) puts x32 >= {TargetSqlitePut32:N0}/s: {N(sqlite.Put32)}/s {Verdict(sqlite.Put32 >= TargetSqlitePut32)}");
+        foreach (var f in figures.Where(f => f.RawPut32 is not null))
         {
-            var met = f.Ratio1 >= TargetRatio && f.Ratio32 >= TargetRatio;
-            Console.WriteLine($"target: {f.Backend} EtcdStore >= {TargetRatio:P0} of raw etcd: x1 {Pct(f.Ratio1)}, x32 {Pct(f.Ratio32)} {(met ? "MET" : "MISSED")}");
+            bool? met = f.Ratio1 is null || f.Ratio32 is null ? null : f.Ratio1 >= TargetRatio && f.Ratio32 >= TargetRatio;
+            Console.WriteLine($"target: {f.Backend} EtcdStore >= {TargetRatio * 100:0}% of raw etcd: x1 {Pct(f.Ratio1)}, x32 {Pct(f.Ratio32)} {Verdict(met)}");
         }
         foreach (var f in figures)
         {
-            Console.WriteLine($"target: {f.Backend} watch p99 <= {TargetWatchP99Ms} ms: {Ms(f.WatchP99Ms)} ms {(f.WatchP99Ms <= TargetWatchP99Ms ? "MET" : "MISSED")}");
+            Console.WriteLine($"target: {f.Backend} watch p99 <= {TargetWatchP99Ms} ms: {Ms(f.WatchP99Ms)} {Verdict(f.WatchP99Ms is null ? null : f.WatchP99Ms <= TargetWatchP99Ms)}");
         }
 
         var json = new JsonObject { ["command"] = "store", ["seconds"] = seconds };
@@ -119,18 +122,18 @@ internal static partial class StoreBench
             var node = new JsonObject
             {
                 ["detail"] = f.Detail,
-                ["put1PerSec"] = Math.Round(f.Put1),
-                ["put32PerSec"] = Math.Round(f.Put32),
-                ["cas32PerSec"] = Math.Round(f.Cas32),
-                ["watchP50Ms"] = Math.Round(f.WatchP50Ms, 3),
-                ["watchP99Ms"] = Math.Round(f.WatchP99Ms, 3),
+                ["put1PerSec"] = Round(f.Put1, 0),
+                ["put32PerSec"] = Round(f.Put32, 0),
+                ["cas32PerSec"] = Round(f.Cas32, 0),
+                ["watchP50Ms"] = Round(f.WatchP50Ms, 3),
+                ["watchP99Ms"] = Round(f.WatchP99Ms, 3),
             };
             if (f.RawPut1 is not null)
             {
-                node["rawPut1PerSec"] = Math.Round(f.RawPut1.Value);
-                node["rawPut32PerSec"] = Math.Round(f.RawPut32!.Value);
-                node["ratio1"] = Math.Round(f.Ratio1!.Value, 3);
-                node["ratio32"] = Math.Round(f.Ratio32!.Value, 3);
+                node["rawPut1PerSec"] = Round(f.RawPut1, 0);
+                node["rawPut32PerSec"] = Round(f.RawPut32, 0);
+                node["ratio1"] = Round(f.Ratio1, 3);
+                node["ratio32"] = Round(f.Ratio32, 3);
             }
             json[f.Backend] = node;
         }
