@@ -9,6 +9,7 @@ public static class CorralCommand
     {
         var root = new RootCommand("Corral: a high-availability cluster manager.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SupervisorCommand.Create());
         return root;
     }
 }
