@@ -63,6 +63,9 @@ public sealed partial class NodeSupervisor
         }
     }
 
+    private const string CgroupJoinScript =
+        "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo 0 > \"$1/cgroup.procs\" 2>/dev/null; shift; n=$((n-1)); done; exec \"$@\"";
+
     private sealed record LaunchPlan(string Executable, IReadOnlyList<string> Argv, IReadOnlyList<string> Environment);
 
     private (LaunchPlan? Plan, List<string> Errors) Validate(SupervisedTaskSpec spec)
@@ -191,13 +194,23 @@ public sealed partial class NodeSupervisor
         var run = new TaskRun(generation) { Cgroups = placement.Directories };
         var limitsNote = placement.LimitsNote;
         string? moveError = null;
+        var executable = plan.Executable;
+        var argv = plan.Argv;
+        if (placement.Directories.Count > 0)
+        {
+            // Join the cgroups before anything of the task runs (a child forked before a move from the
+            // outside would stay behind), then exec the real chain in the same process.
+            executable = "/bin/sh";
+            argv = [executable, "-c", CgroupJoinScript, "corral-cgroup", placement.Directories.Count.ToString(CultureInfo.InvariantCulture), .. placement.Directories, .. plan.Argv];
+        }
         var child = await _spawner.SpawnAsync(
-            new SpawnRequest(plan.Executable, plan.Argv, plan.Environment, spec.WorkingDirectory),
+            new SpawnRequest(executable, argv, plan.Environment, spec.WorkingDirectory),
             spawned =>
             {
                 run.Pid = spawned.Pid;
                 _reaper.Register(spawned.Pid, status => _ = HandleExitAsync(entry, run, status));
                 _reaper.NotifySpawned();
+                // Also from here, so a refusal is seen and reported (moving a member again is a no-op).
                 moveError = CgroupManager.AddProcess(placement.Directories, spawned.Pid);
             }).ConfigureAwait(false);
         if (moveError is not null && (spec.MemoryBytes is not null || spec.Cpu is not null))
