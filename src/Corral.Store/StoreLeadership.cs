@@ -1,0 +1,210 @@
+namespace Corral.Store;
+
+/// <summary>
+/// A candidacy that became (or may become) leadership: owns the lease, renews it, and cancels <see cref="Token"/>
+/// on the first sign that leadership is lost. Created only by <see cref="StoreElection"/>.
+/// </summary>
+internal sealed class StoreLeadership : ILeadership
+{
+    private readonly IClusterStore _store;
+    private readonly TimeProvider _time;
+    private readonly string _election;
+    private readonly LeaseGrant _grant;
+    private readonly StoreElection.Timing _timing;
+    private readonly CancellationTokenSource _lost = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ITimer _deadline;
+    private readonly Lock _gate = new();
+    private Task _renewing = Task.CompletedTask;
+    private Task _watching = Task.CompletedTask;
+    private LeaderInfo? _leader;
+    private string? _lossReason;
+    private int _disposed;
+
+    public StoreLeadership(IClusterStore store, TimeProvider time, string election, string key, LeaseGrant grant, StoreElection.Timing timing)
+    {
+        _store = store;
+        _time = time;
+        _election = election;
+        Key = key;
+        _grant = grant;
+        _timing = timing;
+        _deadline = time.CreateTimer(_ => Lose("no lease renewal acknowledged in time (store unreachable?)"), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    public string Key { get; }
+
+    public LeaderInfo Leader => _leader ?? throw new InvalidOperationException("not elected yet");
+
+    public CancellationToken Token => _lost.Token;
+
+    public string LossReason => _lossReason ?? "not lost";
+
+    /// <summary>Starts renewing the lease; the deadline counts from now, an upper bound of when the grant was received.</summary>
+    public void StartRenewing()
+    {
+        ArmDeadline(_time.GetUtcNow());
+        _renewing = Task.Run(() => RenewLoopAsync(_stop.Token));
+    }
+
+    public void Elected(LeaderInfo leader)
+    {
+        _leader = leader;
+        _watching = Task.Run(() => WatchOwnKeyAsync(leader.Revision, _stop.Token));
+    }
+
+    public async Task ResignAsync(CancellationToken cancellationToken = default)
+    {
+        Lose("resigned");
+        try
+        {
+            await _store.TxnAsync(
+                Txn.If(Compare.LeaseOf(Key, CompareOp.Equal, _grant.Id)).Then(new TxnOp.Delete(Key)),
+                cancellationToken).ConfigureAwait(false);
+            await _store.RevokeLeaseAsync(_grant.Id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LeaseNotFoundException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await ResignAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StoreException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The lease expires by itself; nothing else can be done for an unreachable store.
+        }
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_renewing, _watching).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _deadline.DisposeAsync().ConfigureAwait(false);
+        _lost.Dispose();
+        _stop.Dispose();
+    }
+
+    private void ArmDeadline(DateTimeOffset sentAt)
+    {
+        var due = sentAt + _grant.Ttl - _timing.StepDownMargin - _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (_lossReason is null)
+            {
+                _deadline.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    private void Lose(string reason)
+    {
+        lock (_gate)
+        {
+            if (_lossReason is not null)
+            {
+                return;
+            }
+            _lossReason = reason;
+            _deadline.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        // Stop renewing first: a lease renewed after the token fired would keep others from leading.
+        _stop.Cancel();
+        _lost.Cancel();
+    }
+
+    private async Task RenewLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_timing.RenewInterval, _time, cancellationToken).ConfigureAwait(false);
+                var sentAt = _time.GetUtcNow();
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                attempt.CancelAfter(_timing.Ttl);
+                await _store.KeepAliveOnceAsync(_grant.Id, attempt.Token).ConfigureAwait(false);
+                ArmDeadline(sentAt);
+            }
+            catch (LeaseNotFoundException)
+            {
+                Lose("the lease expired or was revoked");
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is StoreException or OperationCanceledException or HttpRequestException or IOException)
+            {
+                // Keep trying until the deadline timer decides; a transient failure must not end leadership early.
+            }
+        }
+    }
+
+    private async Task WatchOwnKeyAsync(long revision, CancellationToken cancellationToken)
+    {
+        var from = revision + 1;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var batch in _store.WatchAsync(Key, from, cancellationToken).ConfigureAwait(false))
+                {
+                    from = batch.Revision + 1;
+                    foreach (var e in batch.Events.Where(e => e.Kv.Key == Key))
+                    {
+                        if (e.Type == WatchEventType.Delete)
+                        {
+                            Lose("the leader key was deleted (lease expired or revoked, or removed by an operator)");
+                            return;
+                        }
+                        if (e.Kv.Lease != _grant.Id)
+                        {
+                            Lose("the leader key was replaced by another writer");
+                            return;
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (StoreCompactedException)
+            {
+                var current = await SafeGetAsync(cancellationToken).ConfigureAwait(false);
+                if (current is null || current.Lease != _grant.Id)
+                {
+                    Lose("the leader key is gone");
+                    return;
+                }
+                from = current.ModRevision + 1;
+            }
+            catch (Exception e) when (e is StoreException or HttpRequestException or IOException)
+            {
+                // The deadline timer covers an unreachable store; retry the watch shortly.
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private async Task<KeyValue?> SafeGetAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _store.GetAsync(Key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException)
+        {
+            return null;
+        }
+    }
+
+    public override string ToString() => $"leadership of '{_election}' (lease {_grant.Id}, key {Key})";
+}

@@ -1,0 +1,208 @@
+using Corral.Core.Services;
+using Corral.Core.Stacks;
+using Corral.Core.Tasks;
+
+namespace Corral.Core.Tests.Stacks;
+
+public class StackParserTests
+{
+    private const string Shop = """
+        stack: shop
+        services:
+          web:
+            command: corral
+            args: [demo-web, --port, "${PORT}"]
+            replicas: 3
+            ports: [http]
+            health: { http: /health, interval: 2s, timeout: 1s, retries: 3, start_period: 5s }
+            restart: { policy: always, max_attempts: 5, window: 5m, backoff: 1s, max_backoff: 30s }
+            resources: { cpu: 0.5, memory: 256M }
+            placement: { labels: { zone: a }, max_per_node: 1 }
+            eviction_timeout: 30s
+            env: { LOG_LEVEL: info, WORKERS: 4 }
+          locker:
+            command: /opt/app/locker
+            replicas: 1
+            placement: { node: point-b }
+            fence_after: 10s
+            stop_signal: SIGINT
+            stop_timeout: 20s
+            files:
+              - { path: conf/locker.ini, content: "a=1", mode: "0600" }
+          agentd:
+            command: /usr/bin/agentd
+            mode: global
+        """;
+
+    [Fact]
+    public void Parse_DesignExample_GivesEveryField()
+    {
+        var result = StackParser.Parse(Shop, "shop.yaml");
+
+        Assert.Empty(result.Errors);
+        var stack = Assert.IsType<StackSpec>(result.Stack);
+        Assert.Equal("shop", stack.Name);
+        Assert.Equal(["web", "locker", "agentd"], stack.Services.Select(s => s.Name));
+
+        var web = stack.Services[0];
+        Assert.Equal("shop", web.Stack);
+        Assert.Equal(3, web.Replicas);
+        Assert.Equal(["demo-web", "--port", "${PORT}"], web.Task.Args);
+        Assert.Equal(["http"], web.Task.Ports);
+        Assert.Equal(HealthCheckKind.Http, web.Task.Health!.Kind);
+        Assert.Equal("/health", web.Task.Health.Path);
+        Assert.Equal(TimeSpan.FromSeconds(5), web.Task.Health.StartPeriod);
+        Assert.Equal(RestartMode.Always, web.Task.Restart.Mode);
+        Assert.Equal(TimeSpan.FromMinutes(5), web.Task.Restart.Window);
+        Assert.Equal(256L * 1024 * 1024, web.Task.Resources.MemoryBytes);
+        Assert.Equal(0.5, web.Task.Resources.Cpu);
+        Assert.Equal("a", web.Placement.Labels["zone"]);
+        Assert.Equal(1, web.Placement.MaxPerNode);
+        Assert.Equal("4", web.Task.Env["WORKERS"]);
+
+        var locker = stack.Services[1];
+        Assert.True(locker.IsSingleton);
+        Assert.Equal("point-b", locker.Placement.Node);
+        Assert.Equal(TimeSpan.FromSeconds(10), locker.EffectiveFenceAfter);
+        Assert.Equal("SIGINT", locker.Task.StopSignal);
+        Assert.Equal(new TaskFile("conf/locker.ini", "a=1", 0x180), locker.Task.Files.Single());
+
+        var agentd = stack.Services[2];
+        Assert.Equal(ServiceMode.Global, agentd.Mode);
+        Assert.False(agentd.IsSingleton);
+    }
+
+    [Fact]
+    public void Parse_UnknownField_SuggestsTheClosestName()
+    {
+        var result = StackParser.Parse("""
+            stack: shop
+            services:
+              web:
+                command: corral
+                replica: 3
+            """, "shop.yaml");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Null(result.Stack);
+        Assert.Equal("shop.yaml:5:5: services.web.replica: unknown field 'replica' — did you mean 'replicas'?", error.ToString());
+    }
+
+    [Fact]
+    public void Parse_ManyErrors_ReportsEveryOneWithItsLocation()
+    {
+        var result = StackParser.Parse("""
+            stack: Shop
+            services:
+              web:
+                replicas: -1
+                health: { http: health, interval: 2x }
+                resources: { memory: 12Q }
+                restart: { policy: allways }
+                stop_signal: SIGFOO
+                eviction_timeout: 1s
+            """, "bad.yaml");
+
+        var fields = result.Errors.Select(e => e.Field).ToList();
+        Assert.Contains("stack", fields);
+        Assert.Contains("services.web.replicas", fields);
+        Assert.Contains("services.web.health.http", fields);
+        Assert.Contains("services.web.health.interval", fields);
+        Assert.Contains("services.web.resources.memory", fields);
+        Assert.Contains("services.web.restart.policy", fields);
+        Assert.Contains("services.web.stop_signal", fields);
+        Assert.Contains("services.web.eviction_timeout", fields);
+        Assert.Contains("services.web.command", fields);
+        Assert.All(result.Errors, e => Assert.Equal("bad.yaml", e.File));
+        var replicas = result.Errors.Single(e => e.Field == "services.web.replicas");
+        Assert.Equal((4, 15), (replicas.Line, replicas.Column));
+        Assert.Contains("allowed 0–1000", replicas.Message, StringComparison.Ordinal);
+        Assert.Contains("allowed 2s–5m", result.Errors.Single(e => e.Field == "services.web.eviction_timeout").Message, StringComparison.Ordinal);
+        Assert.Contains("did you mean", result.Errors.Single(e => e.Field == "services.web.restart.policy").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_FenceAfterNotBelowEviction_IsRefused()
+    {
+        var result = StackParser.Parse("""
+            stack: s
+            services:
+              locker: { command: x, fence_after: 30s, eviction_timeout: 30s }
+            """, "s.yaml");
+
+        Assert.Contains("must be less than eviction_timeout (30s)", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_GlobalWithReplicas_IsRefused()
+    {
+        var result = StackParser.Parse("""
+            stack: s
+            services:
+              a: { command: x, mode: global, replicas: 2 }
+            """, "s.yaml");
+
+        Assert.Equal("services.a.replicas", Assert.Single(result.Errors).Field);
+    }
+
+    [Fact]
+    public void Parse_HealthWithoutPort_IsRefused()
+    {
+        var result = StackParser.Parse("""
+            stack: s
+            services:
+              a: { command: x, health: { tcp: true } }
+            """, "s.yaml");
+
+        Assert.Contains("needs a port", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_FileEscapingTaskDir_IsRefused()
+    {
+        var result = StackParser.Parse("""
+            stack: s
+            services:
+              a:
+                command: x
+                files: [{ path: ../etc/passwd, content: x }]
+            """, "s.yaml");
+
+        Assert.Contains("stay inside the task directory", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_InvalidYaml_GivesTheLocation()
+    {
+        var result = StackParser.Parse("stack: s\nservices:\n  a: { command: x\n", "s.yaml");
+
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("not valid YAML", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Line >= 3);
+    }
+
+    [Fact]
+    public void Parse_Empty_SaysSo() =>
+        Assert.Contains("empty", Assert.Single(StackParser.Parse("", "e.yaml").Errors).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void Version_IgnoresReplicasButNotTheCommand()
+    {
+        var a = StackParser.Parse(Shop, "a.yaml").Stack!.Services[0];
+        var scaled = StackParser.Parse(Shop.Replace("replicas: 3", "replicas: 5", StringComparison.Ordinal), "a.yaml").Stack!.Services[0];
+        var changed = StackParser.Parse(Shop.Replace("LOG_LEVEL: info", "LOG_LEVEL: debug", StringComparison.Ordinal), "a.yaml").Stack!.Services[0];
+
+        Assert.Equal(a.Version, scaled.Version);
+        Assert.NotEqual(a, scaled);
+        Assert.NotEqual(a.Version, changed.Version);
+        Assert.Equal(a, StackParser.Parse(Shop, "b.yaml").Stack!.Services[0]);
+    }
+
+    [Theory]
+    [InlineData("replica", "replicas")]
+    [InlineData("comand", "command")]
+    [InlineData("evicton_timeout", "eviction_timeout")]
+    [InlineData("zzzzzz", null)]
+    public void Suggest_FindsCloseNamesOnly(string input, string? expected) =>
+        Assert.Equal(expected, StackParser.Suggest(input, ["replicas", "command", "eviction_timeout", "env"]));
+}
