@@ -6,5 +6,6 @@ internal static class BenchCommands
     public static IReadOnlyDictionary<string, Func<string[], Task<int>>> All { get; } =
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
+            ["stats"] = StatsBench.RunAsync,
         };
 }

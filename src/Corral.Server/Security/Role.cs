@@ -1,0 +1,14 @@
+namespace Corral.Server.Security;
+
+/// <summary>What an API key may do; each role includes the ones before it.</summary>
+public enum Role
+{
+    /// <summary>Read everything.</summary>
+    Viewer = 1,
+
+    /// <summary>Also deploy, scale, restart, drain.</summary>
+    Operator = 2,
+
+    /// <summary>Also manage keys and join tokens, remove nodes.</summary>
+    Admin = 3,
+}
