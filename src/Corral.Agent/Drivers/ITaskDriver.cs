@@ -1,3 +1,5 @@
+using Corral.Agent.Stats;
+
 namespace Corral.Agent.Drivers;
 
 /// <summary>
@@ -34,4 +36,10 @@ public interface ITaskDriver
 
     /// <summary>The task's current state; null when the driver does not know it.</summary>
     Task<TaskInspection?> InspectAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// CPU and memory of each running task's whole process tree, by task id, sampled in one pass. CPU % is
+    /// measured since the previous call that included the task (0 on the first); a task that no longer runs is absent.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, TaskStats>> StatsAsync(IReadOnlyCollection<TaskHandle> handles, CancellationToken cancellationToken);
 }

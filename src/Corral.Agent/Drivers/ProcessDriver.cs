@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Corral.Agent.Stats;
 using Corral.Agent.Supervisor;
 
 namespace Corral.Agent.Drivers;
@@ -11,6 +12,7 @@ namespace Corral.Agent.Drivers;
 public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : ITaskDriver
 {
     private static readonly TimeSpan WaitSlice = TimeSpan.FromSeconds(30);
+    private readonly ProcessTreeSampler _sampler = new(time);
 
     public string Name => "process";
 
@@ -136,11 +138,7 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
         {
             throw new TaskNotRecoverableException($"task {handle.TaskId} was lost: {info.Error}");
         }
-        if (info.State == SupervisedTaskState.Running && !ProcStat.IsAlive(info.Pid, info.StartTicks))
-        {
-            // Exited this very moment: the supervisor reports it shortly; Wait picks it up.
-            return ToInspection(info);
-        }
+        // A task that exits this very moment still shows Running here; the following Wait reports its exit.
         return ToInspection(info);
     }
 
@@ -155,6 +153,16 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
         {
             throw new DriverUnavailableException(ex.Message, ex);
         }
+    }
+
+    public Task<IReadOnlyDictionary<string, TaskStats>> StatsAsync(IReadOnlyCollection<TaskHandle> handles, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(handles);
+        // Each task leads its own session, so the session of the leader's PID is the task's whole tree.
+        var byPid = handles.Where(h => h.Pid > 0).GroupBy(h => h.Pid).ToDictionary(g => g.Key, g => g.First().TaskId);
+        var sampled = _sampler.Sample(byPid.Keys);
+        IReadOnlyDictionary<string, TaskStats> result = sampled.ToDictionary(kv => byPid[kv.Key], kv => kv.Value, StringComparer.Ordinal);
+        return Task.FromResult(result);
     }
 
     private TaskHandle ToHandle(SupervisedTaskInfo info, string instance) =>

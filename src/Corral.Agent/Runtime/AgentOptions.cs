@@ -30,6 +30,9 @@ public sealed class AgentOptions
     /// <value>How often the supervisor is checked for life. Default 1 s.</value>
     public TimeSpan SupervisorCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <value>How often task and node stats are sampled into the status file. Default 2 s.</value>
+    public TimeSpan StatsInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <value>First port handed to tasks. Default 20000.</value>
     public int FirstPort { get; init; } = 20000;
 

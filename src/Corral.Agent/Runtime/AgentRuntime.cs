@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Corral.Agent.Drivers;
 using Corral.Agent.Ports;
+using Corral.Agent.Stats;
 using Corral.Core.Tasks;
 
 namespace Corral.Agent.Runtime;
@@ -18,6 +19,10 @@ public sealed class AgentRuntime : IAsyncDisposable
     private readonly Lock _statusLock = new();
     private readonly Dictionary<string, (ReplicaRunner Runner, string Fingerprint)> _runners = new(StringComparer.Ordinal);
     private readonly RunnerServices _services;
+    private readonly NodeStatsSampler _nodeStats;
+    private readonly CancellationTokenSource _stopSampling = new();
+    private Task _sampling = Task.CompletedTask;
+    private NodeStats? _lastNodeStats;
     private bool _firstApply = true;
 
     public AgentRuntime(AgentOptions options, TimeProvider time)
@@ -29,6 +34,7 @@ public sealed class AgentRuntime : IAsyncDisposable
         Guard = new SupervisorGuard(options, time);
         Driver = new ProcessDriver(Guard.Client, time);
         Guard.Restarted += _ => WriteStatus();
+        _nodeStats = new NodeStatsSampler(options.DataDirectory, time);
         _services = new RunnerServices(options, Driver, Guard, new PortAllocator(options.FirstPort, options.LastPort), new FileLogSink(Path.Combine(options.DataDirectory, "logs")), time);
     }
 
@@ -45,7 +51,41 @@ public sealed class AgentRuntime : IAsyncDisposable
     {
         await Guard.EnsureAsync(cancellationToken).ConfigureAwait(false);
         Guard.StartWatching();
+        _sampling = Task.Run(() => SampleAsync(_stopSampling.Token));
         WriteStatus();
+    }
+
+    /// <summary>Samples every running task's tree and the node every <see cref="AgentOptions.StatsInterval"/>.</summary>
+    private async Task SampleAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.StatsInterval, _time, cancellationToken).ConfigureAwait(false);
+                ReplicaRunner[] runners;
+                lock (_statusLock)
+                {
+                    runners = [.. _runners.Values.Select(r => r.Runner)];
+                }
+                var handles = runners.Select(r => r.RunningHandle).OfType<TaskHandle>().ToList();
+                var stats = await Driver.StatsAsync(handles, cancellationToken).ConfigureAwait(false);
+                foreach (var runner in runners)
+                {
+                    runner.SetStats(stats.GetValueOrDefault(runner.TaskId));
+                }
+                _lastNodeStats = _nodeStats.Sample();
+                WriteStatus();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (IOException)
+            {
+                // /proc or the data dir could not be read this time; the next tick tries again.
+            }
+        }
     }
 
     /// <summary>
@@ -119,6 +159,15 @@ public sealed class AgentRuntime : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _apply.WaitAsync().ConfigureAwait(false);
+        await _stopSampling.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _sampling.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stopSampling.Dispose();
         await Task.WhenAll(_runners.Values.Select(r => r.Runner.DetachAsync())).ConfigureAwait(false);
         await Guard.DisposeAsync().ConfigureAwait(false);
         WriteStatus();
@@ -172,6 +221,7 @@ public sealed class AgentRuntime : IAsyncDisposable
                 SupervisorPid = hello?.Pid,
                 SupervisorInstance = hello?.InstanceId,
                 Replicas = _runners.ToDictionary(r => r.Key, r => r.Value.Runner.View(), StringComparer.Ordinal),
+                Node = _lastNodeStats,
             });
         }
     }

@@ -1,6 +1,7 @@
 using Corral.Agent.Drivers;
 using Corral.Agent.Health;
 using Corral.Agent.Restarts;
+using Corral.Agent.Stats;
 using Corral.Core.Tasks;
 
 namespace Corral.Agent.Runtime;
@@ -30,6 +31,7 @@ public sealed partial class ReplicaRunner
     private Task _loop = Task.CompletedTask;
     private Task _follower = Task.CompletedTask;
     private long _lastSavedAt;
+    private TaskStats? _stats;
 
     public ReplicaRunner(string taskId, TaskSpec spec, RunnerServices services)
     {
@@ -66,6 +68,27 @@ public sealed partial class ReplicaRunner
 
     private string RecordPath => Path.Combine(_services.Options.DataDirectory, "handles", TaskId + ".json");
 
+    /// <summary>The handle of the running task; null while none runs.</summary>
+    public TaskHandle? RunningHandle
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _running ? _handle : null;
+            }
+        }
+    }
+
+    /// <summary>Records the latest stats sample of the running task.</summary>
+    public void SetStats(TaskStats? stats)
+    {
+        lock (_lock)
+        {
+            _stats = stats;
+        }
+    }
+
     /// <summary>A consistent view for the status file.</summary>
     public ReplicaView View()
     {
@@ -83,6 +106,7 @@ public sealed partial class ReplicaRunner
                 Restarts = _restarts,
                 LogOffset = Volatile.Read(ref _offset),
                 LimitsNote = _limitsNote,
+                Stats = _running ? _stats : null,
             };
         }
     }

@@ -1,3 +1,4 @@
+using Corral.Agent.Stats;
 using Corral.Core.Tasks;
 
 namespace Corral.Agent.Runtime;
@@ -28,4 +29,7 @@ public sealed record ReplicaView
 
     /// <summary><c>limits not enforced: REASON</c> when the task's limits could not be applied.</summary>
     public string? LimitsNote { get; init; }
+
+    /// <summary>CPU and memory of the task's process tree at the last sample; null while it does not run.</summary>
+    public TaskStats? Stats { get; init; }
 }
