@@ -16,7 +16,7 @@ namespace Corral.Cli;
 internal sealed class CliOutput
 {
     /// <summary>Width tables are laid out to when output is not a terminal, so that lines are not wrapped for scripts.</summary>
-    private const int RedirectedWidth = 240;
+    private const int RedirectedWidth = 512;
 
     private CliOutput(TextWriter output, TextWriter error, OutputFormat format)
     {
@@ -24,18 +24,7 @@ internal sealed class CliOutput
         Error = error;
         Format = format;
         IsTerminal = ReferenceEquals(output, System.Console.Out) && !System.Console.IsOutputRedirected;
-        var ansi = IsTerminal && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
-        Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = ansi ? AnsiSupport.Detect : AnsiSupport.No,
-            ColorSystem = ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-            Interactive = ansi ? InteractionSupport.Detect : InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        if (!IsTerminal)
-        {
-            Console.Profile.Width = RedirectedWidth;
-        }
+        Console = CreateConsole(output, IsTerminal);
     }
 
     public TextWriter Out { get; }
@@ -77,7 +66,11 @@ internal sealed class CliOutput
         Out.Flush();
     }
 
-    public void Line(string text) => Console.Write(new Text(text + "\n"));
+    public void Line(string text)
+    {
+        Out.WriteLine(text);
+        Out.Flush();
+    }
 
     /// <summary>A kubectl-style table: header row, no borders, columns padded.</summary>
     public static Table Table(params string[] headers)
@@ -107,7 +100,48 @@ internal sealed class CliOutput
         return grid;
     }
 
-    public void Write(IRenderable renderable) => Console.Write(renderable);
+    /// <summary>
+    /// Renders to standard output; when that is not a terminal, as plain text without trailing blanks (tables pad
+    /// their cells), so that scripts can split lines on whitespace.
+    /// </summary>
+    public void Write(IRenderable renderable)
+    {
+        if (IsTerminal)
+        {
+            Console.Write(renderable);
+            return;
+        }
+        using var buffer = new StringWriter();
+        CreateConsole(buffer, terminal: false).Write(renderable);
+        var lines = buffer.ToString().Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (i == lines.Length - 1 && lines[i].Length == 0)
+            {
+                break;
+            }
+            Out.Write(lines[i].TrimEnd());
+            Out.Write('\n');
+        }
+        Out.Flush();
+    }
+
+    private static IAnsiConsole CreateConsole(TextWriter output, bool terminal)
+    {
+        var ansi = terminal && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = ansi ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = ansi ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = ansi ? InteractionSupport.Detect : InteractionSupport.No,
+            Out = new AnsiConsoleOutput(output),
+        });
+        if (!terminal)
+        {
+            console.Profile.Width = RedirectedWidth;
+        }
+        return console;
+    }
 
     public void ErrorLine(string text)
     {

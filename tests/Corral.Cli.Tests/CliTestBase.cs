@@ -50,6 +50,7 @@ public abstract class CliTestBase : IAsyncLifetime
     {
         Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
         Assert.DoesNotContain("\u001b[", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"(?m)[ \t]$", run.Out);
     }
 
     internal static void AssertExit(int expected, CliRun run) => Assert.True(run.ExitCode == expected, $"expected exit {expected}\n{run}");
