@@ -70,7 +70,10 @@ internal static class ApiKeyCommand
         {
             var key = context.Parse.GetValue(id)!;
             await context.Client.RevokeApiKeyAsync(key, cancellationToken).ConfigureAwait(false);
-            context.Output.Line($"API key {key} revoked");
+            if (!context.Output.Json)
+            {
+                context.Output.Line($"API key {key} revoked");
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -45,7 +45,7 @@ internal static class ClientAction
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                return ExitCodes.Ok;
+                return ExitCodes.Interrupted;
             }
         });
     }

@@ -27,17 +27,23 @@ internal static class EventsCommand
             var after = Math.Max(0, context.Parse.GetValue(index));
             if (context.Parse.GetValue(follow))
             {
-                await foreach (var item in context.Client.FollowEventsAsync(after, FollowWait, cancellationToken).ConfigureAwait(false))
+                try
                 {
-                    if (output.Json)
+                    await foreach (var item in context.Client.FollowEventsAsync(after, FollowWait, cancellationToken).ConfigureAwait(false))
                     {
-                        output.WriteJsonLine(item, CoreJson.Default.ClusterEvent);
+                        if (output.Json)
+                        {
+                            output.WriteJsonLine(item, CoreJson.Default.ClusterEvent);
+                        }
+                        else
+                        {
+                            output.Line(Line(item));
+                        }
                     }
-                    else
-                    {
-                        output.Out.WriteLine(Line(item));
-                        output.Out.Flush();
-                    }
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Ctrl-C is how following ends.
                 }
                 return ExitCodes.Ok;
             }

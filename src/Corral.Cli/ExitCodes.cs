@@ -31,6 +31,9 @@ public static class ExitCodes
     /// <summary><c>corral deploy</c>: the deploy was applied but not every replica was running and healthy within <c>--timeout</c>.</summary>
     public const int DeployTimedOut = 7;
 
+    /// <summary>Interrupted by Ctrl-C or SIGTERM (128 + SIGINT), except <c>corral events -f</c>, which ends with <see cref="Ok"/>.</summary>
+    public const int Interrupted = 130;
+
     /// <summary>The exit code for an HTTP error status from the API.</summary>
     public static int FromStatus(HttpStatusCode status) => status switch
     {

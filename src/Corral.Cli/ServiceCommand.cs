@@ -158,7 +158,10 @@ internal static class ServiceCommand
         {
             var service = context.Parse.GetValue(name)!;
             await context.Client.RemoveServiceAsync(service, cancellationToken).ConfigureAwait(false);
-            context.Output.Line($"service '{service}' removed; its replicas stop");
+            if (!context.Output.Json)
+            {
+                context.Output.Line($"service '{service}' removed; its replicas stop");
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -95,6 +95,7 @@ public sealed class ReadCommandTests : CliTestBase
         var restart = await CorralAsync("svc", "restart", "web");
         var rm = await CorralAsync("svc", "rm", "web");
         var rmAgain = await CorralAsync("svc", "rm", "web");
+        var rmJson = await CorralAsync("svc", "rm", "worker", "-o", "json");
 
         AssertOk(scale);
         Assert.Contains("service 'web' scaled to 5 replicas", scale.Out, StringComparison.Ordinal);
@@ -105,6 +106,8 @@ public sealed class ReadCommandTests : CliTestBase
         AssertOk(rm);
         Assert.Contains("service 'web' removed", rm.Out, StringComparison.Ordinal);
         AssertExit(ExitCodes.NotFound, rmAgain);
+        AssertOk(rmJson);
+        Assert.Empty(rmJson.Out);
     }
 
     [Fact]
