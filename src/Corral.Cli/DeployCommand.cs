@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Corral.Core;
 using Corral.Core.Api;
 
@@ -71,7 +72,7 @@ internal static class DeployCommand
             if (state.All(p => p.Done))
             {
                 var replicas = state.Sum(p => p.Desired);
-                progress($"stack '{stack}': {replicas} replica{(replicas == 1 ? "" : "s")} of {services.Count} service{(services.Count == 1 ? "" : "s")} running and healthy ({Durations.Format(Round(clock.Elapsed))})");
+                progress($"stack '{stack}': {replicas} replica{(replicas == 1 ? "" : "s")} of {services.Count} service{(services.Count == 1 ? "" : "s")} running and healthy ({clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s)");
                 return ExitCodes.Ok;
             }
             var summary = string.Join(", ", state.Select(p => $"{p.Service} {p.Ready}/{p.Desired}"));
@@ -100,8 +101,6 @@ internal static class DeployCommand
         output.Error.Flush();
         return ExitCodes.DeployTimedOut;
     }
-
-    private static TimeSpan Round(TimeSpan elapsed) => TimeSpan.FromSeconds(Math.Round(elapsed.TotalSeconds, elapsed.TotalSeconds < 10 ? 1 : 0));
 
     internal static Option<string> StackFileOption() => new("--file", "-f")
     {
