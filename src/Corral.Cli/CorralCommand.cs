@@ -12,6 +12,7 @@ public static class CorralCommand
         root.Subcommands.Add(SupervisorCommand.Create());
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(DemoWebCommand.Create());
+        root.Subcommands.Add(ServerCommand.Create());
         return root;
     }
 }

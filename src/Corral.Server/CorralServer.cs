@@ -34,6 +34,8 @@ public static class CorralServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Corral.Server", ContentRootPath = paths.DataDir });
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
+        // The host logs a failed start (a port in use) as an error with a stack trace; the caller reports it instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
         var ca = CertificateAuthority.Load(paths.CaCertificate, paths.CaKey, time);
         var serverCertificate = X509Certificate2.CreateFromPemFile(paths.ServerCertificate, paths.ServerKey);
@@ -74,6 +76,8 @@ public static class CorralServer
         });
 
         var app = builder.Build();
+        // Open the store now: a locked, read-only or corrupt store fails the start, not the first request.
+        app.Services.GetRequiredService<IClusterStore>();
         app.UseExceptionHandler(errors => errors.Run(async http =>
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
