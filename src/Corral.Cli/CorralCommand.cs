@@ -13,6 +13,7 @@ public static class CorralCommand
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(DemoWebCommand.Create());
         root.Subcommands.Add(ServerCommand.Create());
+        root.Subcommands.Add(DevCommand.Create());
         return root;
     }
 }
