@@ -16,6 +16,7 @@ public sealed class LeadershipTerm
         ArgumentException.ThrowIfNullOrEmpty(serverName);
         ServerName = serverName;
         var leader = leadership.Leader;
+        Token = leadership.Token;
         LeaseId = leader.LeaseId;
         Term = leader.Revision;
         Key = StoreElection.KeyPrefix + leader.Election + "/" + leader.LeaseId.ToString("x16", CultureInfo.InvariantCulture);
@@ -36,8 +37,11 @@ public sealed class LeadershipTerm
     /// <summary>The leader's own election key, attached to <see cref="LeaseId"/> while the term lasts.</summary>
     public string Key { get; }
 
-    /// <summary>Cancelled when the term ends (see <see cref="ILeadership.Token"/>); never reset.</summary>
-    public CancellationToken Token => Leadership.Token;
+    /// <summary>
+    /// Cancelled when the term ends (see <see cref="ILeadership.Token"/>); never reset. Captured when the term began, so
+    /// it stays readable after the leadership object is disposed.
+    /// </summary>
+    public CancellationToken Token { get; }
 
     /// <summary>The actor recorded in events written by leader-only work: <c>leader:NAME</c>.</summary>
     public string Actor => "leader:" + ServerName;
