@@ -9,6 +9,8 @@ public static class CorralCommand
     {
         var root = new RootCommand("Corral: a high-availability cluster manager.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SupervisorCommand.Create());
+        root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(DemoWebCommand.Create());
         return root;
     }
