@@ -8,6 +8,8 @@ namespace Corral.Bench;
 
 internal static partial class StoreBench
 {
+    private const int Rounds = 3;
+
     private static readonly byte[] Value64 = Encoding.ASCII.GetBytes(new string('v', 64));
 
     /// <summary>
@@ -19,6 +21,38 @@ internal static partial class StoreBench
         await RunForAsync(concurrency, TimeSpan.FromMilliseconds(500), operation, cancellationToken).ConfigureAwait(false);
         var (count, elapsed) = await RunForAsync(concurrency, duration, operation, cancellationToken).ConfigureAwait(false);
         return count / elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Measures the store and, when given, the raw reference at the same concurrency, alternating them in
+    /// <see cref="Rounds"/> rounds so that drift on a noisy machine (other load, a growing database) hits both alike.
+    /// Returns operations per second of each over its measured rounds.
+    /// </summary>
+    private static async Task<(double Store, double? Raw)> PairedThroughputAsync(
+        int concurrency, TimeSpan duration, Func<int, long, Task> store, Func<int, long, Task>? raw, CancellationToken cancellationToken)
+    {
+        var slice = duration / Rounds;
+        var warmUp = TimeSpan.FromMilliseconds(500);
+        if (raw is not null)
+        {
+            await RunForAsync(concurrency, warmUp, raw, cancellationToken).ConfigureAwait(false);
+        }
+        await RunForAsync(concurrency, warmUp, store, cancellationToken).ConfigureAwait(false);
+        long storeCount = 0, rawCount = 0;
+        TimeSpan storeTime = default, rawTime = default;
+        for (var round = 0; round < Rounds; round++)
+        {
+            if (raw is not null)
+            {
+                var (n, t) = await RunForAsync(concurrency, slice, raw, cancellationToken).ConfigureAwait(false);
+                rawCount += n;
+                rawTime += t;
+            }
+            var (count, elapsed) = await RunForAsync(concurrency, slice, store, cancellationToken).ConfigureAwait(false);
+            storeCount += count;
+            storeTime += elapsed;
+        }
+        return (storeCount / storeTime.TotalSeconds, raw is null ? null : rawCount / rawTime.TotalSeconds);
     }
 
     private static async Task<(long Count, TimeSpan Elapsed)> RunForAsync(int concurrency, TimeSpan duration, Func<int, long, Task> operation, CancellationToken cancellationToken)
