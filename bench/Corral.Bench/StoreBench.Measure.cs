@@ -107,7 +107,7 @@ internal static partial class StoreBench
     /// One watcher on a prefix; one caller writes <paramref name="writes"/> keys one after another, each value carrying the
     /// time its put was issued. Latency is from issuing the put to the watcher receiving its event.
     /// </summary>
-    private static async Task<(double P50Ms, double P99Ms)> WatchLatencyAsync(IClusterStore store, string prefix, int writes, CancellationToken cancellationToken)
+    private static async Task<(double P50Ms, double P99Ms, double PutP99Ms)> WatchLatencyAsync(IClusterStore store, string prefix, int writes, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var latencies = new List<double>(writes);
@@ -146,10 +146,13 @@ internal static partial class StoreBench
         }
 
         var value = new byte[64];
+        var putLatencies = new List<double>(writes);
         for (var i = 0; i < writes; i++)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(value, Stopwatch.GetTimestamp());
+            var issued = Stopwatch.GetTimestamp();
+            BinaryPrimitives.WriteInt64LittleEndian(value, issued);
             await store.PutAsync(string.Create(CultureInfo.InvariantCulture, $"{prefix}{i % 100:D2}"), value, 0, cts.Token).ConfigureAwait(false);
+            putLatencies.Add(Stopwatch.GetElapsedTime(issued).TotalMilliseconds);
         }
         var finished = await Task.WhenAny(watcher, Task.Delay(TimeSpan.FromSeconds(30), cts.Token)).ConfigureAwait(false);
         if (finished != watcher)
@@ -158,7 +161,8 @@ internal static partial class StoreBench
         }
         await watcher.ConfigureAwait(false);
         latencies.Sort();
-        return (Percentile(latencies, 0.50), Percentile(latencies, 0.99));
+        putLatencies.Sort();
+        return (Percentile(latencies, 0.50), Percentile(latencies, 0.99), Percentile(putLatencies, 0.99));
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
