@@ -50,6 +50,24 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
             }
         })).ToArray();
 
+        // A lease kept alive through the failure keeps its key.
+        var lease = await store.GrantLeaseAsync(TimeSpan.FromSeconds(5), ct);
+        await store.PutAsync(prefix + "leased", Encoding.UTF8.GetBytes("alive"), lease.Id, ct);
+        var renewals = 0;
+        var keepAlive = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var _ in store.KeepAliveAsync(lease.Id, TimeSpan.FromSeconds(1), stopWatchers.Token))
+                {
+                    Interlocked.Increment(ref renewals);
+                }
+            }
+            catch (OperationCanceledException) when (stopWatchers.IsCancellationRequested)
+            {
+            }
+        });
+
         var acknowledged = new ConcurrentDictionary<string, long>();
         var failedAttempts = 0;
         var written = 0;
@@ -86,10 +104,16 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         Assert.True(Volatile.Read(ref written) - writtenAtKill > 0, "no write was acknowledged after the kill");
         output.WriteLine($"killed member {victim} (leader: {killLeader}) after {writtenAtKill} writes; {failedAttempts} write attempts failed; writes done {killedAt.Elapsed.TotalMilliseconds:0} ms after the kill; store now on {store.CurrentEndpoint}");
 
+        var renewalsAfterWrites = Volatile.Read(ref renewals);
+        await WaitUntilAsync(() => Volatile.Read(ref renewals) >= renewalsAfterWrites + 2, ct);
+        Assert.False(keepAlive.IsFaulted, keepAlive.Exception?.ToString());
+        Assert.Equal("alive", (await store.GetAsync(prefix + "leased", ct))?.ValueString);
+
         var last = await store.GetRevisionAsync(ct);
         await WaitUntilAsync(() => seen.All(list => { lock (list) { return list.Count > 0 && list[^1].Revision >= last; } }), ct);
         await stopWatchers.CancelAsync();
         await Task.WhenAll(watchers).WaitAsync(ct);
+        await keepAlive.WaitAsync(ct);
 
         // Reference history, read after the fact from the surviving members.
         var reference = new List<WatchBatch>();
@@ -124,8 +148,33 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
 
         await cluster.RestartAsync(victim, ct);
         await using var rejoined = new EtcdStore(new EtcdStoreOptions { Endpoints = [cluster.ClientUrls[victim]] }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
-        Assert.Equal(Writers * WritesPerWriter, (await rejoined.RangeAsync(prefix, new RangeOptions { KeysOnly = true }, ct)).Count);
+        Assert.Equal(Writers * WritesPerWriter + 1, (await rejoined.RangeAsync(prefix, new RangeOptions { KeysOnly = true }, ct)).Count);
         Assert.True(killedAt.Elapsed < TimeSpan.FromSeconds(110), $"failover took {killedAt.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Status_MemberKilled_ReportedUnhealthyWhileQuorumHolds()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = cts.Token;
+        var cluster = etcd.Cluster;
+        await cluster.WaitHealthyAsync(ct);
+        await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = cluster.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
+        var healthy = await store.GetStatusAsync(ct);
+        Assert.Equal(3, healthy.Members.Count);
+        Assert.All(healthy.Members, m => Assert.True(m.Healthy, m.Error));
+        Assert.Single(healthy.Members, m => m.IsLeader);
+        Assert.Equal((2, 1), (healthy.Majority, healthy.FaultTolerance));
+
+        var leader = await WaitForLeaderAsync(cluster, ct);
+        var victim = (leader + 1) % 3;
+        await cluster.KillAsync(victim, ct);
+        var degraded = await store.GetStatusAsync(ct);
+        var down = Assert.Single(degraded.Members, m => !m.Healthy);
+        Assert.Equal(cluster.ClientUrls[victim], down.Endpoint);
+        Assert.False(string.IsNullOrEmpty(down.Error));
+        Assert.True(degraded.HasQuorum);
+        await cluster.RestartAsync(victim, ct);
     }
 
     [Fact]
