@@ -2,7 +2,9 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Corral.Core;
+using Corral.Server.Agents;
 using Corral.Server.Api;
+using Corral.Server.Leadership;
 using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
@@ -66,6 +68,7 @@ public static class CorralServer
         });
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -93,6 +96,7 @@ public static class CorralServer
         StackEndpoints.Map(api);
         EventEndpoints.Map(api);
         KeyEndpoints.Map(api);
+        app.MapAgentEndpoints();
         app.MapOpenApi().RequireRole(Role.Viewer);
         return app;
     }
