@@ -98,7 +98,7 @@ public sealed class HealthMonitor : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the loop and waits for it, cancelling a probe in flight.</summary>
+    /// <summary>Stops the loop and waits for it, cancelling a probe in flight and waiting (up to 5 s) for it to wind down.</summary>
     public async ValueTask DisposeAsync()
     {
         Task? loop;
@@ -170,6 +170,16 @@ public sealed class HealthMonitor : IAsyncDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Stopping: let the probe release what it started (an exec probe kills its process group) before returning.
+            try
+            {
+                await probe.WaitAsync(TimeSpan.FromSeconds(5), _time, CancellationToken.None).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The probe's outcome no longer matters, only that it has wound down.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
             throw;
         }
         catch (Exception e)

@@ -132,6 +132,33 @@ public class HealthMonitorTests
     }
 
     [Fact]
+    public async Task DisposeAsync_ExecProbeInFlight_KillsItsProcessGroup()
+    {
+        using var dir = new TempDirectory();
+        var pidFile = dir.Combine("pid");
+        var time = new ManualTimeProvider();
+        var spec = new HealthCheckSpec { Kind = HealthCheckKind.Exec, Command = ["sh", "-c", $"echo $$ > {pidFile}; sleep 60 & sleep 60"], Interval = Interval };
+        var monitor = new HealthMonitor(spec, HealthProbes.Create(spec, new Dictionary<string, int>(), dir.Path), time);
+        monitor.Start(time.GetUtcNow());
+        var pid = 0;
+        try
+        {
+            time.Advance(Interval);
+            pid = await ProcessGroups.ReadPidFileAsync(pidFile, Bound);
+
+            await monitor.DisposeAsync().AsTask().WaitAsync(Bound);
+
+            Assert.True(await ProcessGroups.WaitGoneAsync(pid, TimeSpan.FromSeconds(5)), $"probe process group {pid} outlived the monitor");
+            Assert.Equal(0, monitor.ProbeCount);
+        }
+        finally
+        {
+            await monitor.DisposeAsync();
+            ProcessGroups.Kill(pid);
+        }
+    }
+
+    [Fact]
     public async Task StartPeriod_FailuresInsideIt_DoNotCount()
     {
         var port = FreePorts.Next();

@@ -1,0 +1,126 @@
+using Corral.Core.Cluster;
+using Corral.Core.Services;
+using Corral.Core.Tasks;
+
+namespace Corral.Core.Api;
+
+// Wire records of the REST API under /v1 (JSON, snake_case; see docs/api.md). Shared by the server, the .NET client
+// and the CLI. Errors are RFC 7807 problem details (ProblemDetails) with an optional "errors" list of FieldError.
+
+/// <summary>One located problem in a request (a stack file line, a JSON field).</summary>
+public sealed record FieldError(string Field, string Message, string? File = null, int? Line = null, int? Column = null);
+
+/// <summary>A service with its observed state.</summary>
+public sealed record ServiceView(
+    ServiceSpec Spec,
+    string Version,
+    int Desired,
+    int Running,
+    int Healthy,
+    int Pending,
+    IReadOnlyList<ReplicaView> Replicas);
+
+/// <summary>A replica with what its node last reported.</summary>
+public sealed record ReplicaView(
+    Replica Replica,
+    int? Pid,
+    IReadOnlyDictionary<string, int>? Ports,
+    DateTimeOffset? StateSince,
+    double? CpuPercent,
+    long? RssBytes);
+
+/// <summary>A node with its liveness and last stats.</summary>
+public sealed record NodeView(
+    Node Node,
+    DateTimeOffset? LastHeartbeat,
+    int Replicas,
+    double? CpuPercent,
+    long? MemoryUsedBytes,
+    double? Load1);
+
+/// <summary>What a deploy or diff changes for one service.</summary>
+public sealed record ServiceChange(string Service, ServiceChangeKind Kind, string Detail);
+
+/// <summary>The kind of change a deploy makes to a service.</summary>
+public enum ServiceChangeKind
+{
+    Unchanged,
+    Create,
+    Update,
+    Scale,
+    Remove,
+    KeptNotInFile,
+}
+
+/// <summary>POST /v1/stacks/deploy and /v1/stacks/diff: the stack file's text and name (for error locations).</summary>
+public sealed record DeployRequest(string Yaml, string File, bool Prune = false);
+
+/// <summary>The outcome of a deploy or diff.</summary>
+/// <param name="Stack">The stack's name.</param>
+/// <param name="Changes">One entry per service in the file, plus services of the stack not in the file.</param>
+/// <param name="Changed">False when the deploy changed nothing (same file twice).</param>
+/// <param name="Revision">The store revision after the deploy (for following its progress).</param>
+public sealed record DeployResult(string Stack, IReadOnlyList<ServiceChange> Changes, bool Changed, long Revision);
+
+/// <summary>PUT /v1/services/{name}/scale.</summary>
+public sealed record ScaleRequest(int Replicas);
+
+/// <summary>An event in the cluster's append-only log.</summary>
+/// <param name="Revision">Store revision of the event: the index for blocking queries.</param>
+/// <param name="Time">When it happened (server clock).</param>
+/// <param name="Kind">A dotted kind such as <c>service.deployed</c>, <c>replica.failed</c>, <c>node.down</c>.</param>
+/// <param name="Subject">What it is about (<c>service/web</c>, <c>node/a</c>, <c>replica/web-1f2e</c>).</param>
+/// <param name="Message">What happened, for people.</param>
+/// <param name="Actor">Who did it: <c>key:NAME</c> for API mutations, <c>leader:SERVER</c>, <c>node:NAME</c>.</param>
+public sealed record ClusterEvent(long Revision, DateTimeOffset Time, string Kind, string Subject, string Message, string Actor);
+
+/// <summary>GET /v1/events?index=N&amp;wait=30s: events after index N; returns at once when there are any.</summary>
+public sealed record EventPage(long Index, IReadOnlyList<ClusterEvent> Events);
+
+/// <summary>POST /v1/apikeys.</summary>
+public sealed record ApiKeyCreateRequest(string Name, string Role);
+
+/// <summary>An API key without its secret.</summary>
+public sealed record ApiKeyView(string Id, string Name, string Role, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset? RevokedAt);
+
+/// <summary>The answer to POST /v1/apikeys: the only time the key's text is shown.</summary>
+public sealed record ApiKeyCreated(ApiKeyView Key, string Token);
+
+/// <summary>GET /v1/status.</summary>
+public sealed record ClusterStatus(
+    string Version,
+    string StoreKind,
+    bool StoreHealthy,
+    string? Leader,
+    long Revision,
+    IReadOnlyList<NodeView> Nodes,
+    IReadOnlyList<ServiceSummary> Services);
+
+/// <summary>One line of the service summary.</summary>
+public sealed record ServiceSummary(string Name, string Version, int Desired, int Running, int Healthy);
+
+// Agent protocol, under /v1/agent/ (mTLS in the multi-node issue; the node's identity is its certificate).
+
+/// <summary>POST /v1/agent/register.</summary>
+public sealed record AgentRegistration(string Node, IReadOnlyList<string> Addresses, double CpuCores, long MemoryBytes, IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>What a node should run: GET /v1/agent/assignments?node=N&amp;index=I&amp;wait=30s.</summary>
+public sealed record AssignmentSet(long Index, IReadOnlyList<Assignment> Assignments);
+
+/// <summary>One replica the node must run (or stop, when absent from the set).</summary>
+public sealed record Assignment(string ReplicaId, string Service, string Version, TaskSpec Task, bool Singleton, TimeSpan FenceAfter);
+
+/// <summary>A replica's state as the node sees it, in heartbeats and status posts.</summary>
+public sealed record ReplicaReport(
+    string ReplicaId,
+    ReplicaState State,
+    DateTimeOffset Since,
+    string Reason,
+    int? Pid,
+    int? ExitCode,
+    IReadOnlyDictionary<string, int>? Ports,
+    double? CpuPercent,
+    long? RssBytes);
+
+/// <summary>POST /v1/agent/heartbeat: liveness plus what changed since the last one.</summary>
+public sealed record AgentHeartbeat(string Node, IReadOnlyList<ReplicaReport> Replicas, double? CpuPercent, long? MemoryUsedBytes, double? Load1);

@@ -1,0 +1,30 @@
+namespace Corral.Server.State;
+
+/// <summary>
+/// The layout of cluster state in the store. Every value is JSON (CoreJson, snake_case). Changing a prefix is a
+/// storage format change: treat it like a public API.
+/// </summary>
+public static class Keys
+{
+    public const string Root = "/corral/";
+    public const string Services = "/corral/services/";
+    public const string Replicas = "/corral/replicas/";
+    public const string Nodes = "/corral/nodes/";
+    public const string Events = "/corral/events/";
+    public const string ApiKeys = "/corral/apikeys/";
+    public const string JoinTokens = "/corral/tokens/";
+    public const string Stacks = "/corral/stacks/";
+
+    /// <summary>Name of the leader election of the control plane.</summary>
+    public const string LeaderElection = "corral-leader";
+
+    public static string Service(string name) => Services + name;
+
+    public static string Replica(string id) => Replicas + id;
+
+    public static string Node(string name) => Nodes + name;
+
+    public static string ApiKey(string id) => ApiKeys + id;
+
+    public static string Stack(string name) => Stacks + name;
+}
