@@ -8,6 +8,8 @@ namespace Corral.Bench;
 
 internal static partial class StoreBench
 {
+    private const int Rounds = 3;
+
     private static readonly byte[] Value64 = Encoding.ASCII.GetBytes(new string('v', 64));
 
     /// <summary>
@@ -19,6 +21,38 @@ internal static partial class StoreBench
         await RunForAsync(concurrency, TimeSpan.FromMilliseconds(500), operation, cancellationToken).ConfigureAwait(false);
         var (count, elapsed) = await RunForAsync(concurrency, duration, operation, cancellationToken).ConfigureAwait(false);
         return count / elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// Measures the store and, when given, the raw reference at the same concurrency, alternating them in
+    /// <see cref="Rounds"/> rounds so that drift on a noisy machine (other load, a growing database) hits both alike.
+    /// Returns operations per second of each over its measured rounds.
+    /// </summary>
+    private static async Task<(double Store, double? Raw)> PairedThroughputAsync(
+        int concurrency, TimeSpan duration, Func<int, long, Task> store, Func<int, long, Task>? raw, CancellationToken cancellationToken)
+    {
+        var slice = duration / Rounds;
+        var warmUp = TimeSpan.FromMilliseconds(500);
+        if (raw is not null)
+        {
+            await RunForAsync(concurrency, warmUp, raw, cancellationToken).ConfigureAwait(false);
+        }
+        await RunForAsync(concurrency, warmUp, store, cancellationToken).ConfigureAwait(false);
+        long storeCount = 0, rawCount = 0;
+        TimeSpan storeTime = default, rawTime = default;
+        for (var round = 0; round < Rounds; round++)
+        {
+            if (raw is not null)
+            {
+                var (n, t) = await RunForAsync(concurrency, slice, raw, cancellationToken).ConfigureAwait(false);
+                rawCount += n;
+                rawTime += t;
+            }
+            var (count, elapsed) = await RunForAsync(concurrency, slice, store, cancellationToken).ConfigureAwait(false);
+            storeCount += count;
+            storeTime += elapsed;
+        }
+        return (storeCount / storeTime.TotalSeconds, raw is null ? null : rawCount / rawTime.TotalSeconds);
     }
 
     private static async Task<(long Count, TimeSpan Elapsed)> RunForAsync(int concurrency, TimeSpan duration, Func<int, long, Task> operation, CancellationToken cancellationToken)
@@ -73,7 +107,7 @@ internal static partial class StoreBench
     /// One watcher on a prefix; one caller writes <paramref name="writes"/> keys one after another, each value carrying the
     /// time its put was issued. Latency is from issuing the put to the watcher receiving its event.
     /// </summary>
-    private static async Task<(double P50Ms, double P99Ms)> WatchLatencyAsync(IClusterStore store, string prefix, int writes, CancellationToken cancellationToken)
+    private static async Task<(double P50Ms, double P99Ms, double PutP99Ms)> WatchLatencyAsync(IClusterStore store, string prefix, int writes, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var latencies = new List<double>(writes);
@@ -112,10 +146,13 @@ internal static partial class StoreBench
         }
 
         var value = new byte[64];
+        var putLatencies = new List<double>(writes);
         for (var i = 0; i < writes; i++)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(value, Stopwatch.GetTimestamp());
+            var issued = Stopwatch.GetTimestamp();
+            BinaryPrimitives.WriteInt64LittleEndian(value, issued);
             await store.PutAsync(string.Create(CultureInfo.InvariantCulture, $"{prefix}{i % 100:D2}"), value, 0, cts.Token).ConfigureAwait(false);
+            putLatencies.Add(Stopwatch.GetElapsedTime(issued).TotalMilliseconds);
         }
         var finished = await Task.WhenAny(watcher, Task.Delay(TimeSpan.FromSeconds(30), cts.Token)).ConfigureAwait(false);
         if (finished != watcher)
@@ -124,7 +161,8 @@ internal static partial class StoreBench
         }
         await watcher.ConfigureAwait(false);
         latencies.Sort();
-        return (Percentile(latencies, 0.50), Percentile(latencies, 0.99));
+        putLatencies.Sort();
+        return (Percentile(latencies, 0.50), Percentile(latencies, 0.99), Percentile(putLatencies, 0.99));
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];

@@ -9,6 +9,7 @@ internal sealed record StoreBenchFigures(
     double? Cas32,
     double? WatchP50Ms,
     double? WatchP99Ms,
+    double? PutP99Ms,
     double? RawPut1 = null,
     double? RawPut32 = null)
 {

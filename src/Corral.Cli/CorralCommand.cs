@@ -12,6 +12,8 @@ public static class CorralCommand
         root.Subcommands.Add(SupervisorCommand.Create());
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(DemoWebCommand.Create());
+        root.Subcommands.Add(ServerCommand.Create());
+        root.Subcommands.Add(DevCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(NodeCommand.Create());
         root.Subcommands.Add(ServiceCommand.Create());

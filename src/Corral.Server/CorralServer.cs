@@ -2,7 +2,9 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Corral.Core;
+using Corral.Server.Agents;
 using Corral.Server.Api;
+using Corral.Server.Leadership;
 using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
@@ -34,6 +36,8 @@ public static class CorralServer
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Corral.Server", ContentRootPath = paths.DataDir });
         builder.Logging.ClearProviders();
         configureLogging?.Invoke(builder.Logging);
+        // The host logs a failed start (a port in use) as an error with a stack trace; the caller reports it instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
         var ca = CertificateAuthority.Load(paths.CaCertificate, paths.CaKey, time);
         var serverCertificate = X509Certificate2.CreateFromPemFile(paths.ServerCertificate, paths.ServerKey);
@@ -64,6 +68,7 @@ public static class CorralServer
         });
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -74,6 +79,8 @@ public static class CorralServer
         });
 
         var app = builder.Build();
+        // Open the store now: a locked, read-only or corrupt store fails the start, not the first request.
+        app.Services.GetRequiredService<IClusterStore>();
         app.UseExceptionHandler(errors => errors.Run(async http =>
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
@@ -89,6 +96,7 @@ public static class CorralServer
         StackEndpoints.Map(api);
         EventEndpoints.Map(api);
         KeyEndpoints.Map(api);
+        app.MapAgentEndpoints();
         app.MapOpenApi().RequireRole(Role.Viewer);
         return app;
     }

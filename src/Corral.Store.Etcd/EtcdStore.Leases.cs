@@ -51,7 +51,6 @@ public sealed partial class EtcdStore
                 {
                     throw Unavailable($"LeaseKeepAlive of lease {leaseId}", e, failures);
                 }
-                FailOver(Volatile.Read(ref _current), e);
                 if (failures % _channels.Length == 0)
                 {
                     await Task.Delay(Backoff(failures / _channels.Length), _time, cancellationToken).ConfigureAwait(false);

@@ -51,10 +51,17 @@ internal sealed class LeaseKeepAliveStream(EtcdStore store) : IAsyncDisposable
         }
         catch (TimeoutException e)
         {
-            // No answer in time: this stream is presumed dead; the next keep-alive opens a fresh one.
-            Fail(call, new GrpcException(GrpcStatusCode.DeadlineExceeded, $"no keep-alive answer within {store.Options.RequestTimeout.TotalSeconds} s", inner: e));
+            // No answer in time: this stream is presumed dead; the next keep-alive opens a fresh one on another member.
+            var error = new GrpcException(GrpcStatusCode.DeadlineExceeded, $"lease {leaseId}: no keep-alive answer within {store.Options.RequestTimeout.TotalSeconds} s", inner: e);
+            Fail(call, error);
             await call.DisposeAsync().ConfigureAwait(false);
-            throw new GrpcException(GrpcStatusCode.DeadlineExceeded, $"lease {leaseId}: no keep-alive answer within {store.Options.RequestTimeout.TotalSeconds} s", inner: e);
+            store.FailOver(endpoint, error);
+            throw error;
+        }
+        catch (GrpcException e) when (EtcdStore.IsTransient(e))
+        {
+            store.FailOver(endpoint, e);
+            throw;
         }
     }
 
