@@ -5,8 +5,9 @@ namespace Corral.Cli;
 
 /// <summary>
 /// How far one service of a deploy has converged: every desired replica runs the service's current version and is
-/// healthy (<see cref="ReplicaState.Healthy"/>: running and its health check passes, or it has none), and nothing
-/// else is still active (old versions being replaced, surplus replicas stopping).
+/// healthy (<see cref="ReplicaState.Healthy"/>: running and its health check passes, or it has none), and no other
+/// replica is still assigned (an old version not yet replaced, a surplus one after scaling down). Replicas already
+/// told to stop do not hold a deploy up.
 /// </summary>
 /// <param name="Service">The service's name.</param>
 /// <param name="Desired">Replicas wanted.</param>
@@ -33,19 +34,25 @@ internal sealed record DeployProgress(string Service, int Desired, int Ready, IR
         {
             notReady.Add(Describe(replica));
         }
+        // Replicas told to stop (phase Stopping) no longer count: they are on their way out. Still-assigned replicas of
+        // an old version mean the rolling update has not finished; assigned ones beyond the count, a scale-down.
+        var old = replicas.Where(r => r.Version != current && r.Phase == ReplicaPhase.Assigned).ToList();
         var unborn = view.Desired - ready - waiting.Count(r => r.Phase != ReplicaPhase.Failed);
         if (unborn > 0)
         {
-            notReady.Add($"{unborn} replica{(unborn == 1 ? " is" : "s are")} not created yet (the leader places replicas; is a server leading?)");
+            var why = old.Count > 0
+                ? "an update replaces replicas one at a time, each healthy before the next"
+                : "the leader places replicas; is a server leading?";
+            notReady.Add($"{unborn} replica{(unborn == 1 ? " is" : "s are")} not created yet ({why})");
         }
-        foreach (var old in replicas.Where(r => r.Version != current && r.Active))
+        foreach (var replica in old)
         {
-            notReady.Add($"{old.Id}: old version {old.Version} still {Show.ReplicaState(old)} on {old.Node ?? "?"} (being replaced)");
+            notReady.Add($"{replica.Id}: old version {replica.Version} still {Show.ReplicaState(replica)} on {replica.Node ?? "?"} (being replaced)");
         }
-        var surplus = replicas.Count(r => r.Version == current && r.Active) - view.Desired;
-        if (surplus > 0 && ready >= view.Desired)
+        var surplus = replicas.Count(r => r.Version == current && r.Phase == ReplicaPhase.Assigned) - view.Desired;
+        if (surplus > 0)
         {
-            notReady.Add($"{surplus} surplus replica{(surplus == 1 ? " is" : "s are")} still stopping");
+            notReady.Add($"{surplus} surplus replica{(surplus == 1 ? " is" : "s are")} still running (scaling down)");
         }
         if (ready < view.Desired && notReady.Count == 0)
         {

@@ -48,16 +48,19 @@ public sealed class DeployProgressTests
     }
 
     [Fact]
-    public void Of_OldVersionStillRunning_IsNotDone()
+    public void Of_OldVersionStillAssigned_IsNotDone_OnceStoppingItIs()
     {
         var v = Web.Version;
 
-        var progress = DeployProgress.Of(View(1,
+        var running = DeployProgress.Of(View(1,
+            Replica("web-new", v, ReplicaPhase.Assigned, ReplicaState.Healthy),
+            Replica("web-old", "0123456789ab", ReplicaPhase.Assigned, ReplicaState.Healthy)));
+        var stopping = DeployProgress.Of(View(1,
             Replica("web-new", v, ReplicaPhase.Assigned, ReplicaState.Healthy),
             Replica("web-old", "0123456789ab", ReplicaPhase.Stopping, ReplicaState.Healthy)));
 
-        Assert.False(progress.Done);
-        Assert.Equal(["web-old: old version 0123456789ab still stopping on a (being replaced)"], progress.NotReady);
+        Assert.Equal(["web-old: old version 0123456789ab still healthy on a (being replaced)"], running.NotReady);
+        Assert.True(stopping.Done);
     }
 
     [Fact]
@@ -69,15 +72,25 @@ public sealed class DeployProgressTests
     }
 
     [Fact]
-    public void Of_ScaledDownWithSurplusStopping_IsNotDoneUntilTheyStop()
+    public void Of_RollingUpdate_SaysReplicasComeOneAtATime()
+    {
+        var progress = DeployProgress.Of(View(2,
+            Replica("web-new", Web.Version, ReplicaPhase.Assigned, ReplicaState.Healthy),
+            Replica("web-old", "0123456789ab", ReplicaPhase.Assigned, ReplicaState.Healthy)));
+
+        Assert.Equal("1 replica is not created yet (an update replaces replicas one at a time, each healthy before the next)", progress.NotReady[0]);
+    }
+
+    [Fact]
+    public void Of_ScaledDown_IsNotDoneWhileSurplusIsAssigned()
     {
         var v = Web.Version;
 
+        var assigned = DeployProgress.Of(View(1, Replica("web-1", v, ReplicaPhase.Assigned, ReplicaState.Healthy), Replica("web-2", v, ReplicaPhase.Assigned, ReplicaState.Healthy)));
         var stopping = DeployProgress.Of(View(1, Replica("web-1", v, ReplicaPhase.Assigned, ReplicaState.Healthy), Replica("web-2", v, ReplicaPhase.Stopping)));
-        var stopped = DeployProgress.Of(View(1, Replica("web-1", v, ReplicaPhase.Assigned, ReplicaState.Healthy), Replica("web-2", v, ReplicaPhase.Stopped)));
 
-        Assert.Equal(["1 surplus replica is still stopping"], stopping.NotReady);
-        Assert.True(stopped.Done);
+        Assert.Equal(["1 surplus replica is still running (scaling down)"], assigned.NotReady);
+        Assert.True(stopping.Done);
     }
 
     [Fact]
