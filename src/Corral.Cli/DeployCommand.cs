@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Corral.Core;
 using Corral.Core.Api;
@@ -62,7 +61,8 @@ internal static class DeployCommand
         var output = context.Output;
         // With -o json, standard output holds only the JSON result; progress goes to standard error.
         Action<string> progress = output.Json ? output.ErrorLine : output.Line;
-        var clock = Stopwatch.StartNew();
+        var time = TimeProvider.System;
+        var started = time.GetTimestamp();
         string? last = null;
         IReadOnlyList<DeployProgress> state;
         while (true)
@@ -72,7 +72,7 @@ internal static class DeployCommand
             if (state.All(p => p.Done))
             {
                 var replicas = state.Sum(p => p.Desired);
-                progress($"stack '{stack}': {replicas} replica{(replicas == 1 ? "" : "s")} of {services.Count} service{(services.Count == 1 ? "" : "s")} running and healthy ({clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s)");
+                progress($"stack '{stack}': {replicas} replica{(replicas == 1 ? "" : "s")} of {services.Count} service{(services.Count == 1 ? "" : "s")} running and healthy ({time.GetElapsedTime(started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s)");
                 return ExitCodes.Ok;
             }
             var summary = string.Join(", ", state.Select(p => $"{p.Service} {p.Ready}/{p.Desired}"));
@@ -81,12 +81,12 @@ internal static class DeployCommand
                 progress($"waiting for healthy replicas: {summary}");
                 last = summary;
             }
-            var remaining = timeout - clock.Elapsed;
+            var remaining = timeout - time.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
                 break;
             }
-            await Task.Delay(remaining < PollInterval ? remaining : PollInterval, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(remaining < PollInterval ? remaining : PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
 
         output.Error.WriteLine($"corral: stack '{stack}' not ready after {Durations.Format(timeout)}; the deploy is applied and keeps converging:");

@@ -73,7 +73,7 @@ internal static class EventsCommand
             var table = CliOutput.Table("INDEX", "TIME", "KIND", "SUBJECT", "ACTOR", "MESSAGE");
             foreach (var item in events)
             {
-                CliOutput.Row(table, StatusCommand.Num((int)Math.Min(int.MaxValue, item.Revision)), Show.Time(item.Time), item.Kind, item.Subject, item.Actor, item.Message);
+                CliOutput.Row(table, item.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), Show.Time(item.Time), item.Kind, item.Subject, item.Actor, item.Message);
             }
             output.Write(table);
             return ExitCodes.Ok;
