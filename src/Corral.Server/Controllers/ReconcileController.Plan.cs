@@ -100,6 +100,8 @@ public sealed partial class ReconcileController
             deleted++;
         }
 
+        var ordered = batcher.Build();
+        batcher = new TxnBatcher(term.StillLeading(), () => new TxnOp.Get(term.Key));
         var created = plan.Create.ToDictionary(r => r.Id, StringComparer.Ordinal);
         var decisions = plan.Placements.ToDictionary(p => p.ReplicaId, StringComparer.Ordinal);
         var createdRevision = snapshot.Revision + 1;
@@ -158,7 +160,7 @@ public sealed partial class ReconcileController
             batcher.Add(compares, ops);
         }
 
-        return new ReconcilePass(snapshot, plan, batcher.Build(), placed, pending, stopping, deleted, lost);
+        return new ReconcilePass(snapshot, plan, [.. ordered, .. batcher.Build()], ordered.Count, placed, pending, stopping, deleted, lost);
     }
 
     private static IEnumerable<(List<Compare> Compares, List<TxnOp> Ops)> Housekeeping(
