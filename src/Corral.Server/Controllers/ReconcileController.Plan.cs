@@ -69,7 +69,12 @@ public sealed partial class ReconcileController
         foreach (var action in plan.Lost)
         {
             var replica = snapshot.Replicas[action.ReplicaId];
-            batcher.Add(CompareExisting(replica), [new TxnOp.Delete(Keys.Replica(action.ReplicaId)), Event("replica.lost", action.ReplicaId, action.Reason)]);
+            // Kept as lost for people to see (housekeeping deletes all but the newest few); a node that comes back
+            // finds it absent from its assignments and stops it.
+            batcher.Add(CompareExisting(replica), [
+                State.ClusterState.PutReplica(replica.Value with { Phase = ReplicaPhase.Lost, Reason = action.Reason }),
+                Event("replica.lost", action.ReplicaId, action.Reason),
+            ]);
             lost++;
         }
 

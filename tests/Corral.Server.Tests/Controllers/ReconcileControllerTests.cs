@@ -163,9 +163,14 @@ public class ReconcileControllerTests
         Assert.Equal(1, outcome.Lost);
         Assert.Equal(1, outcome.Placed);
         var after = await h.ReplicasAsync();
-        Assert.Equal(2, after.Count);
-        Assert.All(after, r => Assert.NotEqual(victim, r.Node));
+        var assigned = after.Where(r => r.Phase == ReplicaPhase.Assigned).ToList();
+        Assert.Equal(2, assigned.Count);
+        Assert.All(assigned, r => Assert.NotEqual(victim, r.Node));
+        var lostReplica = Assert.Single(after, r => r.Phase == ReplicaPhase.Lost);
+        Assert.Equal(before[0].Id, lostReplica.Id);
+        Assert.Contains("eviction_timeout", lostReplica.Reason, StringComparison.Ordinal);
         Assert.Contains("replica.lost", await h.EventKindsAsync());
+        Assert.True((await reconciler.ReconcileOnceAsync(term, CancellationToken.None)).Idle);
     }
 
     [Fact]
