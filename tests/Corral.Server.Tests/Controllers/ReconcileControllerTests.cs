@@ -263,4 +263,64 @@ public class ReconcileControllerTests
         Assert.Equal(2, replicas.Count(r => r.Phase == ReplicaPhase.Assigned));
         Assert.Contains(replicas, r => r.Id == failed.Id && r.Phase == ReplicaPhase.Failed);
     }
+
+    [Fact]
+    public async Task RunAsync_StoreChange_WakesTheLoopLongBeforeTheInterval()
+    {
+        await using var h = new StoreHarness();
+        await h.AddNodesAsync("a", "b");
+        var term = await h.LeadAsync();
+        var options = StoreHarness.Options with { ReconcileInterval = TimeSpan.FromSeconds(60) };
+        var reconciler = new ReconcileController(h.State, options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ReconcileController>.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => reconciler.RunAsync(term, stop.Token));
+        try
+        {
+            // The first pass places one replica; the loop then waits on its 60 s interval, its own commit ignored.
+            await h.PutServiceAsync(StoreHarness.Service("web", 1));
+            await WaitUntilAsync(async () => (await h.ReplicasAsync()).Count(r => r.Phase == ReplicaPhase.Assigned) == 1);
+            await h.PutServiceAsync(StoreHarness.Service("web", 2));
+            await WaitUntilAsync(async () => (await h.ReplicasAsync()).Count(r => r.Phase == ReplicaPhase.Assigned) == 2);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        Assert.True(running.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Housekeeping_StoppingReplicaOnRemovedNode_DeletedAndOldFailedPruned()
+    {
+        await using var h = new StoreHarness();
+        await h.AddNodesAsync("a");
+        await h.PutServiceAsync(StoreHarness.Service("web", 1));
+        var term = await h.LeadAsync();
+        var version = StoreHarness.Service("web", 1).Version;
+        await h.SetReplicaAsync(new Replica { Id = "web-stopping", Service = "web", Version = version, Node = "gone", Phase = ReplicaPhase.Stopping, CreatedRevision = 1 });
+        for (var i = 0; i < 5; i++)
+        {
+            await h.SetReplicaAsync(new Replica { Id = $"web-failed{i}", Service = "web", Version = version, Node = "a", Phase = ReplicaPhase.Failed, CreatedRevision = 10 + i });
+        }
+
+        var outcome = await h.Reconciler().ReconcileOnceAsync(term, CancellationToken.None);
+
+        var replicas = await h.ReplicasAsync();
+        Assert.DoesNotContain(replicas, r => r.Id == "web-stopping");
+        Assert.Equal(["web-failed2", "web-failed3", "web-failed4"], replicas.Where(r => r.Phase == ReplicaPhase.Failed).Select(r => r.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(1, replicas.Count(r => r.Phase == ReplicaPhase.Assigned));
+        Assert.Equal(3, outcome.Deleted);
+        Assert.Contains("replica.stopped", await h.EventKindsAsync());
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "timed out");
+            await Task.Delay(20);
+        }
+    }
 }
