@@ -9,7 +9,11 @@ public static class CorralCommand
     {
         var root = new RootCommand("Corral: a high-availability cluster manager.");
         root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(SupervisorCommand.Create());
+        root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(DemoWebCommand.Create());
+        root.Subcommands.Add(ServerCommand.Create());
+        root.Subcommands.Add(DevCommand.Create());
         return root;
     }
 }

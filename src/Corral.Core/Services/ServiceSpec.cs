@@ -48,6 +48,12 @@ public sealed record ServiceSpec
     /// </value>
     public TimeSpan? FenceAfter { get; init; }
 
+    /// <value>
+    /// Bumped by <c>corral svc restart</c>: part of the version, so every replica is replaced one at a time. A stack
+    /// deploy keeps the current value. Default 0.
+    /// </value>
+    public int Restarts { get; init; }
+
     /// <summary>True for a replicated service of exactly one replica: it must never run twice.</summary>
     [JsonIgnore]
     public bool IsSingleton => Mode == ServiceMode.Replicated && Replicas == 1;

@@ -1,0 +1,228 @@
+using System.Text.Json;
+using Corral.Agent.Drivers;
+using Corral.Agent.Ports;
+using Corral.Agent.Stats;
+using Corral.Core.Tasks;
+
+namespace Corral.Agent.Runtime;
+
+/// <summary>
+/// The agent's task side: one <see cref="ReplicaRunner"/> per desired task, a supervisor kept alive by a
+/// <see cref="SupervisorGuard"/>, and <c>status.json</c> rewritten (atomically) on every change. Disposing it
+/// detaches from the tasks without stopping them: the next agent re-attaches.
+/// </summary>
+public sealed class AgentRuntime : IAsyncDisposable
+{
+    private readonly AgentOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _apply = new(1, 1);
+    private readonly Lock _statusLock = new();
+    private readonly Dictionary<string, (ReplicaRunner Runner, string Fingerprint)> _runners = new(StringComparer.Ordinal);
+    private readonly RunnerServices _services;
+    private readonly NodeStatsSampler _nodeStats;
+    private readonly CancellationTokenSource _stopSampling = new();
+    private Task _sampling = Task.CompletedTask;
+    private NodeStats? _lastNodeStats;
+    private bool _firstApply = true;
+
+    public AgentRuntime(AgentOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _time = time;
+        Directory.CreateDirectory(options.DataDirectory);
+        Guard = new SupervisorGuard(options, time);
+        Driver = new ProcessDriver(Guard.Client, time);
+        Guard.Restarted += _ => WriteStatus();
+        _nodeStats = new NodeStatsSampler(options.DataDirectory, time);
+        _services = new RunnerServices(options, Driver, Guard, new PortAllocator(options.FirstPort, options.LastPort), new FileLogSink(Path.Combine(options.DataDirectory, "logs")), time);
+    }
+
+    public SupervisorGuard Guard { get; }
+
+    public ITaskDriver Driver { get; }
+
+    public string StatusPath => Path.Combine(_options.DataDirectory, "status.json");
+
+    private string HandlesDirectory => Path.Combine(_options.DataDirectory, "handles");
+
+    /// <summary>Connects to (or starts) the supervisor and starts watching it.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await Guard.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        Guard.StartWatching();
+        _sampling = Task.Run(() => SampleAsync(_stopSampling.Token));
+        WriteStatus();
+    }
+
+    /// <summary>Samples every running task's tree and the node every <see cref="AgentOptions.StatsInterval"/>.</summary>
+    private async Task SampleAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.StatsInterval, _time, cancellationToken).ConfigureAwait(false);
+                ReplicaRunner[] runners;
+                lock (_statusLock)
+                {
+                    runners = [.. _runners.Values.Select(r => r.Runner)];
+                }
+                var handles = runners.Select(r => r.RunningHandle).OfType<TaskHandle>().ToList();
+                var stats = await Driver.StatsAsync(handles, cancellationToken).ConfigureAwait(false);
+                foreach (var runner in runners)
+                {
+                    runner.SetStats(stats.GetValueOrDefault(runner.TaskId));
+                }
+                _lastNodeStats = _nodeStats.Sample();
+                WriteStatus();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (IOException)
+            {
+                // /proc or the data dir could not be read this time; the next tick tries again.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the node run exactly <paramref name="desired"/>: new tasks start (or re-attach, when a previous agent
+    /// left a record for the same spec), removed ones are stopped and forgotten, changed ones are replaced.
+    /// </summary>
+    public async Task ApplyAsync(IReadOnlyDictionary<string, TaskSpec> desired, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(desired);
+        await _apply.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var removals = new List<Task>();
+            foreach (var (id, entry) in _runners.ToList())
+            {
+                if (!desired.TryGetValue(id, out var spec) || Fingerprint(spec) != entry.Fingerprint)
+                {
+                    lock (_statusLock)
+                    {
+                        _runners.Remove(id);
+                    }
+                    removals.Add(entry.Runner.RemoveAsync(cancellationToken));
+                }
+            }
+            await Task.WhenAll(removals).ConfigureAwait(false);
+
+            if (_firstApply)
+            {
+                _firstApply = false;
+                await ForgetUndesiredAsync(desired, cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var (id, spec) in desired)
+            {
+                if (_runners.ContainsKey(id))
+                {
+                    continue;
+                }
+                var fingerprint = Fingerprint(spec);
+                var saved = LoadRecord(id);
+                if (saved is not null && Fingerprint(saved.Spec) != fingerprint)
+                {
+                    // The spec changed while no agent ran: replace the old task.
+                    await Driver.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
+                    saved = null;
+                }
+                var runner = new ReplicaRunner(id, spec, _services);
+                runner.Changed += _ => WriteStatus();
+                lock (_statusLock)
+                {
+                    _runners[id] = (runner, fingerprint);
+                }
+                runner.Start(saved);
+            }
+        }
+        finally
+        {
+            _apply.Release();
+        }
+        WriteStatus();
+    }
+
+    /// <summary>Every replica's current view.</summary>
+    public IReadOnlyDictionary<string, ReplicaView> Snapshot()
+    {
+        lock (_statusLock)
+        {
+            return _runners.ToDictionary(r => r.Key, r => r.Value.Runner.View(), StringComparer.Ordinal);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _apply.WaitAsync().ConfigureAwait(false);
+        await _stopSampling.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _sampling.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stopSampling.Dispose();
+        await Task.WhenAll(_runners.Values.Select(r => r.Runner.DetachAsync())).ConfigureAwait(false);
+        await Guard.DisposeAsync().ConfigureAwait(false);
+        WriteStatus();
+        _apply.Release();
+        _apply.Dispose();
+    }
+
+    private async Task ForgetUndesiredAsync(IReadOnlyDictionary<string, TaskSpec> desired, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(HandlesDirectory))
+        {
+            return;
+        }
+        foreach (var path in Directory.GetFiles(HandlesDirectory, "*.json"))
+        {
+            var id = Path.GetFileNameWithoutExtension(path);
+            if (!desired.ContainsKey(id))
+            {
+                // Removed from the tasks while no agent ran.
+                await Driver.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
+                _services.Ports.Release(id);
+                File.Delete(path);
+            }
+        }
+    }
+
+    private ReplicaRecord? LoadRecord(string id)
+    {
+        var path = Path.Combine(HandlesDirectory, id + ".json");
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<ReplicaRecord>(File.ReadAllBytes(path), AgentJson.Options) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string Fingerprint(TaskSpec spec) => JsonSerializer.Serialize(spec, AgentJson.Options);
+
+    private void WriteStatus()
+    {
+        lock (_statusLock)
+        {
+            var hello = Guard.Current;
+            AgentJson.WriteAtomically(StatusPath, new AgentStatusFile
+            {
+                UpdatedAt = _time.GetUtcNow(),
+                AgentPid = Environment.ProcessId,
+                SupervisorPid = hello?.Pid,
+                SupervisorInstance = hello?.InstanceId,
+                Replicas = _runners.ToDictionary(r => r.Key, r => r.Value.Runner.View(), StringComparer.Ordinal),
+                Node = _lastNodeStats,
+            });
+        }
+    }
+}

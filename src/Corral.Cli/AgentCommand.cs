@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Corral.Agent.Runtime;
+using Corral.Core.Tasks;
+
+namespace Corral.Cli;
+
+/// <summary>
+/// <c>corral agent --data-dir D --tasks FILE</c>: runs the tasks listed in FILE (task id → task spec, JSON) on this
+/// node through <c>corral supervisor</c> (started when none answers), re-reading FILE on SIGHUP or when it changes,
+/// and writing every replica's status to D/status.json. SIGTERM/SIGINT detach from the tasks, which keep running.
+/// </summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "The agent's data directory.", Required = true };
+        var tasks = new Option<string>("--tasks") { Description = "JSON file: task id -> task spec.", Required = true };
+        var socket = new Option<string?>("--supervisor-socket") { Description = "Supervisor socket (default DATA-DIR/supervisor/supervisor.sock)." };
+        var command = new Command("agent", "Run this node's tasks (until the control plane exists: from a tasks file).");
+        command.Options.Add(dataDir);
+        command.Options.Add(tasks);
+        command.Options.Add(socket);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var tasksPath = Path.GetFullPath(parse.GetValue(tasks)!);
+            var options = new AgentOptions
+            {
+                DataDirectory = Path.GetFullPath(parse.GetValue(dataDir)!),
+                SupervisorSocket = parse.GetValue(socket) is { } s ? Path.GetFullPath(s) : null,
+                CorralCommand = SelfCommand.Get(),
+            };
+            IReadOnlyDictionary<string, TaskSpec> desired;
+            try
+            {
+                desired = TasksFile.Load(tasksPath);
+            }
+            catch (Exception ex) when (ex is FormatException or IOException)
+            {
+                await Console.Error.WriteLineAsync("corral agent: " + ex.Message).ConfigureAwait(false);
+                return 1;
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var reload = new SemaphoreSlim(0);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; reload.Release(); });
+
+            var runtime = new AgentRuntime(options, TimeProvider.System);
+            await using (runtime.ConfigureAwait(false))
+            {
+                try
+                {
+                    await runtime.StartAsync(stop.Token).ConfigureAwait(false);
+                    await runtime.ApplyAsync(desired, stop.Token).ConfigureAwait(false);
+                    var hello = runtime.Guard.Current;
+                    await Console.Out.WriteLineAsync($"corral agent pid {Environment.ProcessId}: {desired.Count} task(s), supervisor pid {hello?.Pid}, status in {runtime.StatusPath}").ConfigureAwait(false);
+                    var stamp = Stamp(tasksPath);
+                    while (!stop.IsCancellationRequested)
+                    {
+                        var signalled = await reload.WaitAsync(TimeSpan.FromSeconds(1), stop.Token).ConfigureAwait(false);
+                        var now = Stamp(tasksPath);
+                        if (!signalled && now == stamp)
+                        {
+                            continue;
+                        }
+                        stamp = now;
+                        try
+                        {
+                            await runtime.ApplyAsync(TasksFile.Load(tasksPath), stop.Token).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is FormatException or IOException)
+                        {
+                            await Console.Error.WriteLineAsync("corral agent: keeping the current tasks: " + ex.Message).ConfigureAwait(false);
+                        }
+                    }
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                }
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static (DateTime, long) Stamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
+    }
+}

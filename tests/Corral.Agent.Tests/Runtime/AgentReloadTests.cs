@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using Corral.Core.Tasks;
+using Corral.Testing;
+
+namespace Corral.Agent.Tests.Runtime;
+
+public sealed class AgentReloadTests
+{
+    [Fact]
+    public async Task TasksFileChanged_AddsRemovesAndReplacesTasks()
+    {
+        await using var host = new AgentHost();
+        host.WriteTasks(new JsonObject
+        {
+            ["keep"] = AgentHost.Shell("exec sleep 300"),
+            ["drop"] = AgentHost.Shell("exec sleep 301"),
+            ["change"] = AgentHost.Shell("exec sleep 302"),
+        });
+        await host.StartAsync(3);
+        var keep = await host.WaitForStateAsync("keep", ReplicaState.Healthy);
+        var drop = await host.WaitForStateAsync("drop", ReplicaState.Healthy);
+        var change = await host.WaitForStateAsync("change", ReplicaState.Healthy);
+
+        host.WriteTasks(new JsonObject
+        {
+            ["keep"] = AgentHost.Shell("exec sleep 300"),
+            ["change"] = AgentHost.Shell("exec sleep 303"),
+            ["new"] = AgentHost.Shell("exec sleep 304"),
+        });
+
+        await host.WaitForStateAsync("new", ReplicaState.Healthy);
+        var changed = await host.WaitForAsync("change", v => v.State == ReplicaState.Healthy && v.Pid != change.Pid, "replaced");
+        await Eventually.TrueAsync(() => host.Status()?.Replicas.ContainsKey("drop") == false, TimeSpan.FromSeconds(60), "drop to be removed");
+        await Eventually.TrueAsync(() => !ProcessReaper.IsAlive(drop.Pid) && !ProcessReaper.IsAlive(change.Pid), TimeSpan.FromSeconds(60), "the removed and the replaced task to stop");
+        Assert.Equal(keep.Pid, host.Status()!.Replicas["keep"].Pid);
+        Assert.True(ProcessReaper.IsAlive(keep.Pid));
+        Assert.True(ProcessReaper.IsAlive(changed.Pid));
+        Assert.False(File.Exists(Path.Combine(host.DataDir, "handles", "drop.json")));
+    }
+
+    [Fact]
+    public async Task StatusFile_RunningTask_ShowsTreeAndNodeStats()
+    {
+        await using var host = new AgentHost();
+        host.WriteTasks(new JsonObject { ["tree"] = AgentHost.Shell("sleep 300 & sleep 300 & wait") });
+        await host.StartAsync(1);
+
+        var view = await host.WaitForAsync("tree", v => v.Stats is { ProcessCount: >= 3 }, "stats of its three processes");
+
+        Assert.True(view.Stats!.RssBytes > 0);
+        Assert.NotNull(host.Status()!.Node);
+    }
+}
