@@ -15,10 +15,25 @@ public sealed partial class ReconcileController
     /// <summary>Failed and lost replicas kept per service for people to inspect; older ones are deleted.</summary>
     internal const int KeptTerminalReplicas = 3;
 
-    /// <summary>Reads a snapshot and plans from it.</summary>
+    /// <summary>How long a pass waits for the in-memory cache to catch up with the store before it reads the store itself.</summary>
+    private static readonly TimeSpan CacheCatchUpTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Takes a snapshot (from the in-memory cache once it has caught up with the store's current revision, otherwise
+    /// from the store) and plans from it. A cache snapshot is as consistent as a store read: one revision, exact mod revisions.
+    /// </summary>
     internal async Task<ReconcilePass> PlanAsync(LeadershipTerm term, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(term);
+        if (_cache is not null)
+        {
+            // Read-your-writes: the cache must have applied everything the store had when this pass began.
+            var current = await _state.Store.GetRevisionAsync(cancellationToken).ConfigureAwait(false);
+            if (await _cache.TrySnapshotAsync(current, CacheCatchUpTimeout, cancellationToken).ConfigureAwait(false) is { } cached)
+            {
+                return BuildPass(term, cached.Snapshot, cached.VersionKeys, _state, _time.GetUtcNow(), NewReplicaId);
+            }
+        }
         var snapshot = await _state.ReadAsync(cancellationToken).ConfigureAwait(false);
         var versions = await _state.Store.RangeAsync(
             ServiceVersions.Prefix, new RangeOptions { KeysOnly = true, Revision = snapshot.Revision }, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Corral.Server.Agents;
 using Corral.Server.Leadership;
 using Corral.Server.State;
 using Corral.Store;
@@ -26,6 +27,7 @@ public sealed partial class ReconcileController : ILeaderController
     internal const int CommitConcurrency = 8;
 
     private readonly ClusterState _state;
+    private readonly AssignmentTracker? _cache;
     private readonly ControlPlaneOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ReconcileController> _logger;
@@ -33,9 +35,18 @@ public sealed partial class ReconcileController : ILeaderController
     /// <summary>Revisions of this controller's own commits, so their watch events do not wake it again.</summary>
     private readonly ConcurrentDictionary<long, byte> _ownRevisions = new();
 
-    public ReconcileController(ClusterState state, ControlPlaneOptions options, TimeProvider time, ILogger<ReconcileController> logger)
+    /// <param name="state">The store.</param>
+    /// <param name="cache">
+    /// The watch-fed in-memory state every server keeps for its agents; when given, passes plan from it instead of
+    /// reading every service, replica and node from the store. Null reads the store each pass.
+    /// </param>
+    /// <param name="options">Timing.</param>
+    /// <param name="time">The leader's clock (eviction timeouts, intervals).</param>
+    /// <param name="logger">Logger.</param>
+    public ReconcileController(ClusterState state, AssignmentTracker? cache, ControlPlaneOptions options, TimeProvider time, ILogger<ReconcileController> logger)
     {
         _state = state ?? throw new ArgumentNullException(nameof(state));
+        _cache = cache;
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));

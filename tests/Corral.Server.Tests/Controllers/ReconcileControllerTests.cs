@@ -5,12 +5,25 @@ using Corral.Server.State;
 
 namespace Corral.Server.Tests.Controllers;
 
+/// <summary>The reconcile controller reading the store each pass; <see cref="CachedReconcileControllerTests"/> runs the same with the in-memory cache.</summary>
 public class ReconcileControllerTests
 {
+    protected virtual bool UseCache => false;
+
+    private async Task<StoreHarness> NewHarnessAsync()
+    {
+        var harness = new StoreHarness();
+        if (UseCache)
+        {
+            await harness.StartCacheAsync();
+        }
+        return harness;
+    }
+
     [Fact]
     public async Task ReconcileOnce_DeployOfThreeOnThreeNodes_PlacesOnePerNodeWithEvents()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         await h.PutServiceAsync(StoreHarness.Service("web", 3));
         var term = await h.LeadAsync();
@@ -43,7 +56,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task ReconcileOnce_ScaleDown_StopsNewestFirstThenDeletesOnConfirmation()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -70,7 +83,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Commit_ReplicaChangedAfterPlanning_IsRefusedAndNothingApplied()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -104,7 +117,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Commit_LeadershipMovedAfterPlanning_IsRefusedAndNothingApplied()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         await h.PutServiceAsync(StoreHarness.Service("web", 3));
         var old = await h.LeadAsync("s1");
@@ -127,7 +140,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task NodeDown_AfterEvictionTimeout_ReplicasLostAndReplacedElsewhere()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -176,7 +189,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task NodeMonitor_DownNodeHeartbeats_BecomesReadyWithEvent()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a");
         var term = await h.LeadAsync();
         var monitor = h.Monitor();
@@ -200,7 +213,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task NodeMonitor_SteadyHeartbeats_WriteNothing()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         var term = await h.LeadAsync();
         var monitor = h.Monitor();
@@ -219,7 +232,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Plan_ThousandReplicas_SplitIntoTransactionsOfAtMost128Operations()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         var nodes = Enumerable.Range(0, 20).Select(i => $"n{i:D2}").ToArray();
         await h.AddNodesAsync(nodes);
         await h.PutServiceAsync(StoreHarness.Service("big", 1000, cpu: 0.01));
@@ -247,7 +260,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task FailedReplica_IsReplacedAndKeptForInspection()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -267,11 +280,11 @@ public class ReconcileControllerTests
     [Fact]
     public async Task RunAsync_StoreChange_WakesTheLoopLongBeforeTheInterval()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         var term = await h.LeadAsync();
         var options = StoreHarness.Options with { ReconcileInterval = TimeSpan.FromSeconds(60) };
-        var reconciler = new ReconcileController(h.State, options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ReconcileController>.Instance);
+        var reconciler = new ReconcileController(h.State, h.Cache, options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ReconcileController>.Instance);
         using var stop = new CancellationTokenSource();
         var running = Task.Run(() => reconciler.RunAsync(term, stop.Token));
         try
@@ -293,7 +306,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Housekeeping_StoppingReplicaOnRemovedNode_DeletedAndOldFailedPruned()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a");
         await h.PutServiceAsync(StoreHarness.Service("web", 1));
         var term = await h.LeadAsync();
