@@ -8,7 +8,7 @@ namespace Corral.Bench;
 
 /// <summary>
 /// The <c>schedule</c> benchmark's cluster: nodes with labels <c>zone=a|b|c|d</c> and enough capacity for every
-/// replica, and services with varied CPU and memory requests, a named port on every fifth, <c>zone=a</c> with
+/// replica (ten times the average demand), and services with varied CPU and memory requests, a named port on every fifth, <c>zone=a</c> with
 /// <c>max_per_node</c> on every tenth (offset 3) and <c>max_per_node</c> alone on every tenth (offset 7).
 /// </summary>
 internal sealed class ScheduleWorkload
@@ -70,9 +70,10 @@ internal sealed class ScheduleWorkload
             memory += count * spec.Task.Resources.MemoryBytes!.Value;
         }
 
-        // Three times the average demand: spread-then-pack and the zone=a services never run a node out.
-        var nodeCpu = Math.Max(8, Math.Ceiling(3 * cpu / nodeCount));
-        var nodeMemory = Math.Max(16L << 30, 3 * memory / nodeCount);
+        // Ten times the average demand: packing fills the fullest nodes first, and the zone=a services (a quarter of
+        // the nodes) must still find room on their zone late in the deploy.
+        var nodeCpu = Math.Max(8, Math.Ceiling(10 * cpu / nodeCount));
+        var nodeMemory = Math.Max(16L << 30, 10 * memory / nodeCount);
         var zones = new[] { "a", "b", "c", "d" };
         var nodes = new List<Node>(nodeCount);
         for (var i = 0; i < nodeCount; i++)
