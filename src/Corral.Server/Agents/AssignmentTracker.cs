@@ -81,6 +81,15 @@ public sealed class AssignmentTracker : BackgroundService
         }
     }
 
+    /// <summary>Ids of the replicas in phase <see cref="ReplicaPhase.Stopping"/> on the node, as of the applied revision.</summary>
+    public IReadOnlyList<string> StoppingOn(string node)
+    {
+        lock (_gate)
+        {
+            return [.. (_byNode.GetValueOrDefault(node) ?? []).Where(id => _replicas[id].Value.Phase == ReplicaPhase.Stopping)];
+        }
+    }
+
     /// <summary>
     /// Services, replicas and nodes exactly as of one revision at or above <paramref name="atLeast"/>, with the keys of
     /// the service versions stored then; null when the tracker has not loaded yet or has not caught up within

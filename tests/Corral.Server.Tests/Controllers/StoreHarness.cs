@@ -54,7 +54,8 @@ internal sealed class StoreHarness : IAsyncDisposable
     public NodeMonitor Monitor() => new(State, Heartbeats, Options, Time, NullLogger<NodeMonitor>.Instance);
 
     public async Task<LeadershipTerm> LeadAsync(string name = "s1", CancellationToken cancellationToken = default) =>
-        new(await Store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes(name), null, cancellationToken), name);
+        // No test waits for a TTL to run out; a roomy one keeps starved renewals on a loaded machine from ending the term.
+        new(await Store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes(name), new ElectionOptions { Ttl = TimeSpan.FromSeconds(30) }, cancellationToken), name);
 
     public async Task AddNodesAsync(params string[] names)
     {
