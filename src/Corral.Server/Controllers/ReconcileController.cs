@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Corral.Server.Agents;
 using Corral.Server.Leadership;
 using Corral.Server.State;
 using Corral.Store;
@@ -22,7 +23,11 @@ public sealed partial class ReconcileController : ILeaderController
     /// <summary>Passes in a row that may go stale before the loop waits for the next wake-up.</summary>
     private const int MaxStaleRetries = 5;
 
+    /// <summary>Placement transactions in flight at once while a pass commits.</summary>
+    internal const int CommitConcurrency = 8;
+
     private readonly ClusterState _state;
+    private readonly AssignmentTracker? _cache;
     private readonly ControlPlaneOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ReconcileController> _logger;
@@ -30,9 +35,18 @@ public sealed partial class ReconcileController : ILeaderController
     /// <summary>Revisions of this controller's own commits, so their watch events do not wake it again.</summary>
     private readonly ConcurrentDictionary<long, byte> _ownRevisions = new();
 
-    public ReconcileController(ClusterState state, ControlPlaneOptions options, TimeProvider time, ILogger<ReconcileController> logger)
+    /// <param name="state">The store.</param>
+    /// <param name="cache">
+    /// The watch-fed in-memory state every server keeps for its agents; when given, passes plan from it instead of
+    /// reading every service, replica and node from the store. Null reads the store each pass.
+    /// </param>
+    /// <param name="options">Timing.</param>
+    /// <param name="time">The leader's clock (eviction timeouts, intervals).</param>
+    /// <param name="logger">Logger.</param>
+    public ReconcileController(ClusterState state, AssignmentTracker? cache, ControlPlaneOptions options, TimeProvider time, ILogger<ReconcileController> logger)
     {
         _state = state ?? throw new ArgumentNullException(nameof(state));
+        _cache = cache;
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
@@ -105,35 +119,75 @@ public sealed partial class ReconcileController : ILeaderController
         return await CommitAsync(term, pass, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Commits a pass's transactions in order and stops at the first that is refused.</summary>
+    /// <summary>
+    /// Commits a pass: the ordered transactions one by one, stopping at the first refused; then the rest with up to
+    /// <see cref="CommitConcurrency"/> in flight (the store commits concurrent writes together), none started after one
+    /// was refused.
+    /// </summary>
     internal async Task<ReconcileOutcome> CommitAsync(LeadershipTerm term, ReconcilePass pass, CancellationToken cancellationToken)
     {
         var committed = 0;
-        foreach (var txn in pass.Transactions)
+        for (var i = 0; i < pass.Ordered; i++)
         {
-            var result = await _state.Store.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+            var result = await _state.Store.TxnAsync(pass.Transactions[i], cancellationToken).ConfigureAwait(false);
             if (!result.Succeeded)
             {
-                var leaderKey = result.Results is [TxnOpResult.Range read] ? read.Result.Kvs : [];
-                var leadershipLost = leaderKey.Count == 0 || leaderKey[0].Lease != term.LeaseId;
-                if (leadershipLost)
-                {
-                    ControllersLog.PlanRefusedNotLeader(_logger, pass.Snapshot.Revision);
-                }
-                else
-                {
-                    ControllersLog.StalePlan(_logger, pass.Snapshot.Revision, committed, pass.Transactions.Count);
-                }
-                return Outcome(pass, committed, stale: true, leadershipLost);
+                return Refused(term, pass, committed, result);
             }
             _ownRevisions.TryAdd(result.Revision, 0);
             committed++;
+        }
+
+        var inFlight = new List<Task<TxnResult>>(CommitConcurrency);
+        TxnResult? refused = null;
+        var next = pass.Ordered;
+        while (next < pass.Transactions.Count || inFlight.Count > 0)
+        {
+            while (refused is null && next < pass.Transactions.Count && inFlight.Count < CommitConcurrency)
+            {
+                inFlight.Add(_state.Store.TxnAsync(pass.Transactions[next++], cancellationToken));
+            }
+            if (inFlight.Count == 0)
+            {
+                break;
+            }
+            var done = await Task.WhenAny(inFlight).ConfigureAwait(false);
+            inFlight.Remove(done);
+            var result = await done.ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                _ownRevisions.TryAdd(result.Revision, 0);
+                committed++;
+            }
+            else
+            {
+                refused ??= result;
+            }
+        }
+        if (refused is not null)
+        {
+            return Refused(term, pass, committed, refused);
         }
         if (pass.Transactions.Count > 0)
         {
             ControllersLog.Reconciled(_logger, pass.Snapshot.Revision, pass.Placed, pass.Pending, pass.Stopping, pass.Deleted, pass.Lost, committed, pass.Transactions.Count);
         }
         return Outcome(pass, committed, stale: false, leadershipLost: false);
+    }
+
+    private ReconcileOutcome Refused(LeadershipTerm term, ReconcilePass pass, int committed, TxnResult result)
+    {
+        var leaderKey = result.Results is [TxnOpResult.Range read] ? read.Result.Kvs : [];
+        var leadershipLost = leaderKey.Count == 0 || leaderKey[0].Lease != term.LeaseId;
+        if (leadershipLost)
+        {
+            ControllersLog.PlanRefusedNotLeader(_logger, pass.Snapshot.Revision);
+        }
+        else
+        {
+            ControllersLog.StalePlan(_logger, pass.Snapshot.Revision, committed, pass.Transactions.Count);
+        }
+        return Outcome(pass, committed, stale: true, leadershipLost);
     }
 
     private static ReconcileOutcome Outcome(ReconcilePass pass, int committed, bool stale, bool leadershipLost) => new(

@@ -5,12 +5,25 @@ using Corral.Server.State;
 
 namespace Corral.Server.Tests.Controllers;
 
+/// <summary>The reconcile controller reading the store each pass; <see cref="CachedReconcileControllerTests"/> runs the same with the in-memory cache.</summary>
 public class ReconcileControllerTests
 {
+    protected virtual bool UseCache => false;
+
+    private async Task<StoreHarness> NewHarnessAsync()
+    {
+        var harness = new StoreHarness();
+        if (UseCache)
+        {
+            await harness.StartCacheAsync();
+        }
+        return harness;
+    }
+
     [Fact]
     public async Task ReconcileOnce_DeployOfThreeOnThreeNodes_PlacesOnePerNodeWithEvents()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         await h.PutServiceAsync(StoreHarness.Service("web", 3));
         var term = await h.LeadAsync();
@@ -43,7 +56,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task ReconcileOnce_ScaleDown_StopsNewestFirstThenDeletesOnConfirmation()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -70,7 +83,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Commit_ReplicaChangedAfterPlanning_IsRefusedAndNothingApplied()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -104,7 +117,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Commit_LeadershipMovedAfterPlanning_IsRefusedAndNothingApplied()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         await h.PutServiceAsync(StoreHarness.Service("web", 3));
         var old = await h.LeadAsync("s1");
@@ -127,7 +140,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task NodeDown_AfterEvictionTimeout_ReplicasLostAndReplacedElsewhere()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -163,15 +176,20 @@ public class ReconcileControllerTests
         Assert.Equal(1, outcome.Lost);
         Assert.Equal(1, outcome.Placed);
         var after = await h.ReplicasAsync();
-        Assert.Equal(2, after.Count);
-        Assert.All(after, r => Assert.NotEqual(victim, r.Node));
+        var assigned = after.Where(r => r.Phase == ReplicaPhase.Assigned).ToList();
+        Assert.Equal(2, assigned.Count);
+        Assert.All(assigned, r => Assert.NotEqual(victim, r.Node));
+        var lostReplica = Assert.Single(after, r => r.Phase == ReplicaPhase.Lost);
+        Assert.Equal(before[0].Id, lostReplica.Id);
+        Assert.Contains("eviction_timeout", lostReplica.Reason, StringComparison.Ordinal);
         Assert.Contains("replica.lost", await h.EventKindsAsync());
+        Assert.True((await reconciler.ReconcileOnceAsync(term, CancellationToken.None)).Idle);
     }
 
     [Fact]
     public async Task NodeMonitor_DownNodeHeartbeats_BecomesReadyWithEvent()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a");
         var term = await h.LeadAsync();
         var monitor = h.Monitor();
@@ -195,7 +213,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task NodeMonitor_SteadyHeartbeats_WriteNothing()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         var term = await h.LeadAsync();
         var monitor = h.Monitor();
@@ -214,7 +232,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Plan_ThousandReplicas_SplitIntoTransactionsOfAtMost128Operations()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         var nodes = Enumerable.Range(0, 20).Select(i => $"n{i:D2}").ToArray();
         await h.AddNodesAsync(nodes);
         await h.PutServiceAsync(StoreHarness.Service("big", 1000, cpu: 0.01));
@@ -242,7 +260,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task FailedReplica_IsReplacedAndKeptForInspection()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -257,5 +275,65 @@ public class ReconcileControllerTests
         var replicas = await h.ReplicasAsync();
         Assert.Equal(2, replicas.Count(r => r.Phase == ReplicaPhase.Assigned));
         Assert.Contains(replicas, r => r.Id == failed.Id && r.Phase == ReplicaPhase.Failed);
+    }
+
+    [Fact]
+    public async Task RunAsync_StoreChange_WakesTheLoopLongBeforeTheInterval()
+    {
+        await using var h = await NewHarnessAsync();
+        await h.AddNodesAsync("a", "b");
+        var term = await h.LeadAsync();
+        var options = StoreHarness.Options with { ReconcileInterval = TimeSpan.FromSeconds(60) };
+        var reconciler = new ReconcileController(h.State, h.Cache, options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ReconcileController>.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => reconciler.RunAsync(term, stop.Token));
+        try
+        {
+            // The first pass places one replica; the loop then waits on its 60 s interval, its own commit ignored.
+            await h.PutServiceAsync(StoreHarness.Service("web", 1));
+            await WaitUntilAsync(async () => (await h.ReplicasAsync()).Count(r => r.Phase == ReplicaPhase.Assigned) == 1);
+            await h.PutServiceAsync(StoreHarness.Service("web", 2));
+            await WaitUntilAsync(async () => (await h.ReplicasAsync()).Count(r => r.Phase == ReplicaPhase.Assigned) == 2);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        Assert.True(running.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Housekeeping_StoppingReplicaOnRemovedNode_DeletedAndOldFailedPruned()
+    {
+        await using var h = await NewHarnessAsync();
+        await h.AddNodesAsync("a");
+        await h.PutServiceAsync(StoreHarness.Service("web", 1));
+        var term = await h.LeadAsync();
+        var version = StoreHarness.Service("web", 1).Version;
+        await h.SetReplicaAsync(new Replica { Id = "web-stopping", Service = "web", Version = version, Node = "gone", Phase = ReplicaPhase.Stopping, CreatedRevision = 1 });
+        for (var i = 0; i < 5; i++)
+        {
+            await h.SetReplicaAsync(new Replica { Id = $"web-failed{i}", Service = "web", Version = version, Node = "a", Phase = ReplicaPhase.Failed, CreatedRevision = 10 + i });
+        }
+
+        var outcome = await h.Reconciler().ReconcileOnceAsync(term, CancellationToken.None);
+
+        var replicas = await h.ReplicasAsync();
+        Assert.DoesNotContain(replicas, r => r.Id == "web-stopping");
+        Assert.Equal(["web-failed2", "web-failed3", "web-failed4"], replicas.Where(r => r.Phase == ReplicaPhase.Failed).Select(r => r.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(1, replicas.Count(r => r.Phase == ReplicaPhase.Assigned));
+        Assert.Equal(3, outcome.Deleted);
+        Assert.Contains("replica.stopped", await h.EventKindsAsync());
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "timed out");
+            await Task.Delay(20);
+        }
     }
 }
