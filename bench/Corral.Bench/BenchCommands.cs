@@ -7,5 +7,6 @@ internal static class BenchCommands
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
             ["stats"] = StatsBench.RunAsync,
+            ["supervise"] = SuperviseBench.RunAsync,
         };
 }

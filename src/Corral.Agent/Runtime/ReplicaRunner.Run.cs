@@ -174,7 +174,7 @@ public sealed partial class ReplicaRunner
                 _running = false;
             }
 
-            await CatchUpAsync(exit.LogOffset).ConfigureAwait(false);
+            // The restart decision reads the stderr tail from the log files directly; log delivery catches up on its own.
             if (exit.Lost)
             {
                 reason = $"starting again: the task was lost ({exit.Reason})";

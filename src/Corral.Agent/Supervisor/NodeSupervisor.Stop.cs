@@ -191,7 +191,8 @@ public sealed partial class NodeSupervisor
                 Persist(info);
             }
         }
-        CgroupManager.Remove(run.Cgroups);
         run.Exited.TrySetResult(info);
+        // After the waiters are released: removing a cgroup can take a few retries while the kernel lets go of it.
+        CgroupManager.Remove(run.Cgroups);
     }
 }
