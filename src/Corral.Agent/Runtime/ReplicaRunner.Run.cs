@@ -59,7 +59,6 @@ public sealed partial class ReplicaRunner
                 {
                     _handle = savedHandle;
                     _limitsNote = found.LimitsNote;
-                    _runLogOffset = found.RunLogOffset;
                 }
                 if (_ports.Count > 0)
                 {
@@ -117,12 +116,10 @@ public sealed partial class ReplicaRunner
                     await _services.Guard.EnsureAsync(cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                var inspection = await InspectQuietlyAsync(cancellationToken).ConfigureAwait(false);
                 lock (_lock)
                 {
                     _handle = handle;
-                    _limitsNote = inspection?.LimitsNote;
-                    _runLogOffset = inspection?.RunLogOffset ?? Volatile.Read(ref _offset);
+                    _limitsNote = handle.LimitsNote;
                 }
             }
 
@@ -180,7 +177,7 @@ public sealed partial class ReplicaRunner
                 reason = $"starting again: the task was lost ({exit.Reason})";
                 continue;
             }
-            var decision = _tracker.OnExit(exit.ExitCode, StderrTail(exit.LogOffset));
+            var decision = _tracker.OnExit(exit.ExitCode, StderrTail(exit.RunLogOffset, exit.LogOffset));
             if (!decision.Restart)
             {
                 SetStatus(decision.FinalState, decision.Reason, exit.ExitCode);
@@ -193,18 +190,6 @@ public sealed partial class ReplicaRunner
             {
                 await Task.Delay(decision.Delay, _services.Time, cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
-
-    private async Task<TaskInspection?> InspectQuietlyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _services.Driver.InspectAsync(TaskId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DriverUnavailableException)
-        {
-            return null;
         }
     }
 
@@ -360,10 +345,9 @@ public sealed partial class ReplicaRunner
     }
 
     /// <summary>The last stderr lines of the run that just ended, for the failure reason.</summary>
-    private string StderrTail(long exitOffset)
+    private string StderrTail(long runStart, long exitOffset)
     {
         const int window = 16 * 1024;
-        var runStart = Interlocked.Read(ref _runLogOffset);
         var from = Math.Max(runStart, exitOffset - window);
         try
         {
