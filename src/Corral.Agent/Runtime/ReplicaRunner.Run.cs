@@ -84,6 +84,19 @@ public sealed partial class ReplicaRunner
             }
         }
 
+        if (!attached && pendingExit is null)
+        {
+            // Nothing to re-attach to: clear any run of this id that a crashed agent started but never
+            // recorded, so the fresh start below is the only one.
+            try
+            {
+                await _services.Driver.DestroyAsync(TaskId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DriverUnavailableException)
+            {
+            }
+        }
+
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
