@@ -6,7 +6,9 @@ internal static class BenchCommands
     public static IReadOnlyDictionary<string, Func<string[], Task<int>>> All { get; } =
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
+            ["schedule"] = ScheduleBench.RunAsync,
             ["stats"] = StatsBench.RunAsync,
+            ["store"] = StoreBench.RunAsync,
             ["supervise"] = SuperviseBench.RunAsync,
         };
 }

@@ -31,4 +31,5 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.AssignmentSet))]
 [JsonSerializable(typeof(Corral.Core.Api.AgentHeartbeat))]
 [JsonSerializable(typeof(List<Corral.Core.Api.FieldError>))]
+[JsonSerializable(typeof(Corral.Core.Api.ClientConfig))]
 public sealed partial class CoreJson : JsonSerializerContext;

@@ -12,7 +12,6 @@ namespace Corral.Testing;
 /// </summary>
 public sealed class EtcdCluster : IAsyncDisposable
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     private readonly EtcdClusterOptions _options;
     private readonly TempDirectory _root;
@@ -21,6 +20,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     private readonly string _initialCluster;
     private readonly string _token;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly HttpClient _http;
     private bool _disposed;
 
     private EtcdCluster(int members, EtcdClusterOptions options)
@@ -28,6 +28,8 @@ public sealed class EtcdCluster : IAsyncDisposable
         _options = options;
         _root = new TempDirectory("corral-etcd");
         _token = "corral-test-" + Guid.NewGuid().ToString("N");
+        _http = CreateHttpClient(options.Tls);
+        var scheme = options.Tls is null ? "http" : "https";
         _members = new EtcdMember[members];
         _processes = new EtcdProcess?[members];
         for (var i = 0; i < members; i++)
@@ -36,7 +38,7 @@ public sealed class EtcdCluster : IAsyncDisposable
             _members[i] = new EtcdMember(
                 i,
                 name,
-                $"http://127.0.0.1:{FreePorts.Next()}",
+                $"{scheme}://127.0.0.1:{FreePorts.Next()}",
                 $"http://127.0.0.1:{FreePorts.Next()}",
                 $"http://127.0.0.1:{FreePorts.Next()}",
                 _root.Combine(name));
@@ -175,7 +177,7 @@ public sealed class EtcdCluster : IAsyncDisposable
             }
             try
             {
-                using var response = await Http.PostAsJsonAsync(_members[i].ClientUrl + "/v3/maintenance/status", new { }, cancellationToken).ConfigureAwait(false);
+                using var response = await _http.PostAsJsonAsync(_members[i].ClientUrl + "/v3/maintenance/status", new { }, cancellationToken).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                 {
                     continue;
@@ -222,6 +224,7 @@ public sealed class EtcdCluster : IAsyncDisposable
         }
         _root.Dispose();
         _gate.Dispose();
+        _http.Dispose();
     }
 
     private void Launch(int index)
@@ -243,9 +246,38 @@ public sealed class EtcdCluster : IAsyncDisposable
             "--election-timeout", ((int)_options.ElectionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             "--logger=zap",
             "--log-level=warn",
+            .. TlsArguments(_options.Tls),
             .. _options.ExtraArguments,
         ];
         _processes[index] = EtcdProcess.Start(_options.EtcdPath, arguments);
+    }
+
+    private static string[] TlsArguments(EtcdTlsFiles? tls) => tls is null
+        ? []
+        : ["--cert-file", tls.ServerCertFile, "--key-file", tls.ServerKeyFile, "--trusted-ca-file", tls.CaFile, "--client-cert-auth"];
+
+    private static HttpClient CreateHttpClient(EtcdTlsFiles? tls)
+    {
+        var handler = new SocketsHttpHandler { UseProxy = false };
+        if (tls is not null)
+        {
+            var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            roots.ImportFromPemFile(tls.CaFile);
+            handler.SslOptions.ClientCertificates = [System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tls.ClientCertFile, tls.ClientKeyFile)];
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate));
+            };
+        }
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(5) };
     }
 
     private async Task WaitMemberHealthyAsync(int index, CancellationToken cancellationToken)
@@ -262,7 +294,7 @@ public sealed class EtcdCluster : IAsyncDisposable
             }
             try
             {
-                using var response = await Http.GetAsync(member.ClientUrl + "/health", cancellationToken).ConfigureAwait(false);
+                using var response = await _http.GetAsync(member.ClientUrl + "/health", cancellationToken).ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode && body.Contains("\"health\":\"true\"", StringComparison.Ordinal))
                 {

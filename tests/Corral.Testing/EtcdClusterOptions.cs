@@ -21,6 +21,12 @@ public sealed record EtcdClusterOptions
     /// </value>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <value>
+    /// When set, client URLs are <c>https://</c> with this server certificate and clients must present a certificate
+    /// signed by its CA (<c>--client-cert-auth</c>); peers stay plain on loopback. Default null (plain h2c).
+    /// </value>
+    public EtcdTlsFiles? Tls { get; init; }
+
     /// <value>Extra command-line arguments for every member. Default none.</value>
     public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 

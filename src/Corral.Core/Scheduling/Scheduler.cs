@@ -22,16 +22,38 @@ public static class Scheduler
         var view = new ClusterView(nodes, replicas);
         var decisions = new PlacementDecision[requests.Count];
         ServiceCandidates? candidates = null;
+        var run = 0;
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
             if (candidates is null || !ReferenceEquals(candidates.Service, request.Service))
             {
                 candidates = view.CandidatesFor(request.Service);
+                run = RunLength(requests, i);
             }
-            decisions[i] = view.PlaceOne(candidates, request);
+            decisions[i] = request.TargetNode is null && run >= RankedRun
+                ? view.PlaceRanked(candidates, request)
+                : view.PlaceOne(candidates, request);
         }
         return decisions;
+    }
+
+    /// <summary>
+    /// Consecutive requests of one service from which keeping its nodes ranked between placements beats scanning every
+    /// node per placement. Both give the same decisions.
+    /// </summary>
+    private const int RankedRun = 4;
+
+    /// <summary>How many requests from <paramref name="start"/> on are for the same service object and no target node.</summary>
+    private static int RunLength(IReadOnlyList<PlacementRequest> requests, int start)
+    {
+        var service = requests[start].Service;
+        var end = start;
+        while (end < requests.Count && ReferenceEquals(requests[end].Service, service) && requests[end].TargetNode is null)
+        {
+            end++;
+        }
+        return end - start;
     }
 
     /// <summary>True when <paramref name="node"/> passes the static checks of <paramref name="placement"/> (pin and labels).</summary>
@@ -173,15 +195,65 @@ public static class Scheduler
                 return new PlacementDecision.Unplaced(request.ReplicaId, service.Name, Explain(_nodes.Length, reasons));
             }
 
-            _freeCpu[best] -= cpu;
-            _freeMemory[best] -= memory;
-            _freePorts[best] -= ports;
-            counts[best]++;
-            if (!ReferenceEquals(counts, candidates.VersionCounts))
-            {
-                candidates.VersionCounts![best]++;
-            }
+            Take(candidates, best, cpu, memory, ports);
+            // The ranking no longer matches this node; rebuilt if a later request of the run needs it.
+            candidates.Ranking = null;
             return new PlacementDecision.Placed(request.ReplicaId, service.Name, _nodes[best].Name, -bestCount + bestFill);
+        }
+
+        /// <summary>
+        /// Same decision as <see cref="PlaceOne"/> for a request without a target node, from a ranking of the feasible
+        /// nodes (fewest replicas of the service, then fullest after placement, then node order) kept for the service's
+        /// run of requests: a placement changes only the chosen node, so only that node is ranked again.
+        /// </summary>
+        public PlacementDecision PlaceRanked(ServiceCandidates candidates, PlacementRequest request)
+        {
+            var service = request.Service;
+            var cpu = service.Task.Resources.Cpu ?? 0;
+            var memory = service.Task.Resources.MemoryBytes ?? 0;
+            var ports = service.Task.Ports.Count;
+            var maxPerNode = service.Mode == ServiceMode.Global ? 1 : service.Placement.MaxPerNode ?? int.MaxValue;
+            var counts = candidates.Counts!;
+            var ranking = candidates.Ranking;
+            if (ranking is null)
+            {
+                ranking = new PriorityQueue<int, NodeRank>(candidates.Nodes.Count, NodeRank.Order);
+                foreach (var n in candidates.Nodes)
+                {
+                    if (Feasible(n, counts, maxPerNode, cpu, memory, ports))
+                    {
+                        ranking.Enqueue(n, new NodeRank(counts[n], Fill(n, cpu, memory), n));
+                    }
+                }
+                candidates.Ranking = ranking;
+            }
+            if (!ranking.TryDequeue(out var best, out var rank))
+            {
+                // Nothing fits: the scan says why.
+                return PlaceOne(candidates, request);
+            }
+            Take(candidates, best, cpu, memory, ports);
+            if (Feasible(best, counts, maxPerNode, cpu, memory, ports))
+            {
+                ranking.Enqueue(best, new NodeRank(counts[best], Fill(best, cpu, memory), best));
+            }
+            return new PlacementDecision.Placed(request.ReplicaId, service.Name, _nodes[best].Name, -rank.Count + rank.Fill);
+        }
+
+        /// <summary>The dynamic checks of <see cref="PlaceOne"/>, without counting reasons.</summary>
+        private bool Feasible(int n, int[] counts, int maxPerNode, double cpu, long memory, int ports) =>
+            counts[n] < maxPerNode && _freeCpu[n] + 1e-9 >= cpu && _freeMemory[n] >= memory && _freePorts[n] >= ports;
+
+        private void Take(ServiceCandidates candidates, int n, double cpu, long memory, int ports)
+        {
+            _freeCpu[n] -= cpu;
+            _freeMemory[n] -= memory;
+            _freePorts[n] -= ports;
+            candidates.Counts![n]++;
+            if (!ReferenceEquals(candidates.Counts, candidates.VersionCounts))
+            {
+                candidates.VersionCounts![n]++;
+            }
         }
 
         private double Fill(int n, double cpu, long memory)
@@ -261,6 +333,18 @@ public static class Scheduler
 
         public int[]? VersionCounts { get; set; }
 
+        /// <summary>The feasible nodes ranked for <see cref="ClusterView.PlaceRanked"/>, or null until needed (or after a scan placement).</summary>
+        public PriorityQueue<int, NodeRank>? Ranking { get; set; }
+
         public void Rejected(string reason) => Reasons[reason] = Reasons.GetValueOrDefault(reason) + 1;
+    }
+
+    /// <summary>A node's place in a service's ranking: fewer replicas of the service first, then fuller, then earlier.</summary>
+    private readonly record struct NodeRank(int Count, double Fill, int Index)
+    {
+        public static IComparer<NodeRank> Order { get; } = Comparer<NodeRank>.Create(static (a, b) =>
+            a.Count != b.Count ? a.Count.CompareTo(b.Count)
+            : a.Fill != b.Fill ? b.Fill.CompareTo(a.Fill)
+            : a.Index.CompareTo(b.Index));
     }
 }

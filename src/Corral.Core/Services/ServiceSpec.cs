@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -20,6 +21,12 @@ public sealed record ServiceSpec
 
     /// <summary>Largest allowed eviction timeout: 300 s.</summary>
     public static readonly TimeSpan MaxEvictionTimeout = TimeSpan.FromSeconds(300);
+
+    /// <summary>
+    /// <see cref="Version"/> of each instance, kept beside it rather than in a field, which a <c>with</c> expression
+    /// would copy into a spec it no longer describes.
+    /// </summary>
+    private static readonly ConditionalWeakTable<ServiceSpec, string> Versions = new();
 
     /// <summary>The service name, unique in the cluster: lower-case letters, digits and '-', starting with a letter.</summary>
     public required string Name { get; init; }
@@ -65,9 +72,12 @@ public sealed record ServiceSpec
     /// <summary>
     /// A short hash of everything but <see cref="Replicas"/>: equal versions mean replicas need not be replaced.
     /// </summary>
-    /// <remarks>Maps are serialised in their own order: build them sorted (the stack parser does) for a stable version.</remarks>
+    /// <remarks>
+    /// Maps are serialised in their own order: build them sorted (the stack parser does) for a stable version.
+    /// Computed once per instance, which never changes after construction (a <c>with</c> makes a new one).
+    /// </remarks>
     [JsonIgnore]
-    public string Version => ComputeVersion();
+    public string Version => Versions.GetValue(this, static spec => spec.ComputeVersion());
 
     private string ComputeVersion()
     {

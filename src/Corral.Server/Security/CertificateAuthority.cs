@@ -121,7 +121,8 @@ public sealed class CertificateAuthority : IDisposable
         return chain.Build(certificate);
     }
 
-    internal static void WritePrivate(string path, string content)
+    /// <summary>Writes a file only its owner may read (mode 0600), replacing any previous content.</summary>
+    public static void WritePrivate(string path, string content)
     {
         using var stream = new FileStream(path, new FileStreamOptions
         {

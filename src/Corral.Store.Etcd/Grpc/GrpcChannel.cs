@@ -159,8 +159,10 @@ public sealed class GrpcChannel : IDisposable
                 new GrpcException(GrpcStatusCode.Internal, $"{method}: unparsable response message: {e.Message}", inner: e),
             HttpRequestException or IOException or ObjectDisposedException =>
                 new GrpcException(GrpcStatusCode.Unavailable, $"{Address}: {Describe(e)}", inner: e),
+            OperationCanceledException { InnerException: TimeoutException } =>
+                new GrpcException(GrpcStatusCode.Unavailable, $"{Address}: connection attempt timed out", requestNotSent: true, e),
             OperationCanceledException =>
-                new GrpcException(GrpcStatusCode.Unavailable, $"{Address}: connection attempt timed out", inner: e),
+                new GrpcException(GrpcStatusCode.Cancelled, $"{Address}: {method} was cancelled", inner: e),
             _ => e,
         };
     }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
+using Microsoft.Data.Sqlite;
 
 namespace Corral.Store.Sqlite;
 
@@ -198,7 +199,18 @@ public sealed partial class SqliteStore
     /// <summary>Arms the sweeper for the earliest lease deadline; writer thread only.</summary>
     private void RescheduleSweeper()
     {
-        var next = Scalar(_writer, "SELECT MIN(expires_at) FROM lease;");
+        object? next;
+        try
+        {
+            next = Scalar(_writer, "SELECT MIN(expires_at) FROM lease;");
+        }
+        catch (SqliteException e)
+        {
+            // Every write batch expires due leases anyway; retry the sweep shortly rather than stop expiring leases.
+            Log.SweepFailed(_logger, _path, e);
+            _sweeper.Change(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan);
+            return;
+        }
         if (next is not long expiresAt)
         {
             _sweeper.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);

@@ -238,8 +238,8 @@ public sealed partial class SqliteStore : IClusterStore
             return;
         }
         _queue.Writer.TryComplete();
-        await _sweeper.DisposeAsync().ConfigureAwait(false);
         await Task.Run(() => _writerThread.Join()).ConfigureAwait(false);
+        await _sweeper.DisposeAsync().ConfigureAwait(false);
         await _disposing.CancelAsync().ConfigureAwait(false);
         lock (_watchGate)
         {

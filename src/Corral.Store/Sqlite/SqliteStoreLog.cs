@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2104, Level = LogLevel.Error, Message = "Store database {Path}: a batch of {Count} writes failed and was rolled back")]
     public static partial void WriteFailed(ILogger logger, string path, int count, Exception exception);
+
+    [LoggerMessage(EventId = 2105, Level = LogLevel.Error, Message = "Store database {Path}: could not schedule the lease sweeper; retrying in 1 s")]
+    public static partial void SweepFailed(ILogger logger, string path, Exception exception);
 }

@@ -180,4 +180,42 @@ public class SchedulerTests
 
         Assert.Equal(a.Schedule(web, 13), b.Schedule(web, 13));
     }
+
+    [Fact]
+    public void Place_LongRunsOfOneService_SameDecisionsAsOneRequestAtATime()
+    {
+        // A run of requests of one service is placed from a ranking kept between placements; one request at a time is
+        // placed by scanning every node. Both must choose the same nodes, in the same order, with the same reasons.
+        static SchedulerHarness Cluster() => new SchedulerHarness().AddNodes(12, customize: (i, node) => node with
+        {
+            CpuCores = 2 + i % 3,
+            MemoryBytes = (4L + i % 4) << 30,
+            Labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["zone"] = i % 2 == 0 ? "a" : "b" },
+            Status = i == 5 ? NodeStatus.Down : NodeStatus.Ready,
+            Eligible = i != 7,
+            PortCapacity = 40,
+        });
+        ServiceSpec[] services =
+        [
+            SchedulerHarness.Service("big", cpu: 1, memory: "2G"),
+            SchedulerHarness.Service("small", cpu: 0.25, memory: "256M", ports: 1),
+            SchedulerHarness.Service("zoned", cpu: 0.5, memory: "512M", placement: new PlacementSpec
+            {
+                Labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["zone"] = "a" },
+                MaxPerNode = 2,
+            }),
+            SchedulerHarness.Service("capped", cpu: 0.1, placement: new PlacementSpec { MaxPerNode = 1 }),
+            SchedulerHarness.Service("rest", cpu: 0.3, memory: "1G"),
+        ];
+        int[] counts = [9, 30, 14, 13, 40];
+        var ranked = Cluster();
+        var oneByOne = Cluster();
+
+        var rankedPlans = services.Select((service, i) => ranked.Schedule(service, counts[i])).SelectMany(p => p).ToList();
+        var oneByOnePlans = services.Select((service, i) => Enumerable.Range(0, counts[i]).SelectMany(_ => oneByOne.Schedule(service, 1)).ToList()).SelectMany(p => p).ToList();
+
+        Assert.Equal(oneByOnePlans, rankedPlans);
+        Assert.Contains(rankedPlans, d => d is PlacementDecision.Unplaced);
+        Assert.True(rankedPlans.Count(d => d is PlacementDecision.Placed) > 60);
+    }
 }

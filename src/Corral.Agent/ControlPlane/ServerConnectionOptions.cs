@@ -1,0 +1,65 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Corral.Agent.ControlPlane;
+
+/// <summary>How an agent reaches the control plane.</summary>
+public sealed class ServerConnectionOptions
+{
+    /// <summary>Server URLs (<c>https://host:port</c>); tried in order, cycling on failure.</summary>
+    public required IReadOnlyList<Uri> Servers { get; init; }
+
+    /// <summary>This node's name.</summary>
+    public required string NodeName { get; init; }
+
+    /// <summary>The cluster CA: the only certificate the agent trusts for the servers.</summary>
+    public required X509Certificate2 ClusterCa { get; init; }
+
+    /// <summary>This node's client certificate (with key), when the cluster issued one.</summary>
+    public X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>Operator-set labels reported at registration.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <value>Heartbeat period. Default 1 s.</value>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <value>Pause before trying the next server when none answered. Default 1 s.</value>
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <value>How long one assignments long-poll may block at the server. Default 30 s.</value>
+    public TimeSpan AssignmentWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Every problem with these options, each naming its field; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Servers.Count == 0)
+        {
+            errors.Add("Servers: at least one server URL is required");
+        }
+        foreach (var server in Servers)
+        {
+            if (server.Scheme != Uri.UriSchemeHttps)
+            {
+                errors.Add($"Servers: '{server}' must be an https:// URL");
+            }
+        }
+        if (string.IsNullOrWhiteSpace(NodeName))
+        {
+            errors.Add("NodeName: required");
+        }
+        if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"HeartbeatInterval: {HeartbeatInterval} must be between 0 and 1 minute");
+        }
+        if (RetryInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"RetryInterval: {RetryInterval} must be positive");
+        }
+        if (AssignmentWait < TimeSpan.FromSeconds(1) || AssignmentWait > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"AssignmentWait: {AssignmentWait} must be between 1 s and 5 min");
+        }
+        return errors;
+    }
+}

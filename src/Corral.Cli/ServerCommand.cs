@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Corral.Server;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Cli;
+
+/// <summary><c>corral server init|run</c>: create a server's data directory, and serve from it.</summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("server", "Initialize and run a Corral server (API, agent endpoints, controllers).");
+        command.Subcommands.Add(CreateInit());
+        command.Subcommands.Add(CreateRun());
+        return command;
+    }
+
+    private static Command CreateInit()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "Where the server keeps its CA, certificates and store.", Required = true };
+        var name = new Option<string>("--name") { Description = "This server's name.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
+        var cluster = new Option<string>("--cluster") { Description = "The cluster's name.", DefaultValueFactory = _ => "corral" };
+        var port = new Option<int>("--port") { Description = "HTTPS port clients will use.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
+        var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
+        var command = new Command("init", "Create the data directory: cluster CA, server certificate, store, first admin API key.");
+        command.Options.Add(dataDir);
+        command.Options.Add(name);
+        command.Options.Add(cluster);
+        command.Options.Add(port);
+        command.Options.Add(advertise);
+        command.SetAction(async (parse, ct) =>
+        {
+            var addresses = new List<IPAddress>();
+            foreach (var text in parse.GetValue(advertise) ?? [])
+            {
+                if (!IPAddress.TryParse(text, out var address))
+                {
+                    await Console.Error.WriteLineAsync($"corral server init: --advertise '{text}' is not an IP address").ConfigureAwait(false);
+                    return ExitCodes.Usage;
+                }
+                addresses.Add(address);
+            }
+            try
+            {
+                using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+                var result = await ServerInitializer.InitAsync(
+                    new ServerInitOptions(parse.GetValue(dataDir)!, parse.GetValue(name)!, parse.GetValue(cluster)!, addresses, parse.GetValue(port)),
+                    TimeProvider.System, loggers, ct).ConfigureAwait(false);
+                Console.WriteLine($"initialized {result.Paths.DataDir}");
+                Console.WriteLine($"cluster CA pin: {result.CaPin}");
+                Console.WriteLine($"admin API key:  {result.AdminToken}");
+                Console.WriteLine($"client config:  {result.Paths.AdminClientConfig} (use: export CORRAL_CONFIG={result.Paths.AdminClientConfig})");
+                Console.WriteLine($"next: corral server run --data-dir {result.Paths.DataDir}");
+                return ExitCodes.Ok;
+            }
+            catch (InvalidOperationException e)
+            {
+                await Console.Error.WriteLineAsync("corral server init: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Conflict;
+            }
+        });
+        return command;
+    }
+
+    private static Command CreateRun()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "An initialized server data directory.", Required = true };
+        var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
+        var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
+        command.Options.Add(dataDir);
+        command.Options.Add(listen);
+        command.Options.Add(port);
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
+            {
+                await Console.Error.WriteLineAsync($"corral server run: --listen '{parse.GetValue(listen)}' is not an IP address").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    /// <summary>Runs a server until SIGINT/SIGTERM or <paramref name="cancellationToken"/>; reports a taken port with the flag that changes it.</summary>
+    internal static async Task<int> RunAsync(ServerRunOptions options, string portFlag, CancellationToken cancellationToken)
+    {
+        Microsoft.AspNetCore.Builder.WebApplication app;
+        try
+        {
+            app = CorralServer.Build(options, TimeProvider.System, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        }
+        catch (Exception e) when (e is InvalidOperationException or Corral.Store.StoreException or IOException)
+        {
+            await Console.Error.WriteLineAsync("corral server: " + e.Message).ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        await using (app.ConfigureAwait(false))
+        {
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await Console.Error.WriteLineAsync($"corral server: port {options.Port} on {options.Listen} is already in use; choose another with {portFlag} N").ConfigureAwait(false);
+                return ExitCodes.Unavailable;
+            }
+            Console.WriteLine($"corral server listening on https://{options.Listen}:{options.Port}");
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }
+    }
+}

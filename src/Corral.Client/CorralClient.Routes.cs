@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Corral.Core;
+using Corral.Core.Api;
+
+namespace Corral.Client;
+
+// One method per route of docs/api.md.
+public sealed partial class CorralClient
+{
+    /// <summary>GET /v1/status: version, store, leader, nodes and a summary of services.</summary>
+    public Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "v1/status", null, CoreJson.Default.ClusterStatus, cancellationToken);
+
+    /// <summary>GET /v1/nodes, ordered by name.</summary>
+    public async Task<IReadOnlyList<NodeView>> ListNodesAsync(CancellationToken cancellationToken) =>
+        await SendAsync(HttpMethod.Get, "v1/nodes", null, CoreJson.Default.ListNodeView, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>GET /v1/nodes/{name}; 404 as <see cref="CorralApiException"/> when there is no such node.</summary>
+    public Task<NodeView> GetNodeAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "v1/nodes/" + Escape(name), null, CoreJson.Default.NodeView, cancellationToken);
+
+    /// <summary>GET /v1/services, ordered by name, each with its replicas.</summary>
+    public async Task<IReadOnlyList<ServiceView>> ListServicesAsync(CancellationToken cancellationToken) =>
+        await SendAsync(HttpMethod.Get, "v1/services", null, CoreJson.Default.ListServiceView, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>GET /v1/services/{name}; 404 when there is no such service.</summary>
+    public Task<ServiceView> GetServiceAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "v1/services/" + Escape(name), null, CoreJson.Default.ServiceView, cancellationToken);
+
+    /// <summary>GET /v1/replicas, optionally only those of one service and/or on one node.</summary>
+    public async Task<IReadOnlyList<ReplicaView>> ListReplicasAsync(string? service, string? node, CancellationToken cancellationToken)
+    {
+        var path = new StringBuilder("v1/replicas");
+        Query(path, "service", service);
+        Query(path, "node", node);
+        return await SendAsync(HttpMethod.Get, path.ToString(), null, CoreJson.Default.ListReplicaView, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>PUT /v1/services/{name}/scale: sets the desired replica count; returns the service after the change.</summary>
+    public Task<ServiceView> ScaleAsync(string name, int replicas, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, $"v1/services/{Escape(name)}/scale", Json(new ScaleRequest(replicas), CoreJson.Default.ScaleRequest), CoreJson.Default.ServiceView, cancellationToken);
+
+    /// <summary>POST /v1/services/{name}/restart: every replica is replaced, one at a time; returns the service (its new version).</summary>
+    public Task<ServiceView> RestartAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"v1/services/{Escape(name)}/restart", null, CoreJson.Default.ServiceView, cancellationToken);
+
+    /// <summary>DELETE /v1/services/{name}: removes the service; its replicas stop. 404 when there is no such service.</summary>
+    public Task RemoveServiceAsync(string name, CancellationToken cancellationToken) =>
+        SendNoContentAsync(HttpMethod.Delete, "v1/services/" + Escape(name), cancellationToken);
+
+    /// <summary>POST /v1/stacks/deploy: applies a stack file; a bad file is a 400 with every located error.</summary>
+    public Task<DeployResult> DeployAsync(DeployRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "v1/stacks/deploy", Json(request, CoreJson.Default.DeployRequest), CoreJson.Default.DeployResult, cancellationToken);
+
+    /// <summary>POST /v1/stacks/diff: what <see cref="DeployAsync"/> would change; changes nothing.</summary>
+    public Task<DeployResult> DiffAsync(DeployRequest request, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "v1/stacks/diff", Json(request, CoreJson.Default.DeployRequest), CoreJson.Default.DeployResult, cancellationToken);
+
+    /// <summary>
+    /// GET /v1/events: events after <paramref name="index"/> (a store revision), oldest first, at most
+    /// <paramref name="limit"/> (server default 1,000). With <paramref name="wait"/> the server holds the request until
+    /// an event arrives or the wait (at most 5 m) is over; the page's <see cref="EventPage.Index"/> is the index to
+    /// ask from next.
+    /// </summary>
+    public Task<EventPage> GetEventsAsync(long index, TimeSpan? wait, int? limit, CancellationToken cancellationToken)
+    {
+        var path = new StringBuilder("v1/events");
+        Query(path, "index", index.ToString(CultureInfo.InvariantCulture));
+        Query(path, "wait", wait is { } w ? Durations.Format(w) : null);
+        Query(path, "limit", limit?.ToString(CultureInfo.InvariantCulture));
+        return SendAsync(HttpMethod.Get, path.ToString(), null, CoreJson.Default.EventPage, cancellationToken, wait ?? TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// Every event after <paramref name="index"/>, then each new one as it happens (blocking queries of
+    /// <paramref name="wait"/> each), until <paramref name="cancellationToken"/> is cancelled. Connection failures
+    /// end the enumeration with the exception.
+    /// </summary>
+    public async IAsyncEnumerable<ClusterEvent> FollowEventsAsync(long index, TimeSpan wait, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var next = index;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var page = await GetEventsAsync(next, wait, null, cancellationToken).ConfigureAwait(false);
+            foreach (var item in page.Events)
+            {
+                yield return item;
+            }
+            next = Math.Max(next, page.Index);
+        }
+    }
+
+    /// <summary>GET /v1/apikeys (admin): every key, revoked ones included, without secrets.</summary>
+    public async Task<IReadOnlyList<ApiKeyView>> ListApiKeysAsync(CancellationToken cancellationToken) =>
+        await SendAsync(HttpMethod.Get, "v1/apikeys", null, CoreJson.Default.ListApiKeyView, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>POST /v1/apikeys (admin): a new key with role <c>viewer</c>, <c>operator</c> or <c>admin</c>; its token is shown only here.</summary>
+    public Task<ApiKeyCreated> CreateApiKeyAsync(string name, string role, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "v1/apikeys", Json(new ApiKeyCreateRequest(name, role), CoreJson.Default.ApiKeyCreateRequest), CoreJson.Default.ApiKeyCreated, cancellationToken);
+
+    /// <summary>DELETE /v1/apikeys/{id} (admin): revokes a key; 404 when there is no such key.</summary>
+    public Task RevokeApiKeyAsync(string id, CancellationToken cancellationToken) =>
+        SendNoContentAsync(HttpMethod.Delete, "v1/apikeys/" + Escape(id), cancellationToken);
+}

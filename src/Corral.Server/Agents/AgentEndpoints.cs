@@ -1,0 +1,222 @@
+using System.Text.Json;
+using Corral.Core;
+using Corral.Core.Api;
+using Corral.Core.Cluster;
+using Corral.Server.Controllers;
+using Corral.Server.Leadership;
+using Corral.Server.State;
+using Corral.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Server.Agents;
+
+/// <summary>The agent protocol under <c>/v1/agent/</c> (see docs/api.md), JSON with <see cref="CoreJson"/>.</summary>
+public static class AgentEndpoints
+{
+    /// <summary>
+    /// Maps <c>POST /v1/agent/register</c>, <c>POST /v1/agent/heartbeat</c> and <c>GET /v1/agent/assignments</c>.
+    /// Needs the services of <see cref="ControlPlaneServiceCollectionExtensions.AddCorralControlPlane"/>.
+    /// </summary>
+    public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var group = endpoints.MapGroup("/v1/agent");
+        group.MapPost("/register", (Delegate)RegisterAsync);
+        group.MapPost("/heartbeat", (Delegate)HeartbeatAsync);
+        group.MapGet("/assignments", (Delegate)AssignmentsAsync);
+        return endpoints;
+    }
+
+    private static async Task<IResult> RegisterAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var services = context.RequestServices;
+        var (registration, bad) = await ReadAsync(context, CoreJson.Default.AgentRegistration).ConfigureAwait(false);
+        if (registration is null)
+        {
+            return bad!;
+        }
+        var errors = new List<FieldError>();
+        if (registration.Addresses is null || registration.Addresses.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add(new FieldError("addresses", "a list of non-empty addresses is required"));
+        }
+        if (!double.IsFinite(registration.CpuCores) || registration.CpuCores < 0)
+        {
+            errors.Add(new FieldError("cpu_cores", $"must be a number of cores, 0 or more; got {registration.CpuCores}"));
+        }
+        if (registration.MemoryBytes < 0)
+        {
+            errors.Add(new FieldError("memory_bytes", $"must be 0 or more; got {registration.MemoryBytes}"));
+        }
+        if (registration.Labels is { } labels && labels.Any(l => string.IsNullOrWhiteSpace(l.Key) || l.Value is null))
+        {
+            errors.Add(new FieldError("labels", "label names must not be empty and every label needs a value"));
+        }
+        var name = Identify(context, registration.Node, out var denied);
+        if (name is null)
+        {
+            return denied!;
+        }
+        if (errors.Count > 0)
+        {
+            return BadRequest("invalid registration", errors);
+        }
+
+        var state = services.GetRequiredService<ClusterState>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var sortedLabels = new SortedDictionary<string, string>(
+            registration.Labels?.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal) ?? [], StringComparer.Ordinal);
+        Node? result = null;
+        for (var attempt = 0; attempt < 5 && result is null; attempt++)
+        {
+            var existing = await state.GetNodeAsync(name, ct).ConfigureAwait(false);
+            var actor = "node:" + name;
+            if (existing is null)
+            {
+                var node = new Node
+                {
+                    Name = name,
+                    Addresses = [.. registration.Addresses!],
+                    Labels = sortedLabels,
+                    CpuCores = registration.CpuCores,
+                    MemoryBytes = registration.MemoryBytes,
+                    Status = NodeStatus.Ready,
+                    StatusSince = now,
+                };
+                var txn = Txn.If(Compare.Missing(Keys.Node(name)))
+                    .Then(ClusterState.PutNode(node), state.EventOp("node.registered", "node/" + name, $"registered with {node.CpuCores} CPU and {ByteSizes.Format(node.MemoryBytes)} memory", actor));
+                if ((await state.Store.TxnAsync(txn, ct).ConfigureAwait(false)).Succeeded)
+                {
+                    result = node;
+                    AgentsLog.NodeRegistered(services.GetRequiredService<ILogger<AssignmentTracker>>(), name);
+                }
+                continue;
+            }
+            var updated = existing.Value with
+            {
+                Addresses = [.. registration.Addresses!],
+                Labels = sortedLabels,
+                CpuCores = registration.CpuCores,
+                MemoryBytes = registration.MemoryBytes,
+            };
+            if (SameJson(existing.Value, updated))
+            {
+                result = existing.Value;
+                continue;
+            }
+            var update = Txn.If(Compare.ModRevision(Keys.Node(name), CompareOp.Equal, existing.ModRevision))
+                .Then(ClusterState.PutNode(updated), state.EventOp("node.updated", "node/" + name, "registered again with new addresses, resources or labels", actor));
+            if ((await state.Store.TxnAsync(update, ct).ConfigureAwait(false)).Succeeded)
+            {
+                result = updated;
+            }
+        }
+        if (result is null)
+        {
+            return Problem(StatusCodes.Status409Conflict, "registration conflict", $"node {name} kept changing while it registered; try again");
+        }
+        services.GetRequiredService<HeartbeatTable>().Touch(name, now);
+        return Results.Json(result, CoreJson.Default.Node);
+    }
+
+    private static async Task<IResult> HeartbeatAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var services = context.RequestServices;
+        var (heartbeat, bad) = await ReadAsync(context, CoreJson.Default.AgentHeartbeat).ConfigureAwait(false);
+        if (heartbeat is null)
+        {
+            return bad!;
+        }
+        var name = Identify(context, heartbeat.Node, out var denied);
+        if (name is null)
+        {
+            return denied!;
+        }
+        var reports = heartbeat.Replicas ?? [];
+        if (reports.Any(r => r is null || string.IsNullOrEmpty(r.ReplicaId)))
+        {
+            return BadRequest("invalid heartbeat", [new FieldError("replicas", "every report needs a replica_id")]);
+        }
+        var tracker = services.GetRequiredService<AssignmentTracker>();
+        await tracker.WaitReadyAsync(ct).ConfigureAwait(false);
+        if (!tracker.IsKnownNode(name) && await services.GetRequiredService<ClusterState>().GetNodeAsync(name, ct).ConfigureAwait(false) is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "node not registered", $"node {name} is not registered: register it first");
+        }
+        services.GetRequiredService<HeartbeatTable>().Record(heartbeat with { Replicas = reports }, services.GetRequiredService<TimeProvider>().GetUtcNow());
+        await services.GetRequiredService<ReplicaReportWriter>().ApplyAsync(name, reports, ct).ConfigureAwait(false);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> AssignmentsAsync(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var query = context.Request.Query;
+        var name = Identify(context, query["node"].ToString(), out var denied);
+        if (name is null)
+        {
+            return denied!;
+        }
+        var errors = new List<FieldError>();
+        long index = 0;
+        if (query.TryGetValue("index", out var indexText) && (!long.TryParse(indexText, out index) || index < 0))
+        {
+            errors.Add(new FieldError("index", $"'{indexText}' is not a revision (a whole number, 0 or more)"));
+        }
+        var options = services.GetRequiredService<ControlPlaneOptions>();
+        var wait = options.MaxAssignmentsWait;
+        if (query.TryGetValue("wait", out var waitText))
+        {
+            if (!Durations.TryParse(waitText, out wait, out var error))
+            {
+                errors.Add(new FieldError("wait", error));
+            }
+            wait = wait > options.MaxAssignmentsWait ? options.MaxAssignmentsWait : wait;
+        }
+        if (errors.Count > 0)
+        {
+            return BadRequest("invalid assignments query", errors);
+        }
+        var set = await services.GetRequiredService<AssignmentTracker>().GetAssignmentsAsync(name, index, wait, context.RequestAborted).ConfigureAwait(false);
+        context.Response.Headers["X-Corral-Index"] = set.Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Json(set, CoreJson.Default.AssignmentSet);
+    }
+
+    private static string? Identify(HttpContext context, string? claimed, out IResult? denied)
+    {
+        var node = context.RequestServices.GetRequiredService<AgentIdentity>().Resolve(context, claimed, out var status, out var error);
+        denied = node is null ? Problem(status, status == StatusCodes.Status403Forbidden ? "not this node" : "invalid node name", error) : null;
+        return node;
+    }
+
+    private static async Task<(T? Value, IResult? Bad)> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted).ConfigureAwait(false);
+            return value is null ? (null, BadRequest("empty body", [new FieldError("body", "a JSON object is required")])) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, BadRequest("malformed JSON", [new FieldError(e.Path ?? "body", e.Message, Line: (int?)e.LineNumber + 1, Column: (int?)e.BytePositionInLine + 1)]));
+        }
+    }
+
+    private static bool SameJson(Node a, Node b) =>
+        JsonSerializer.SerializeToUtf8Bytes(a, CoreJson.Default.Node).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, CoreJson.Default.Node));
+
+    private static IResult BadRequest(string title, IReadOnlyList<FieldError> errors) => Results.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: title,
+        detail: string.Join("; ", errors.Select(e => $"{e.Field}: {e.Message}")),
+        extensions: new Dictionary<string, object?> { ["errors"] = errors });
+
+    private static IResult Problem(int status, string title, string detail) => Results.Problem(statusCode: status, title: title, detail: detail);
+}

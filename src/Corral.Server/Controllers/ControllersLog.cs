@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Server.Controllers;
+
+/// <summary>Log messages of the leader-only controllers (event ids 4600–4699).</summary>
+internal static partial class ControllersLog
+{
+    [LoggerMessage(EventId = 4600, Level = LogLevel.Debug, Message = "Reconcile at revision {Revision}: {Placed} placed, {Pending} pending, {Stopping} stopping, {Deleted} deleted, {Lost} lost in {Committed}/{Transactions} transactions")]
+    public static partial void Reconciled(ILogger logger, long revision, int placed, int pending, int stopping, int deleted, int lost, int committed, int transactions);
+
+    [LoggerMessage(EventId = 4601, Level = LogLevel.Information, Message = "Reconcile plan from revision {Revision} went stale after {Committed} of {Transactions} transactions; planning again")]
+    public static partial void StalePlan(ILogger logger, long revision, int committed, int transactions);
+
+    [LoggerMessage(EventId = 4602, Level = LogLevel.Warning, Message = "Reconcile plan from revision {Revision} refused: this server no longer holds the leadership it planned under")]
+    public static partial void PlanRefusedNotLeader(ILogger logger, long revision);
+
+    [LoggerMessage(EventId = 4603, Level = LogLevel.Warning, Message = "Store watch for {Controller} failed; watching again from the current revision")]
+    public static partial void WatchFailed(ILogger logger, string controller, Exception exception);
+
+    [LoggerMessage(EventId = 4604, Level = LogLevel.Warning, Message = "Node {Node} is down: no heartbeat for {Silence}")]
+    public static partial void NodeDown(ILogger logger, string node, TimeSpan silence);
+
+    [LoggerMessage(EventId = 4605, Level = LogLevel.Information, Message = "Node {Node} is up again")]
+    public static partial void NodeUp(ILogger logger, string node);
+
+    [LoggerMessage(EventId = 4606, Level = LogLevel.Warning, Message = "Reconcile pass failed; trying again at the next wake-up")]
+    public static partial void PassFailed(ILogger logger, Exception exception);
+}

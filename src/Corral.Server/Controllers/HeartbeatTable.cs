@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Corral.Core.Api;
+
+namespace Corral.Server.Controllers;
+
+/// <summary>
+/// Liveness and last stats of the nodes that heartbeat to this server, in memory only: a heartbeat costs no store
+/// write. The <see cref="NodeMonitor"/> turns silence into <c>node.down</c> and a returning heartbeat into <c>node.up</c>.
+/// Thread-safe.
+/// </summary>
+public sealed class HeartbeatTable
+{
+    private readonly ConcurrentDictionary<string, NodeHeartbeat> _nodes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReplicaReport> _replicas = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _down = new(StringComparer.Ordinal);
+    private readonly WakeSignal _returned = new();
+
+    /// <summary>Records a heartbeat received at <paramref name="now"/>: liveness, node stats and each replica's last report.</summary>
+    public void Record(AgentHeartbeat heartbeat, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(heartbeat);
+        _nodes[heartbeat.Node] = new NodeHeartbeat(now, heartbeat.CpuPercent, heartbeat.MemoryUsedBytes, heartbeat.Load1);
+        foreach (var report in heartbeat.Replicas ?? [])
+        {
+            _replicas[report.ReplicaId] = report;
+        }
+        Returned(heartbeat.Node);
+    }
+
+    /// <summary>Records liveness without stats (a registration counts as a heartbeat).</summary>
+    public void Touch(string node, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(node);
+        _nodes.AddOrUpdate(node, _ => new NodeHeartbeat(now, null, null, null), (_, last) => last with { LastSeen = now });
+        Returned(node);
+    }
+
+    /// <summary>The node's last heartbeat to this server, or null when it sent none since this server started.</summary>
+    public NodeHeartbeat? Get(string node) => _nodes.TryGetValue(node, out var heartbeat) ? heartbeat : null;
+
+    /// <summary>The last report a node sent for a replica, or null.</summary>
+    public ReplicaReport? GetReplica(string replicaId) => _replicas.TryGetValue(replicaId, out var report) ? report : null;
+
+    /// <summary>Forgets a node and the reports of the given replicas (node removed, replicas deleted).</summary>
+    public void Forget(string node, IEnumerable<string>? replicaIds = null)
+    {
+        _nodes.TryRemove(node, out _);
+        _down.TryRemove(node, out _);
+        foreach (var id in replicaIds ?? [])
+        {
+            _replicas.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Tells the table the node is down in the store, so its next heartbeat wakes <see cref="WaitForReturnAsync"/>.</summary>
+    internal void MarkDown(string node) => _down.TryAdd(node, 0);
+
+    /// <summary>Tells the table the node is up in the store.</summary>
+    internal void MarkUp(string node) => _down.TryRemove(node, out _);
+
+    /// <summary>Waits until a node marked down heartbeats again, or <paramref name="timeout"/>; true when one did.</summary>
+    internal Task<bool> WaitForReturnAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) =>
+        _returned.WaitAsync(timeout, time, cancellationToken);
+
+    private void Returned(string node)
+    {
+        if (_down.ContainsKey(node))
+        {
+            _returned.Set();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Corral.Core;
+using Corral.Server.Agents;
+using Corral.Server.Api;
+using Corral.Server.Leadership;
+using Corral.Server.Security;
+using Corral.Server.State;
+using Corral.Store;
+using Corral.Store.Sqlite;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace Corral.Server;
+
+/// <summary>Builds the server host: Kestrel on HTTPS (the cluster CA's server certificate), the REST API under /v1.</summary>
+public static class CorralServer
+{
+    /// <summary>
+    /// Builds (does not start) the server for an initialized data directory. The returned app owns the store and
+    /// disposes it when disposed.
+    /// </summary>
+    public static WebApplication Build(ServerRunOptions options, TimeProvider time, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        var paths = new ServerPaths(Path.GetFullPath(options.DataDir));
+        if (!paths.IsInitialized)
+        {
+            throw new InvalidOperationException($"{paths.DataDir} is not an initialized server data directory (no {paths.ServerConfig}); run 'corral server init --data-dir {paths.DataDir}' first");
+        }
+        var config = JsonSerializer.Deserialize(File.ReadAllText(paths.ServerConfig), ServerJson.Default.ServerConfig)
+            ?? throw new InvalidOperationException($"{paths.ServerConfig} is empty");
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Corral.Server", ContentRootPath = paths.DataDir });
+        builder.Logging.ClearProviders();
+        configureLogging?.Invoke(builder.Logging);
+        // The host logs a failed start (a port in use) as an error with a stack trace; the caller reports it instead.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+
+        var ca = CertificateAuthority.Load(paths.CaCertificate, paths.CaKey, time);
+        var serverCertificate = X509Certificate2.CreateFromPemFile(paths.ServerCertificate, paths.ServerKey);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(options.Listen, options.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = serverCertificate;
+                    // Agents present certificates from the cluster CA; API clients use keys and need none.
+                    https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                    https.ClientCertificateValidation = (certificate, _, _) => ca.Verifies(certificate);
+                });
+            });
+        });
+
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(paths);
+        builder.Services.AddSingleton(ca);
+        builder.Services.AddSingleton<IClusterStore>(sp => config.Store switch
+        {
+            "sqlite" => SqliteStore.Open(new SqliteStoreOptions { DataDirectory = paths.StoreDir }, time, sp.GetRequiredService<ILogger<SqliteStore>>()),
+            _ => throw new InvalidOperationException($"{paths.ServerConfig}: store '{config.Store}' is not supported by this server yet"),
+        });
+        builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, CoreJson.Default);
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        });
+
+        var app = builder.Build();
+        // Open the store now: a locked, read-only or corrupt store fails the start, not the first request.
+        app.Services.GetRequiredService<IClusterStore>();
+        app.UseExceptionHandler(errors => errors.Run(async http =>
+        {
+            var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var result = error is StoreUnavailableException unavailable
+                ? ApiProblems.Unavailable(unavailable.Message)
+                : Results.Problem(detail: "an internal error occurred; see the server log", statusCode: StatusCodes.Status500InternalServerError, title: "internal error");
+            await result.ExecuteAsync(http).ConfigureAwait(false);
+        }));
+
+        var api = app.MapGroup("/v1");
+        StatusEndpoints.Map(app, api);
+        ServiceEndpoints.Map(api);
+        StackEndpoints.Map(api);
+        EventEndpoints.Map(api);
+        KeyEndpoints.Map(api);
+        app.MapAgentEndpoints();
+        app.MapOpenApi().RequireRole(Role.Viewer);
+        return app;
+    }
+}

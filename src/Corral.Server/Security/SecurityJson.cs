@@ -1,0 +1,7 @@
+using System.Text.Json.Serialization;
+
+namespace Corral.Server.Security;
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(ApiKeyRecord))]
+internal sealed partial class SecurityJson : JsonSerializerContext;

@@ -1,0 +1,325 @@
+using System.Security.Cryptography.X509Certificates;
+using Corral.Store.Etcd.Api;
+using Corral.Store.Etcd.Grpc;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Store.Etcd;
+
+/// <summary>
+/// The cluster store on an etcd v3 cluster (3 or 5 members for high availability), spoken to over etcd's gRPC API.
+/// </summary>
+/// <remarks>
+/// <para><b>Endpoints and failover.</b> Calls go to one preferred member; when it fails (connection refused or reset,
+/// no leader, timeout) the store moves on to the next endpoint in <see cref="EtcdStoreOptions.Endpoints"/> order.
+/// Reads and other idempotent calls are retried on the other members; writes are retried only when they certainly did
+/// not reach a member (no connection, or refused before being proposed), since a write in flight on a failed member may
+/// or may not have been applied. Retries back off from <see cref="EtcdStoreOptions.RetryBackoffMin"/> to
+/// <see cref="EtcdStoreOptions.RetryBackoffMax"/> per round over all endpoints, for at most
+/// <see cref="EtcdStoreOptions.RetryTimeout"/>; then <see cref="StoreUnavailableException"/> names every endpoint and the
+/// last error.</para>
+/// <para><b>Watches</b> each use their own bidirectional Watch stream with previous values on; a stream that fails is
+/// re-created on another member from the last delivered revision + 1, so a watcher sees no gap and no duplicate.</para>
+/// <para><b>Leases.</b> Keep-alives share one long-lived LeaseKeepAlive stream, answers matched to requests by lease id
+/// in order; an answer with TTL 0 means the lease is gone (<see cref="LeaseNotFoundException"/>).</para>
+/// <para><b>Compaction.</b> etcd keeps the compaction revision itself readable; this store keeps the contract's
+/// stricter meaning (history at and below the compacted revision is gone) by remembering the highest compaction it has
+/// done or been told about, and by asking etcd (Maintenance.HashKV) for its compaction revision when etcd reports a
+/// compacted read.</para>
+/// <para><b>Elections</b> use the generic <see cref="StoreElection"/> over this store's leases, transactions and
+/// watches, so both backends elect identically.</para>
+/// </remarks>
+public sealed partial class EtcdStore : IClusterStore
+{
+    private readonly EtcdStoreOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EtcdStore> _logger;
+    private readonly GrpcChannel[] _channels;
+    private readonly string _endpointList;
+    private readonly StoreElection _election;
+    private readonly LeaseKeepAliveStream _keepAlives;
+    private readonly SemaphoreSlim _authGate = new(1, 1);
+    private readonly CancellationTokenSource _disposing = new();
+    private volatile CallSettings _settings;
+    private int _current;
+    private long _compactedFloor;
+    private int _disposed;
+
+    /// <summary>Creates the store; no connection is made until the first call. Invalid options throw <see cref="ArgumentException"/> listing every problem.</summary>
+    public EtcdStore(EtcdStoreOptions options, TimeProvider time, ILogger<EtcdStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        options.ThrowIfInvalid();
+        _options = options;
+        _time = time;
+        _logger = logger;
+        var channelOptions = new GrpcChannelOptions
+        {
+            ConnectTimeout = options.DialTimeout,
+            KeepAlivePingDelay = options.KeepAlivePingInterval,
+            KeepAlivePingTimeout = options.KeepAlivePingInterval,
+            TrustedRoots = LoadRoots(options.CaFile),
+            ClientCertificate = options.ClientCertificateFile is { } cert ? X509Certificate2.CreateFromPemFile(cert, options.ClientKeyFile) : null,
+        };
+        _channels = [.. options.Endpoints.Select(e => new GrpcChannel(new Uri(e), channelOptions))];
+        _endpointList = string.Join(", ", options.Endpoints);
+        _settings = new CallSettings(new GrpcCallOptions(options.RequestTimeout), new GrpcCallOptions(null, [new("hasleader", "true")]), null);
+        _election = new StoreElection(this, time);
+        _keepAlives = new LeaseKeepAliveStream(this);
+    }
+
+    /// <inheritdoc />
+    public string Kind => "etcd";
+
+    /// <summary>The configured endpoints, in failover order.</summary>
+    public IReadOnlyList<string> Endpoints => _options.Endpoints;
+
+    /// <summary>The endpoint calls currently go to.</summary>
+    public string CurrentEndpoint => _options.Endpoints[Volatile.Read(ref _current)];
+
+    /// <inheritdoc />
+    public Task<ILeadership> CampaignAsync(string election, ReadOnlyMemory<byte> value, ElectionOptions? options = null, CancellationToken cancellationToken = default) =>
+        _election.CampaignAsync(election, value, options, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LeaderInfo?> GetLeaderAsync(string election, CancellationToken cancellationToken = default) =>
+        _election.GetLeaderAsync(election, cancellationToken);
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<LeaderInfo?> ObserveLeaderAsync(string election, CancellationToken cancellationToken = default) =>
+        _election.ObserveLeaderAsync(election, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<long> SaveSnapshotAsync(Stream destination, CancellationToken cancellationToken = default) =>
+        StoreSnapshot.SaveAsync(this, destination, cancellationToken);
+
+    /// <inheritdoc />
+    public Task RestoreSnapshotAsync(Stream source, CancellationToken cancellationToken = default) =>
+        StoreSnapshot.RestoreAsync(this, source, cancellationToken);
+
+    /// <summary>Closes every stream and connection. Calls in progress fail.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        await _keepAlives.DisposeAsync().ConfigureAwait(false);
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+        _disposing.Dispose();
+        _authGate.Dispose();
+    }
+
+    /// <summary>
+    /// One unary call with failover: idempotent calls are retried on every transient failure, others only when the
+    /// request certainly did not reach a member. Non-transient etcd errors are thrown as <see cref="GrpcException"/>
+    /// for the caller to map; running out of retries throws <see cref="StoreUnavailableException"/>.
+    /// </summary>
+    internal async Task<TResponse> CallAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, bool idempotent, CancellationToken cancellationToken)
+        where TResponse : class, IMessage<TResponse>
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_options.Username is not null && _settings.Token is null)
+        {
+            await AuthenticateAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        var index = Volatile.Read(ref _current);
+        try
+        {
+            return await _channels[index].UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GrpcException e)
+        {
+            return await RetryAsync(method, request, parser, idempotent, index, e, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<TResponse> RetryAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, bool idempotent, int index, GrpcException first, CancellationToken cancellationToken)
+        where TResponse : class, IMessage<TResponse>
+    {
+        var started = _time.GetTimestamp();
+        var failures = 0;
+        var reauthenticated = false;
+        var error = first;
+        while (true)
+        {
+            if (IsInvalidToken(error) && !reauthenticated && _options.Username is not null)
+            {
+                reauthenticated = true;
+                await AuthenticateAsync(_settings.Token, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!IsTransient(error))
+            {
+                throw error;
+            }
+            else if (!idempotent && !IsCertainlyNotApplied(error))
+            {
+                throw new StoreUnavailableException(
+                    $"etcd {method} failed on {_options.Endpoints[index]} after it may have reached the member, so it was not retried " +
+                    $"(it may or may not have been applied): {error.StatusMessage}", error);
+            }
+            else
+            {
+                failures++;
+                if (_time.GetElapsedTime(started) >= _options.RetryTimeout)
+                {
+                    throw Unavailable(method, error, failures);
+                }
+                index = FailOver(index, error);
+                if (failures % _channels.Length == 0)
+                {
+                    await Task.Delay(Backoff(failures / _channels.Length), _time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            try
+            {
+                return await _channels[index].UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
+            }
+            catch (GrpcException e)
+            {
+                error = e;
+            }
+        }
+    }
+
+    /// <summary>Moves the preferred endpoint past <paramref name="failed"/> (unless another caller already did) and returns the endpoint to try next.</summary>
+    internal int FailOver(int failed, GrpcException error)
+    {
+        var next = (failed + 1) % _channels.Length;
+        if (Interlocked.CompareExchange(ref _current, next, failed) == failed && _channels.Length > 1)
+        {
+            EtcdStoreLog.FailedOver(_logger, _options.Endpoints[failed], error.StatusMessage, _options.Endpoints[next]);
+        }
+        return Volatile.Read(ref _current) == failed ? next : Volatile.Read(ref _current);
+    }
+
+    internal TimeSpan Backoff(int round)
+    {
+        var ms = _options.RetryBackoffMin.TotalMilliseconds * Math.Pow(2, Math.Min(round - 1, 20));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, _options.RetryBackoffMax.TotalMilliseconds));
+    }
+
+    internal StoreUnavailableException Unavailable(string what, Exception? last, int attempts) =>
+        new($"etcd unreachable: {what} failed {attempts} time(s) over {_options.RetryTimeout.TotalSeconds:0.#} s on every endpoint ({_endpointList}); " +
+            $"last error: {(last as GrpcException)?.StatusMessage ?? last?.Message ?? "none"}", last);
+
+    /// <summary>A failure after which another attempt (on this or another member) may succeed.</summary>
+    internal static bool IsTransient(GrpcException e) =>
+        e.StatusCode is GrpcStatusCode.Unavailable or GrpcStatusCode.DeadlineExceeded
+        || (e.StatusCode == GrpcStatusCode.Unknown && e.StatusMessage.Contains("etcdserver: leader changed", StringComparison.Ordinal));
+
+    /// <summary>A failure that proves a write was not applied, so retrying it cannot apply it twice.</summary>
+    private static bool IsCertainlyNotApplied(GrpcException e) =>
+        e.RequestNotSent
+        || e.StatusMessage.Contains("etcdserver: no leader", StringComparison.Ordinal)
+        || e.StatusMessage.Contains("etcdserver: not capable", StringComparison.Ordinal);
+
+    private static bool IsInvalidToken(GrpcException e) =>
+        e.StatusCode == GrpcStatusCode.Unauthenticated
+        || e.StatusMessage.Contains("invalid auth token", StringComparison.Ordinal)
+        || e.StatusMessage.Contains("auth token", StringComparison.Ordinal);
+
+    /// <summary>Call options of streams (watch, keep-alive): no deadline, the etcd token, and "require a leader".</summary>
+    internal async ValueTask<GrpcCallOptions> StreamOptionsAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Username is not null && _settings.Token is null)
+        {
+            await AuthenticateAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        return _settings.Stream;
+    }
+
+    /// <summary>The channel of the preferred endpoint and its index.</summary>
+    internal (GrpcChannel Channel, int Index) CurrentChannel()
+    {
+        var index = Volatile.Read(ref _current);
+        return (_channels[index], index);
+    }
+
+    internal EtcdStoreOptions Options => _options;
+
+    internal TimeProvider Time => _time;
+
+    internal ILogger Logger => _logger;
+
+    internal CancellationToken Disposing => _disposing.Token;
+
+    /// <summary>
+    /// Gets a new token (unless another caller already replaced <paramref name="stale"/>) with failover over the
+    /// endpoints, and sends it with every later call.
+    /// </summary>
+    private async Task AuthenticateAsync(string? stale, CancellationToken cancellationToken)
+    {
+        await _authGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_settings.Token is { } current && current != stale)
+            {
+                return;
+            }
+            var request = new AuthenticateRequest { Name = _options.Username, Password = _options.Password };
+            var started = _time.GetTimestamp();
+            var index = Volatile.Read(ref _current);
+            var failures = 0;
+            while (true)
+            {
+                try
+                {
+                    var response = await _channels[index].UnaryAsync(EtcdMethods.Authenticate, request, AuthenticateResponse.Parser, new GrpcCallOptions(_options.RequestTimeout), cancellationToken).ConfigureAwait(false);
+                    KeyValuePair<string, string> token = new("token", response.Token);
+                    _settings = new CallSettings(
+                        new GrpcCallOptions(_options.RequestTimeout, [token]),
+                        new GrpcCallOptions(null, [new("hasleader", "true"), token]),
+                        response.Token);
+                    EtcdStoreLog.Authenticated(_logger, _options.Username!);
+                    return;
+                }
+                catch (GrpcException e) when (IsTransient(e))
+                {
+                    failures++;
+                    if (_time.GetElapsedTime(started) >= _options.RetryTimeout)
+                    {
+                        throw Unavailable("Authenticate", e, failures);
+                    }
+                    index = FailOver(index, e);
+                    if (failures % _channels.Length == 0)
+                    {
+                        await Task.Delay(Backoff(failures / _channels.Length), _time, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (GrpcException e)
+                {
+                    throw new StoreException($"etcd authentication as '{_options.Username}' failed: {e.StatusMessage}", e);
+                }
+            }
+        }
+        finally
+        {
+            _authGate.Release();
+        }
+    }
+
+    private static X509Certificate2Collection? LoadRoots(string? caFile)
+    {
+        if (caFile is null)
+        {
+            return null;
+        }
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(caFile);
+        if (roots.Count == 0)
+        {
+            throw new ArgumentException($"CaFile: '{caFile}' holds no PEM certificate", nameof(caFile));
+        }
+        return roots;
+    }
+
+    /// <summary>Per-call settings swapped as a whole when the auth token changes.</summary>
+    private sealed record CallSettings(GrpcCallOptions Unary, GrpcCallOptions Stream, string? Token);
+}

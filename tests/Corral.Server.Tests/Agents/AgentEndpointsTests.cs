@@ -1,0 +1,184 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Corral.Core;
+using Corral.Core.Api;
+using Corral.Core.Cluster;
+using Corral.Core.Tasks;
+using Corral.Server.State;
+using Corral.Server.Tests.Controllers;
+
+namespace Corral.Server.Tests.Agents;
+
+public class AgentEndpointsTests
+{
+    private static ReplicaReport Report(string id, ReplicaState state, string reason = "", int? exitCode = null) =>
+        new(id, state, DateTimeOffset.UtcNow, reason, 1234, exitCode, null, 1.5, 1 << 20);
+
+    [Fact]
+    public async Task Register_NewThenSame_CreatesOnceAndKeepsOperatorFields()
+    {
+        await using var host = await AgentHost.StartAsync();
+
+        using (var first = await host.RegisterAsync(AgentHost.Registration("a", new Dictionary<string, string> { ["zone"] = "x" })))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+        var node = await host.GetNodeAsync("a");
+        Assert.Equal(NodeStatus.Ready, node.Status);
+        Assert.Equal(4, node.CpuCores);
+        Assert.Equal("x", node.Labels["zone"]);
+
+        var revision = await host.Store.GetRevisionAsync();
+        using (var same = await host.RegisterAsync(AgentHost.Registration("a", new Dictionary<string, string> { ["zone"] = "x" })))
+        {
+            Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+        }
+        Assert.Equal(revision, await host.Store.GetRevisionAsync());
+
+        // An operator drains the node; the agent registering again (new labels) must not undo it.
+        await host.Store.PutAsync(Keys.Node("a"), JsonSerializer.SerializeToUtf8Bytes(node with { Eligible = false, Draining = true }, CoreJson.Default.Node));
+        using (var changed = await host.RegisterAsync(AgentHost.Registration("a", new Dictionary<string, string> { ["zone"] = "y" })))
+        {
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+        node = await host.GetNodeAsync("a");
+        Assert.Equal("y", node.Labels["zone"]);
+        Assert.False(node.Eligible);
+        Assert.True(node.Draining);
+        var kinds = await host.EventKindsAsync();
+        Assert.Equal(1, kinds.Count(k => k == "node.registered"));
+        Assert.Equal(1, kinds.Count(k => k == "node.updated"));
+    }
+
+    [Fact]
+    public async Task AgentEndpoints_BadInput_Rejected400Or404AndStoreUnchanged()
+    {
+        await using var host = await AgentHost.StartAsync();
+        await host.WaitForLeaderAsync();
+        var revision = await host.Store.GetRevisionAsync();
+
+        using var badName = await host.RegisterAsync(AgentHost.Registration("a/b"));
+        using var badValues = await host.RegisterAsync(new AgentRegistration("a", null!, -1, -5, new Dictionary<string, string>()));
+        using var malformed = await host.Client.PostAsync("/v1/agent/register", new StringContent("{\"node\": ", Encoding.UTF8, "application/json"));
+        using var unknown = await host.HeartbeatAsync(new AgentHeartbeat("ghost", [], null, null, null));
+        using var badIndex = await host.Client.GetAsync("/v1/agent/assignments?node=a&index=-3&wait=forever");
+
+        Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badValues.StatusCode);
+        var body = await badValues.Content.ReadAsStringAsync();
+        Assert.Contains("addresses", body, StringComparison.Ordinal);
+        Assert.Contains("cpu_cores", body, StringComparison.Ordinal);
+        Assert.Contains("memory_bytes", body, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badIndex.StatusCode);
+        var query = await badIndex.Content.ReadAsStringAsync();
+        Assert.Contains("index", query, StringComparison.Ordinal);
+        Assert.Contains("wait", query, StringComparison.Ordinal);
+        Assert.Equal(revision, await host.Store.GetRevisionAsync());
+        Assert.Null(await host.State.GetNodeAsync("a", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Assignments_NewsReturnsAtOnce_OtherwiseBlocksUntilAChange()
+    {
+        await using var host = await AgentHost.StartAsync();
+        (await host.RegisterAsync(AgentHost.Registration("a"))).Dispose();
+        await host.PutServiceAsync(StoreHarness.Service("web", 1));
+
+        var set = await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 1);
+        Assert.Equal("web", set.Assignments[0].Service);
+        Assert.Equal("sleep", set.Assignments[0].Task.Command);
+        Assert.True(set.Assignments[0].Singleton);
+
+        // Nothing newer than the index: the query blocks...
+        var blocked = host.AssignmentsAsync("a", set.Index, "30s");
+        Assert.NotSame(blocked, await Task.WhenAny(blocked, Task.Delay(TimeSpan.FromMilliseconds(500))));
+
+        // ...until the node's assignments change.
+        await host.PutServiceAsync(StoreHarness.Service("web", 2));
+        var changed = await blocked.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(changed.Index > set.Index);
+        if (changed.Assignments.Count < 2)
+        {
+            changed = await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 2);
+        }
+        Assert.Equal(2, changed.Assignments.Count);
+        Assert.All(changed.Assignments, a => Assert.False(a.Singleton));
+
+        // A short wait with no news answers the same set when it runs out.
+        var quiet = await host.AssignmentsAsync("a", changed.Index, "1s");
+        Assert.Equal(changed.Assignments.Select(a => a.ReplicaId), quiet.Assignments.Select(a => a.ReplicaId));
+        Assert.Equal(changed.Index, quiet.Index);
+
+        // An old index answers at once.
+        var old = await host.AssignmentsAsync("a", 0, "5m").WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, old.Assignments.Count);
+    }
+
+    [Fact]
+    public async Task Heartbeat_ReportedStateWrittenOnce_SteadyStateCausesNoStoreWrites()
+    {
+        await using var host = await AgentHost.StartAsync();
+        (await host.RegisterAsync(AgentHost.Registration("a"))).Dispose();
+        await host.PutServiceAsync(StoreHarness.Service("web", 1));
+        var id = (await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 1)).Assignments[0].ReplicaId;
+
+        using (var response = await host.HeartbeatAsync(new AgentHeartbeat("a", [Report(id, ReplicaState.Healthy)], 12.5, 1 << 30, 0.3)))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
+        Assert.Equal(ReplicaState.Healthy, (await host.GetReplicaAsync(id))!.State);
+        Assert.Contains("replica.healthy", await host.EventKindsAsync());
+
+        var revision = await host.Store.GetRevisionAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            IReadOnlyList<ReplicaReport> reports = i % 2 == 0 ? [Report(id, ReplicaState.Healthy)] : [];
+            using var response = await host.HeartbeatAsync(new AgentHeartbeat("a", reports, 10 + i, 1 << 30, 0.2));
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        }
+        Assert.Equal(revision, await host.Store.GetRevisionAsync());
+    }
+
+    [Fact]
+    public async Task Heartbeat_FailedReplica_MarkedFailedAndReplaced()
+    {
+        await using var host = await AgentHost.StartAsync();
+        (await host.RegisterAsync(AgentHost.Registration("a"))).Dispose();
+        await host.PutServiceAsync(StoreHarness.Service("web", 1));
+        var id = (await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 1)).Assignments[0].ReplicaId;
+
+        (await host.HeartbeatAsync(new AgentHeartbeat("a", [Report(id, ReplicaState.Failed, "crashed 5 times in 5m", 1)], null, null, null))).Dispose();
+
+        var failed = await host.GetReplicaAsync(id);
+        Assert.Equal(ReplicaPhase.Failed, failed!.Phase);
+        Assert.Equal("crashed 5 times in 5m", failed.Reason);
+        var replaced = await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 1 && s.Assignments[0].ReplicaId != id);
+        Assert.StartsWith("web-", replaced.Assignments[0].ReplicaId, StringComparison.Ordinal);
+        Assert.Contains("replica.failed", await host.EventKindsAsync());
+    }
+
+    [Fact]
+    public async Task Heartbeat_StoppingReplicaReportedExited_IsDeleted()
+    {
+        await using var host = await AgentHost.StartAsync();
+        (await host.RegisterAsync(AgentHost.Registration("a"))).Dispose();
+        await host.PutServiceAsync(StoreHarness.Service("web", 1));
+        var id = (await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 1)).Assignments[0].ReplicaId;
+
+        await host.PutServiceAsync(StoreHarness.Service("web", 0));
+        await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 0);
+        Assert.Equal(ReplicaPhase.Stopping, (await host.GetReplicaAsync(id))!.Phase);
+
+        // Another node cannot confirm the stop of a replica it does not hold.
+        (await host.RegisterAsync(AgentHost.Registration("b"))).Dispose();
+        (await host.HeartbeatAsync(new AgentHeartbeat("b", [Report(id, ReplicaState.Exited, exitCode: 0)], null, null, null))).Dispose();
+        Assert.NotNull(await host.GetReplicaAsync(id));
+
+        (await host.HeartbeatAsync(new AgentHeartbeat("a", [Report(id, ReplicaState.Exited, exitCode: 0)], null, null, null))).Dispose();
+        Assert.Null(await host.GetReplicaAsync(id));
+        Assert.Contains("replica.stopped", await host.EventKindsAsync());
+    }
+}

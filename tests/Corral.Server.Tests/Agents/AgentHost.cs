@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Corral.Core;
+using Corral.Core.Api;
+using Corral.Core.Cluster;
+using Corral.Core.Services;
+using Corral.Server.Agents;
+using Corral.Server.Leadership;
+using Corral.Server.State;
+using Corral.Store;
+using Corral.Store.Sqlite;
+using Corral.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Corral.Server.Tests.Agents;
+
+/// <summary>
+/// A minimal server on a real Kestrel socket on 127.0.0.1: a SQLite store, the whole control plane
+/// (<see cref="ControlPlaneServiceCollectionExtensions.AddCorralControlPlane"/>) and the agent endpoints, over plain HTTP
+/// (the real host with HTTPS and API keys comes from the server host).
+/// </summary>
+internal sealed class AgentHost : IAsyncDisposable
+{
+    private readonly TempDirectory _directory;
+    private readonly WebApplication _app;
+
+    private AgentHost(TempDirectory directory, SqliteStore store, WebApplication app, int port)
+    {
+        _directory = directory;
+        Store = store;
+        _app = app;
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public SqliteStore Store { get; }
+
+    public HttpClient Client { get; }
+
+    public ClusterState State => _app.Services.GetRequiredService<ClusterState>();
+
+    public static async Task<AgentHost> StartAsync()
+    {
+        var directory = new TempDirectory("corral-agent-endpoints");
+        var store = SqliteStore.Open(new SqliteStoreOptions { DataDirectory = directory.Combine("store"), Synchronous = SqliteSynchronousMode.Normal }, TimeProvider.System, NullLogger<SqliteStore>.Instance);
+        var port = FreePorts.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.Services.AddSingleton<IClusterStore>(store);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddCorralControlPlane(new ControlPlaneOptions
+        {
+            ServerName = "test-server",
+            HeartbeatGrace = TimeSpan.FromMinutes(1),
+            ReconcileInterval = TimeSpan.FromMilliseconds(200),
+        });
+        var app = builder.Build();
+        app.MapAgentEndpoints();
+        await app.StartAsync();
+        return new AgentHost(directory, store, app, port);
+    }
+
+    /// <summary>Waits until this server leads and has recorded it, so later store writes are only the test's and the controllers'.</summary>
+    public async Task WaitForLeaderAsync() =>
+        await WaitUntilAsync(async () => _app.Services.GetRequiredService<ILeadershipState>().IsLeader && (await EventKindsAsync()).Contains("leader.elected"), "the server leads");
+
+    public static AgentRegistration Registration(string node, IReadOnlyDictionary<string, string>? labels = null) =>
+        new(node, ["127.0.0.1"], 4, 8L << 30, labels ?? new Dictionary<string, string>());
+
+    public Task<HttpResponseMessage> RegisterAsync(AgentRegistration registration) =>
+        Client.PostAsync("/v1/agent/register", JsonContent.Create(registration, CoreJson.Default.AgentRegistration));
+
+    public Task<HttpResponseMessage> HeartbeatAsync(AgentHeartbeat heartbeat) =>
+        Client.PostAsync("/v1/agent/heartbeat", JsonContent.Create(heartbeat, CoreJson.Default.AgentHeartbeat));
+
+    public async Task<AssignmentSet> AssignmentsAsync(string node, long index, string wait, CancellationToken cancellationToken = default)
+    {
+        using var response = await Client.GetAsync($"/v1/agent/assignments?node={node}&index={index}&wait={wait}", cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync(CoreJson.Default.AssignmentSet, cancellationToken))!;
+    }
+
+    /// <summary>Long-polls until the node's assignments satisfy <paramref name="condition"/>; bounded.</summary>
+    public async Task<AssignmentSet> AssignmentsUntilAsync(string node, Func<AssignmentSet, bool> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        long index = 0;
+        while (true)
+        {
+            var set = await AssignmentsAsync(node, index, "5s");
+            if (condition(set))
+            {
+                return set;
+            }
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"assignments of {node} never matched; last: {set.Assignments.Count} at index {set.Index}");
+            index = set.Index;
+        }
+    }
+
+    public Task PutServiceAsync(ServiceSpec service) =>
+        Store.PutAsync(Keys.Service(service.Name), JsonSerializer.SerializeToUtf8Bytes(service, CoreJson.Default.ServiceSpec));
+
+    public async Task<Replica?> GetReplicaAsync(string id)
+    {
+        var kv = await Store.GetAsync(Keys.Replica(id));
+        return kv is null ? null : JsonSerializer.Deserialize(kv.Value.Span, CoreJson.Default.Replica);
+    }
+
+    public async Task<Node> GetNodeAsync(string name) => (await State.GetNodeAsync(name, CancellationToken.None))!.Value;
+
+    public async Task<List<string>> EventKindsAsync() =>
+        [.. (await State.EventsAfterAsync(0, 100_000, CancellationToken.None)).Events.Select(e => e.Kind)];
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"timed out waiting until {what}");
+            await Task.Delay(25);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await Store.DisposeAsync();
+        _directory.Dispose();
+    }
+}

@@ -1,0 +1,298 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Corral.Core;
+using Corral.Core.Api;
+
+namespace Corral.Server.Tests.Api;
+
+public sealed class ApiTests : IAsyncLifetime
+{
+    private const string Shop = """
+        stack: shop
+        services:
+          web:
+            command: corral
+            args: [demo-web, --port, "${PORT}"]
+            replicas: 3
+            ports: [http]
+            health: { http: /health }
+          worker:
+            command: /bin/sleep
+            args: ["3600"]
+        """;
+
+    private ServerHost _server = null!;
+
+    public async Task InitializeAsync() => _server = await ServerHost.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private async Task<(HttpStatusCode Status, DeployResult? Result, JsonElement Problem)> DeployAsync(HttpClient client, string yaml, bool prune = false, string path = "/v1/stacks/deploy")
+    {
+        var response = await client.PostAsync(path, ServerHost.Json(new DeployRequest(yaml, "shop.yaml", prune), CoreJson.Default.DeployRequest));
+        var text = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode
+            ? (response.StatusCode, JsonSerializer.Deserialize(text, CoreJson.Default.DeployResult), default)
+            : (response.StatusCode, null, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task Healthz_NeedsNoKey()
+    {
+        using var anonymous = _server.Client();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/status")]
+    [InlineData("GET", "/v1/nodes")]
+    [InlineData("GET", "/v1/services")]
+    [InlineData("GET", "/v1/services/web")]
+    [InlineData("GET", "/v1/replicas")]
+    [InlineData("GET", "/v1/events")]
+    [InlineData("GET", "/v1/apikeys")]
+    [InlineData("POST", "/v1/apikeys")]
+    [InlineData("DELETE", "/v1/apikeys/x")]
+    [InlineData("POST", "/v1/stacks/deploy")]
+    [InlineData("POST", "/v1/stacks/diff")]
+    [InlineData("PUT", "/v1/services/web/scale")]
+    [InlineData("POST", "/v1/services/web/restart")]
+    [InlineData("DELETE", "/v1/services/web")]
+    [InlineData("GET", "/openapi/v1.json")]
+    public async Task EveryEndpoint_WithoutKey_Is401WithProblem(string method, string path)
+    {
+        using var anonymous = _server.Client();
+
+        var response = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task WrongKey_Is401()
+    {
+        using var wrong = _server.Client("crl_0123456789ab_" + new string('a', 43));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await wrong.GetAsync("/v1/services")).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("POST", "/v1/stacks/deploy")]
+    [InlineData("PUT", "/v1/services/web/scale")]
+    [InlineData("POST", "/v1/services/web/restart")]
+    [InlineData("DELETE", "/v1/services/web")]
+    [InlineData("POST", "/v1/apikeys")]
+    public async Task Mutation_WithViewerKey_Is403(string method, string path)
+    {
+        using var viewer = _server.Client(await _server.CreateKeyAsync("ro", "viewer"));
+
+        var response = await viewer.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}") });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("key 'ro' is viewer", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Deploy_Twice_SecondChangesNothing()
+    {
+        using var op = _server.Client(await _server.CreateKeyAsync("ci", "operator"));
+
+        var first = await DeployAsync(op, Shop);
+        var revisionAfterFirst = first.Result!.Revision;
+        var second = await DeployAsync(op, Shop);
+
+        Assert.True(first.Result.Changed);
+        Assert.False(second.Result!.Changed);
+        Assert.Equal(revisionAfterFirst, second.Result.Revision);
+        Assert.All(second.Result.Changes, c => Assert.Equal(ServiceChangeKind.Unchanged, c.Kind));
+        var services = await op.GetFromJsonAsync("/v1/services", CoreJson.Default.ListServiceView);
+        Assert.Equal(["web", "worker"], services!.Select(s => s.Spec.Name));
+        Assert.Equal(3, services![0].Desired);
+    }
+
+    [Fact]
+    public async Task Diff_ShowsChangesWithoutApplying()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        await DeployAsync(admin, Shop);
+
+        var diff = await DeployAsync(admin, Shop.Replace("replicas: 3", "replicas: 5", StringComparison.Ordinal), path: "/v1/stacks/diff");
+
+        Assert.True(diff.Result!.Changed);
+        Assert.Equal(ServiceChangeKind.Scale, diff.Result.Changes[0].Kind);
+        var web = await admin.GetFromJsonAsync("/v1/services/web", CoreJson.Default.ServiceView);
+        Assert.Equal(3, web!.Desired);
+    }
+
+    [Fact]
+    public async Task Deploy_BadStack_Is400WithEveryLocatedError_AndChangesNothing()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        var before = await admin.GetFromJsonAsync("/v1/events", CoreJson.Default.EventPage);
+
+        var (status, _, problem) = await DeployAsync(admin, "stack: shop\nservices:\n  web:\n    comand: x\n    replicas: many\n");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var errors = problem.GetProperty("errors").EnumerateArray().ToList();
+        Assert.Contains(errors, e => e.GetProperty("field").GetString() == "services.web.comand"
+            && e.GetProperty("message").GetString()!.Contains("did you mean 'command'", StringComparison.Ordinal)
+            && e.GetProperty("line").GetInt32() == 4 && e.GetProperty("file").GetString() == "shop.yaml");
+        Assert.Contains(errors, e => e.GetProperty("field").GetString() == "services.web.replicas");
+        var after = await admin.GetFromJsonAsync("/v1/events", CoreJson.Default.EventPage);
+        Assert.Equal(before!.Events.Count, after!.Events.Count);
+        Assert.Empty((await admin.GetFromJsonAsync("/v1/services", CoreJson.Default.ListServiceView))!);
+    }
+
+    [Fact]
+    public async Task BadJsonBody_Is400NamingTheLocation()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+
+        var response = await admin.PutAsync("/v1/services/web/scale", new StringContent("{\"replicas\": \"three\"}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("replicas", problem.GetProperty("errors")[0].GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Scale_IsIdempotent_AndRecordsWhoDidIt()
+    {
+        using var op = _server.Client(await _server.CreateKeyAsync("alice", "operator"));
+        await DeployAsync(op, Shop);
+
+        var first = await op.PutAsync("/v1/services/web/scale", ServerHost.Json(new ScaleRequest(5), CoreJson.Default.ScaleRequest));
+        var events1 = await op.GetFromJsonAsync("/v1/events", CoreJson.Default.EventPage);
+        var second = await op.PutAsync("/v1/services/web/scale", ServerHost.Json(new ScaleRequest(5), CoreJson.Default.ScaleRequest));
+        var events2 = await op.GetFromJsonAsync("/v1/events", CoreJson.Default.EventPage);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(events1!.Events.Count, events2!.Events.Count);
+        var scaled = Assert.Single(events2.Events, e => e.Kind == "service.scaled");
+        Assert.Equal("key:alice", scaled.Actor);
+        Assert.Equal(5, (await op.GetFromJsonAsync("/v1/services/web", CoreJson.Default.ServiceView))!.Desired);
+    }
+
+    [Fact]
+    public async Task Scale_OutOfRange_Is400_UnknownService_Is404()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        await DeployAsync(admin, Shop);
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PutAsync("/v1/services/web/scale", ServerHost.Json(new ScaleRequest(-1), CoreJson.Default.ScaleRequest))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PutAsync("/v1/services/nope/scale", ServerHost.Json(new ScaleRequest(1), CoreJson.Default.ScaleRequest))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Prune_RemovesOnlyWithTheFlag()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        await DeployAsync(admin, Shop);
+        var onlyWeb = Shop[..Shop.IndexOf("  worker:", StringComparison.Ordinal)];
+
+        var kept = await DeployAsync(admin, onlyWeb);
+        Assert.False(kept.Result!.Changed);
+        Assert.Equal(2, (await admin.GetFromJsonAsync("/v1/services", CoreJson.Default.ListServiceView))!.Count);
+
+        var pruned = await DeployAsync(admin, onlyWeb, prune: true);
+        Assert.True(pruned.Result!.Changed);
+        Assert.Equal(["web"], (await admin.GetFromJsonAsync("/v1/services", CoreJson.Default.ListServiceView))!.Select(s => s.Spec.Name));
+    }
+
+    [Fact]
+    public async Task Restart_MakesANewVersion_DeleteRemoves()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        await DeployAsync(admin, Shop);
+        var before = (await admin.GetFromJsonAsync("/v1/services/web", CoreJson.Default.ServiceView))!.Version;
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/v1/services/web/restart", null)).StatusCode);
+        var after = (await admin.GetFromJsonAsync("/v1/services/web", CoreJson.Default.ServiceView))!.Version;
+        Assert.NotEqual(before, after);
+        Assert.False((await DeployAsync(admin, Shop)).Result!.Changed);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/v1/services/web")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync("/v1/services/web")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Events_BlockingQuery_ReturnsWhenSomethingHappens()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        // The server's own start-up events (its leader election) come first; wait for them to settle.
+        EventPage? page = null;
+        for (var i = 0; i < 100; i++)
+        {
+            page = await admin.GetFromJsonAsync("/v1/events", CoreJson.Default.EventPage);
+            if (page!.Events.Any(e => e.Kind == "leader.elected"))
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Contains(page!.Events, e => e.Kind == "leader.elected");
+
+        var waiting = admin.GetFromJsonAsync($"/v1/events?index={page!.Index}&wait=20s", CoreJson.Default.EventPage);
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
+        await DeployAsync(admin, Shop);
+        var next = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains(next!.Events, e => e.Kind == "stack.deployed");
+        Assert.True(next.Index > page.Index);
+    }
+
+    [Fact]
+    public async Task ApiKeys_CreateListRevoke()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        var token = await _server.CreateKeyAsync("temp", "viewer");
+        using var temp = _server.Client(token);
+        Assert.Equal(HttpStatusCode.OK, (await temp.GetAsync("/v1/services")).StatusCode);
+
+        var keys = await admin.GetFromJsonAsync("/v1/apikeys", CoreJson.Default.ListApiKeyView);
+        var id = keys!.Single(k => k.Name == "temp").Id;
+        Assert.DoesNotContain(token, JsonSerializer.Serialize(keys, CoreJson.Default.ListApiKeyView), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/v1/apikeys/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/v1/apikeys/{id}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await temp.GetAsync("/v1/services")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ApiKeys_BadRole_Is400()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+
+        var response = await admin.PostAsync("/v1/apikeys", ServerHost.Json(new ApiKeyCreateRequest("x", "root"), CoreJson.Default.ApiKeyCreateRequest));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("'root' is not one of viewer, operator, admin", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenApi_IsServedToViewers()
+    {
+        using var viewer = _server.Client(await _server.CreateKeyAsync("ro", "viewer"));
+
+        var text = await viewer.GetStringAsync("/openapi/v1.json");
+
+        Assert.Contains("/v1/stacks/deploy", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_ReportsStoreAndServices()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        await DeployAsync(admin, Shop);
+
+        var status = await admin.GetFromJsonAsync("/v1/status", CoreJson.Default.ClusterStatus);
+
+        Assert.Equal("sqlite", status!.StoreKind);
+        Assert.True(status.StoreHealthy);
+        Assert.Equal(["web", "worker"], status.Services.Select(s => s.Name));
+    }
+}
