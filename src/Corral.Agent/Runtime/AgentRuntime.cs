@@ -237,6 +237,11 @@ public sealed class AgentRuntime : IAsyncDisposable
                 await Driver.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
                 _services.Ports.Release(id);
                 File.Delete(path);
+                var now = _time.GetUtcNow();
+                lock (_statusLock)
+                {
+                    _ended[id] = (new ReplicaView { State = ReplicaState.Exited, Since = now, Reason = "stopped: no longer assigned to this node" }, now + EndedRetention);
+                }
             }
         }
     }
