@@ -1,3 +1,7 @@
+using System.CommandLine;
 using Corral.Cli;
 
-return await CorralCommand.RunAsync(args).ConfigureAwait(false);
+// No termination timeout: the long-running commands (dev, server run, agent, supervisor) handle SIGINT and SIGTERM
+// themselves and take as long as a clean stop needs; System.CommandLine's default would exit with 130 after 2 s,
+// leaving tasks and the supervisor behind.
+return await CorralCommand.RunAsync(args, new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

@@ -51,8 +51,21 @@ public sealed class DevCluster : IAsyncLifetime
     /// <summary>The agent's <c>status.json</c>.</summary>
     public string AgentStatusPath => Path.Combine(DataDir, "agent", "status.json");
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => StartAsync();
+
+    /// <summary>
+    /// Starts <c>corral dev</c> on <see cref="DataDir"/> and waits until it has a leader and its node is ready; after
+    /// <see cref="StopAsync"/> this starts it again on the same data directory (the same cluster resumed).
+    /// </summary>
+    public async Task StartAsync()
     {
+        if (_process is { HasExited: false })
+        {
+            throw new InvalidOperationException("corral dev is already running");
+        }
+        _exitCode = null;
+        _client?.Dispose();
+        _client = null;
         _process = _reaper.Start(CorralBinary.Dotnet,
             [CorralBinary.Dll, "dev", "--no-sample", "--data-dir", DataDir, "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture)],
             LogPath,

@@ -64,6 +64,7 @@ public sealed partial class DevClusterTests
         Assert.Equal(gone.Replicas[0].Replica.Id, Assert.Single(stillThere.Replicas).Replica.Id);
         Assert.True(Testing.ProcessReaper.IsAlive(gonePid), "the kept service's process must keep running");
 
+        var beforePrune = (await Client.GetStatusAsync(Ct)).Revision;
         var pruned = await Client.DeployAsync(Stacks.Request(onlyKeep, prune: true), Ct);
 
         Assert.True(pruned.Changed);
@@ -72,6 +73,9 @@ public sealed partial class DevClusterTests
         Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.Status);
         await WaitNoReplicasAsync("prune-gone");
         await WaitDeadAsync(gonePid, $"the pruned service's process {gonePid} to end");
+        // The node itself confirmed the stop (the replica is deleted on its report, not on a timeout).
+        var events = await Client.GetEventsAsync(beforePrune, null, null, Ct);
+        Assert.Contains(events.Events, e => e.Kind == "replica.stopped" && e.Subject == "replica/" + gone.Replicas[0].Replica.Id && e.Actor == "node:dev");
         var after = await Client.GetServiceAsync("prune-keep", Ct);
         Assert.Equal(keep.Replicas[0].Replica.Id, Assert.Single(after.Replicas).Replica.Id);
         Assert.Equal(keep.Replicas[0].Pid, after.Replicas[0].Pid);

@@ -26,6 +26,7 @@ public sealed partial class DevClusterTests
         var restarted = after.Replicas.Single(r => r.Replica.Id == victim.Replica.Id);
         Assert.Equal(ReplicaPhase.Assigned, restarted.Replica.Phase);
         Assert.Equal(restarted.Pid, StatusFilePid(victim.Replica.Id));
+        Assert.True(StatusFileRestarts(victim.Replica.Id) >= 1, "the agent's restart policy restarted it");
         // The other replica was not touched.
         Assert.Equal(other.Pid, after.Replicas.Single(r => r.Replica.Id == other.Replica.Id).Pid);
 

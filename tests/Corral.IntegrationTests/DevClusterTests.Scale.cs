@@ -17,21 +17,26 @@ public sealed partial class DevClusterTests
         var five = await WaitAllHealthyAsync("scale-web", 5);
         Assert.Subset(five.Replicas.Select(r => r.Replica.Id).ToHashSet(), three.Replicas.Select(r => r.Replica.Id).ToHashSet());
         Assert.Equal(5, five.Replicas.Select(r => r.Pid).Distinct().Count());
-        var byAge = five.Replicas.OrderBy(r => r.Replica.CreatedRevision).ToList();
-        Assert.Equal(5, byAge.Select(r => r.Replica.CreatedRevision).Distinct().Count());
+        var original = three.Replicas.Select(r => r.Replica.Id).ToHashSet();
+        var added = five.Replicas.Where(r => !original.Contains(r.Replica.Id)).ToList();
+        // Replicas placed in one reconcile pass share a creation revision; the two added later are newer.
+        Assert.All(added, a => Assert.True(three.Replicas.All(o => o.Replica.CreatedRevision < a.Replica.CreatedRevision), $"{a.Replica.Id} is newer than the first three"));
 
         var down = await Client.ScaleAsync("scale-web", 1, Ct);
 
         Assert.Equal(1, down.Desired);
-        // While the four stop, the oldest is never among the stopping ones; at the end it is the one left.
+        // Newest first: while four stop, none of the three original replicas stops before both added ones did.
         var one = await WaitServiceAsync("scale-web", s =>
         {
-            Assert.DoesNotContain(s.Replicas, r => r.Replica.Id == byAge[0].Replica.Id && r.Replica.Phase != ReplicaPhase.Assigned);
+            var addedLeft = s.Replicas.Count(r => !original.Contains(r.Replica.Id) && r.Replica.Phase == ReplicaPhase.Assigned);
+            var originalStopping = s.Replicas.Count(r => original.Contains(r.Replica.Id) && r.Replica.Phase != ReplicaPhase.Assigned);
+            Assert.False(addedLeft > 0 && originalStopping > 0, "an original replica stops while a newer one still runs:\n" + Describe(s));
             return s.Replicas.Count == 1 && s.Healthy == 1;
         }, "one healthy replica left");
-        Assert.Equal(byAge[0].Replica.Id, one.Replicas[0].Replica.Id);
-        Assert.Equal(byAge[0].Pid, one.Replicas[0].Pid);
-        foreach (var stopped in byAge.Skip(1))
+        var survivor = Assert.Single(one.Replicas);
+        Assert.Contains(survivor.Replica.Id, original);
+        Assert.Equal(three.Replicas.Single(r => r.Replica.Id == survivor.Replica.Id).Pid, survivor.Pid);
+        foreach (var stopped in five.Replicas.Where(r => r.Replica.Id != survivor.Replica.Id))
         {
             await WaitDeadAsync(stopped.Pid!.Value, $"scaled-down replica {stopped.Replica.Id}'s process {stopped.Pid} to end");
         }

@@ -89,6 +89,13 @@ public sealed partial class DevClusterTests : IClassFixture<DevCluster>
             : null;
     }
 
+    /// <summary>The restarts the agent's <c>status.json</c> counts for a replica (granted by its restart policy).</summary>
+    private int StatusFileRestarts(string replicaId)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(_cluster.AgentStatusPath));
+        return document.RootElement.GetProperty("replicas").GetProperty(replicaId).GetProperty("restarts").GetInt32();
+    }
+
     internal static string Describe(ServiceView? service)
     {
         if (service is null)

@@ -33,7 +33,7 @@ internal static class Stacks
             .Append("    args: [").Append(string.Join(", ", args.Select(Quote))).Append("]\n")
             .Append("    replicas: ").Append(replicas).Append('\n')
             .Append("    ports: [http]\n")
-            .Append("    health: { http: /health, interval: 500ms, timeout: 3s, retries: 3, start_period: 1s }\n")
+            .Append("    health: { http: /health, interval: 1s, timeout: 1s, retries: 3, start_period: 1s }\n")
             .Append("    restart: { policy: always, backoff: 200ms, max_backoff: 2s }\n")
             .Append("    stop_timeout: 5s\n")
             .Append("    env: { DOTNET_NOLOGO: \"1\", DOTNET_TieredPGO: \"0\"");

@@ -107,10 +107,12 @@ public sealed class ServerConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends one heartbeat with every replica's report and the node's stats.</summary>
+    /// <summary>Sends one heartbeat with every replica's report (those recently stopped included) and the node's stats.</summary>
     public async Task SendHeartbeatAsync(CancellationToken cancellationToken)
     {
-        var reports = _runtime.Snapshot().Select(kv => new ReplicaReport(
+        // Replicas stopped because they were no longer assigned are reported as ended, so the server can confirm their stop.
+        var views = _runtime.Snapshot();
+        var reports = views.Concat(_runtime.Ended().Where(e => !views.ContainsKey(e.Key))).Select(kv => new ReplicaReport(
             kv.Key,
             kv.Value.State,
             kv.Value.Since,

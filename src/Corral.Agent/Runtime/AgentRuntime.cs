@@ -18,6 +18,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     private readonly SemaphoreSlim _apply = new(1, 1);
     private readonly Lock _statusLock = new();
     private readonly Dictionary<string, (ReplicaRunner Runner, string Fingerprint)> _runners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ReplicaView View, DateTimeOffset Until)> _ended = new(StringComparer.Ordinal);
     private readonly RunnerServices _services;
     private readonly NodeStatsSampler _nodeStats;
     private readonly CancellationTokenSource _stopSampling = new();
@@ -89,9 +90,13 @@ public sealed class AgentRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>How long <see cref="Ended"/> keeps reporting a replica after it was stopped: 5 minutes.</summary>
+    public static readonly TimeSpan EndedRetention = TimeSpan.FromMinutes(5);
+
     /// <summary>
     /// Makes the node run exactly <paramref name="desired"/>: new tasks start (or re-attach, when a previous agent
-    /// left a record for the same spec), removed ones are stopped and forgotten, changed ones are replaced.
+    /// left a record for the same spec), removed ones are stopped and forgotten (and listed by <see cref="Ended"/>
+    /// once stopped), changed ones are replaced.
     /// </summary>
     public async Task ApplyAsync(IReadOnlyDictionary<string, TaskSpec> desired, CancellationToken cancellationToken)
     {
@@ -108,7 +113,7 @@ public sealed class AgentRuntime : IAsyncDisposable
                     {
                         _runners.Remove(id);
                     }
-                    removals.Add(entry.Runner.RemoveAsync(cancellationToken));
+                    removals.Add(RemoveAsync(id, entry.Runner, cancellationToken));
                 }
             }
             await Task.WhenAll(removals).ConfigureAwait(false);
@@ -137,6 +142,7 @@ public sealed class AgentRuntime : IAsyncDisposable
                 lock (_statusLock)
                 {
                     _runners[id] = (runner, fingerprint);
+                    _ended.Remove(id);
                 }
                 runner.Start(saved);
             }
@@ -146,6 +152,47 @@ public sealed class AgentRuntime : IAsyncDisposable
             _apply.Release();
         }
         WriteStatus();
+    }
+
+    /// <summary>
+    /// Replicas this runtime stopped because they were no longer desired, each with its last view in state
+    /// <see cref="ReplicaState.Exited"/> (or <see cref="ReplicaState.Failed"/> when it had failed) and no PID, for
+    /// <see cref="EndedRetention"/> after the stop: what a server needs to confirm a stop it asked for. A replica that is
+    /// desired again is no longer listed.
+    /// </summary>
+    public IReadOnlyDictionary<string, ReplicaView> Ended()
+    {
+        var now = _time.GetUtcNow();
+        lock (_statusLock)
+        {
+            foreach (var id in _ended.Where(e => e.Value.Until <= now).Select(e => e.Key).ToList())
+            {
+                _ended.Remove(id);
+            }
+            return _ended.ToDictionary(e => e.Key, e => e.Value.View, StringComparer.Ordinal);
+        }
+    }
+
+    private async Task RemoveAsync(string id, ReplicaRunner runner, CancellationToken cancellationToken)
+    {
+        await runner.RemoveAsync(cancellationToken).ConfigureAwait(false);
+        var last = runner.View();
+        var now = _time.GetUtcNow();
+        var ended = last with
+        {
+            State = last.State == ReplicaState.Failed ? ReplicaState.Failed : ReplicaState.Exited,
+            Since = now,
+            Reason = last.State == ReplicaState.Failed ? last.Reason : "stopped: no longer assigned to this node",
+            Pid = 0,
+            Stats = null,
+        };
+        lock (_statusLock)
+        {
+            if (!_runners.ContainsKey(id))
+            {
+                _ended[id] = (ended, now + EndedRetention);
+            }
+        }
     }
 
     /// <summary>Every replica's current view.</summary>
@@ -191,6 +238,11 @@ public sealed class AgentRuntime : IAsyncDisposable
                 await Driver.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
                 _services.Ports.Release(id);
                 File.Delete(path);
+                var now = _time.GetUtcNow();
+                lock (_statusLock)
+                {
+                    _ended[id] = (new ReplicaView { State = ReplicaState.Exited, Since = now, Reason = "stopped: no longer assigned to this node" }, now + EndedRetention);
+                }
             }
         }
     }
