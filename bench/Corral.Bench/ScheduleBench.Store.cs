@@ -53,7 +53,7 @@ internal static partial class ScheduleBench
 
         var term = new LeadershipTerm(await store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes("bench"), null, ct), "bench");
         await using var leadership = term.Leadership;
-        var logger = new CountingLogger<ReconcileController>();
+        var logger = new CountingLogger<ReconcileController> { Echo = true };
         var controller = new ReconcileController(state, new ControlPlaneOptions { ServerName = "bench" }, TimeProvider.System, logger);
         using var runCts = CancellationTokenSource.CreateLinkedTokenSource(ct, term.Token);
         var from = await store.GetRevisionAsync(ct) + 1;
