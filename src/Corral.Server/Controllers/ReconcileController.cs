@@ -10,7 +10,10 @@ namespace Corral.Server.Controllers;
 /// The leader's reconcile loop: reads desired and actual state at one revision, plans with the pure
 /// <see cref="Core.Reconciliation.Reconciler"/> and commits the plan in transactions that can only succeed while this
 /// term lasts and while nothing the plan read has changed. A plan that went stale is never half applied beyond a
-/// transaction boundary: the remaining transactions are dropped and the loop plans again from a fresh read.
+/// transaction boundary: the remaining transactions are dropped and the loop plans again from a fresh read. A plan
+/// that only creates and places replicas (<see cref="ReconcilePass.Independent"/>) sends several transactions at
+/// once after its service version records; when one is refused, others already sent may commit, which is safe
+/// because each carries every compare it was decided from and none frees capacity another relies on.
 /// </summary>
 /// <remarks>
 /// Runs after any change under <c>/corral/services/</c>, <c>/corral/replicas/</c> or <c>/corral/nodes/</c> (debounced
@@ -21,6 +24,9 @@ public sealed partial class ReconcileController : ILeaderController
 {
     /// <summary>Passes in a row that may go stale before the loop waits for the next wake-up.</summary>
     private const int MaxStaleRetries = 5;
+
+    /// <summary>Transactions of an independent pass in flight at once: the store overlaps their round trips and durable writes.</summary>
+    internal const int CommitWindow = 8;
 
     private readonly ClusterState _state;
     private readonly ControlPlaneOptions _options;
@@ -105,35 +111,83 @@ public sealed partial class ReconcileController : ILeaderController
         return await CommitAsync(term, pass, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Commits a pass's transactions in order and stops at the first that is refused.</summary>
+    /// <summary>
+    /// Commits a pass's transactions in order and stops sending at the first that is refused. The transactions of an
+    /// <see cref="ReconcilePass.Independent"/> pass that follow its version records are sent up to
+    /// <see cref="CommitWindow"/> at a time; when one is refused, those already sent may still commit.
+    /// </summary>
     internal async Task<ReconcileOutcome> CommitAsync(LeadershipTerm term, ReconcilePass pass, CancellationToken cancellationToken)
     {
         var committed = 0;
-        foreach (var txn in pass.Transactions)
+        var sequential = pass.Independent ? pass.VersionTransactions : pass.Transactions.Count;
+        TxnResult? refused = null;
+        for (var i = 0; i < sequential && refused is null; i++)
         {
-            var result = await _state.Store.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
-            if (!result.Succeeded)
+            var result = await _state.Store.TxnAsync(pass.Transactions[i], cancellationToken).ConfigureAwait(false);
+            refused = Accept(result, ref committed);
+        }
+        var inFlight = new Queue<Task<TxnResult>>(CommitWindow);
+        var next = sequential;
+        try
+        {
+            while (refused is null && (next < pass.Transactions.Count || inFlight.Count > 0))
             {
-                var leaderKey = result.Results is [TxnOpResult.Range read] ? read.Result.Kvs : [];
-                var leadershipLost = leaderKey.Count == 0 || leaderKey[0].Lease != term.LeaseId;
-                if (leadershipLost)
+                while (next < pass.Transactions.Count && inFlight.Count < CommitWindow)
                 {
-                    ControllersLog.PlanRefusedNotLeader(_logger, pass.Snapshot.Revision);
+                    inFlight.Enqueue(_state.Store.TxnAsync(pass.Transactions[next++], cancellationToken));
                 }
-                else
-                {
-                    ControllersLog.StalePlan(_logger, pass.Snapshot.Revision, committed, pass.Transactions.Count);
-                }
-                return Outcome(pass, committed, stale: true, leadershipLost);
+                refused = Accept(await inFlight.Dequeue().ConfigureAwait(false), ref committed);
             }
-            _ownRevisions.TryAdd(result.Revision, 0);
-            committed++;
+        }
+        finally
+        {
+            // Nothing more is sent once one is refused or failed; what was sent is waited for and counted.
+            while (inFlight.TryDequeue(out var sent))
+            {
+                try
+                {
+                    var result = await sent.ConfigureAwait(false);
+                    if (result.Succeeded)
+                    {
+                        Accept(result, ref committed);
+                    }
+                }
+                catch (Exception e) when (e is StoreException or IOException or HttpRequestException or OperationCanceledException)
+                {
+                }
+            }
+        }
+        if (refused is not null)
+        {
+            var leaderKey = refused.Results is [TxnOpResult.Range read] ? read.Result.Kvs : [];
+            var leadershipLost = leaderKey.Count == 0 || leaderKey[0].Lease != term.LeaseId;
+            if (leadershipLost)
+            {
+                ControllersLog.PlanRefusedNotLeader(_logger, pass.Snapshot.Revision);
+            }
+            else
+            {
+                ControllersLog.StalePlan(_logger, pass.Snapshot.Revision, committed, pass.Transactions.Count);
+            }
+            return Outcome(pass, committed, stale: true, leadershipLost);
         }
         if (pass.Transactions.Count > 0)
         {
             ControllersLog.Reconciled(_logger, pass.Snapshot.Revision, pass.Placed, pass.Pending, pass.Stopping, pass.Deleted, pass.Lost, committed, pass.Transactions.Count);
         }
         return Outcome(pass, committed, stale: false, leadershipLost: false);
+    }
+
+    /// <summary>Counts a committed transaction (and keeps its revision from waking the loop); returns a refused one.</summary>
+    private TxnResult? Accept(TxnResult result, ref int committed)
+    {
+        if (!result.Succeeded)
+        {
+            return result;
+        }
+        _ownRevisions.TryAdd(result.Revision, 0);
+        committed++;
+        return null;
     }
 
     private static ReconcileOutcome Outcome(ReconcilePass pass, int committed, bool stale, bool leadershipLost) => new(
