@@ -9,5 +9,6 @@ internal static class BenchCommands
             ["schedule"] = ScheduleBench.RunAsync,
             ["stats"] = StatsBench.RunAsync,
             ["store"] = StoreBench.RunAsync,
+            ["supervise"] = SuperviseBench.RunAsync,
         };
 }

@@ -17,15 +17,30 @@ internal static class AgentCommand
         var dataDir = new Option<string>("--data-dir") { Description = "The agent's data directory.", Required = true };
         var tasks = new Option<string>("--tasks") { Description = "JSON file: task id -> task spec.", Required = true };
         var socket = new Option<string?>("--supervisor-socket") { Description = "Supervisor socket (default DATA-DIR/supervisor/supervisor.sock)." };
+        var ports = new Option<string?>("--ports") { Description = "Port range handed to tasks, FIRST-LAST (default 20000-32767)." };
         var command = new Command("agent", "Run this node's tasks (until the control plane exists: from a tasks file).");
         command.Options.Add(dataDir);
         command.Options.Add(tasks);
         command.Options.Add(socket);
+        command.Options.Add(ports);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var tasksPath = Path.GetFullPath(parse.GetValue(tasks)!);
+            var (firstPort, lastPort) = (20000, 32767);
+            if (parse.GetValue(ports) is { } range)
+            {
+                var parts = range.Split('-');
+                if (parts.Length != 2 || !int.TryParse(parts[0], out firstPort) || !int.TryParse(parts[1], out lastPort)
+                    || firstPort < 1 || lastPort > 65535 || lastPort < firstPort)
+                {
+                    await Console.Error.WriteLineAsync($"corral agent: --ports must be FIRST-LAST within 1-65535, got '{range}'").ConfigureAwait(false);
+                    return 2;
+                }
+            }
             var options = new AgentOptions
             {
+                FirstPort = firstPort,
+                LastPort = lastPort,
                 DataDirectory = Path.GetFullPath(parse.GetValue(dataDir)!),
                 SupervisorSocket = parse.GetValue(socket) is { } s ? Path.GetFullPath(s) : null,
                 CorralCommand = SelfCommand.Get(),

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Corral.Cli;
 
-return CorralCommand.Build().Parse(args).Invoke();
+return await CorralCommand.RunAsync(args).ConfigureAwait(false);

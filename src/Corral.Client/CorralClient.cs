@@ -168,9 +168,12 @@ public sealed partial class CorralClient : IDisposable
             {
                 response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
-                failures.Add($"{Show(address)}: no answer within {Corral.Core.Durations.Format(_options.Timeout + extraTime)}");
+                // SocketsHttpHandler reports its connect timeout as a cancellation with a TimeoutException inside.
+                failures.Add(e.InnerException is TimeoutException && !timeout.IsCancellationRequested
+                    ? $"{Show(address)}: no connection within {Corral.Core.Durations.Format(_options.ConnectTimeout)}"
+                    : $"{Show(address)}: no answer within {Corral.Core.Durations.Format(_options.Timeout + extraTime)}");
                 continue;
             }
             catch (HttpRequestException e)

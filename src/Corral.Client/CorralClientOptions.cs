@@ -9,6 +9,9 @@ public sealed class CorralClientOptions
     /// </value>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <value>Longest time a TCP and TLS connection to one address may take before the next is tried. Default 5 s.</value>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <value>
+    /// Longest time a TCP and TLS connection to one address may take before the next is tried. Default 10 s (a refused
+    /// connection fails at once; this bounds silent addresses, and a loaded machine can take seconds for a handshake).
+    /// </value>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

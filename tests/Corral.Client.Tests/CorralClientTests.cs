@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Corral.Core.Api;
 using Corral.Core.Cluster;
 using Corral.Testing;
@@ -222,6 +223,24 @@ public sealed class CorralClientTests : IAsyncLifetime
 
         Assert.True(status.StoreHealthy);
         Assert.Equal(new Uri(_server.Address + "/"), client.PreferredAddress);
+    }
+
+    [Fact]
+    public async Task Failover_SilentFirstAddress_GivesUpOnItAndUsesTheSecond()
+    {
+        // Accepts TCP connections (the kernel's backlog) but never speaks TLS.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var address = $"https://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}";
+        var options = new CorralClientOptions { ConnectTimeout = TimeSpan.FromSeconds(1), Timeout = TimeSpan.FromSeconds(3) };
+        using var failover = new CorralClient(_server.Config with { Addresses = [address, _server.Address] }, options);
+        using var alone = new CorralClient(_server.Config with { Addresses = [address] }, options);
+
+        var status = await failover.GetStatusAsync(None);
+        var error = await Assert.ThrowsAsync<CorralConnectionException>(() => alone.GetStatusAsync(None));
+
+        Assert.True(status.StoreHealthy);
+        Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(address)}: no (connection within 1s|answer within 3s)", error.Message);
     }
 
     [Fact]

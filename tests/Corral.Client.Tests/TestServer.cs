@@ -10,6 +10,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corral.Client.Tests;
 
+// Also compiled into Corral.Cli.Tests (linked), so it stays free of test-project-specific types.
+
 /// <summary>
 /// A real Corral server (HTTPS on 127.0.0.1, SQLite store) in a temp data dir, initialized like
 /// <c>corral server init</c>: its admin client config is <see cref="ConfigPath"/>.

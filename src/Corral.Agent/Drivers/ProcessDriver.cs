@@ -13,6 +13,7 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
 {
     private static readonly TimeSpan WaitSlice = TimeSpan.FromSeconds(30);
     private readonly ProcessTreeSampler _sampler = new(time);
+    private volatile string? _instance;
 
     public string Name => "process";
 
@@ -36,10 +37,11 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
             LogMaxSegments = config.LogMaxSegments,
         };
         SupervisedTaskInfo info;
-        SupervisorHello hello;
+        string instance;
         try
         {
-            hello = await client.HelloAsync(cancellationToken).ConfigureAwait(false);
+            // The instance is asked once per supervisor, not per start: restarts stay one round trip.
+            instance = _instance ??= (await client.HelloAsync(cancellationToken).ConfigureAwait(false)).InstanceId;
             info = await client.StartAsync(spec, cancellationToken).ConfigureAwait(false);
         }
         catch (SupervisorException ex)
@@ -48,9 +50,10 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
         }
         catch (SupervisorUnavailableException ex)
         {
+            _instance = null;
             throw new DriverUnavailableException(ex.Message, ex);
         }
-        return ToHandle(info, hello.InstanceId);
+        return ToHandle(info, instance);
     }
 
     public async Task<TaskExit> WaitAsync(TaskHandle handle, CancellationToken cancellationToken)
@@ -66,6 +69,7 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
             }
             catch (SupervisorUnavailableException ex)
             {
+                _instance = null;
                 throw new DriverUnavailableException(ex.Message, ex);
             }
             catch (SupervisorException ex) when (ex.NotFound)
@@ -167,7 +171,10 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
 
     private TaskHandle ToHandle(SupervisedTaskInfo info, string instance) =>
         new(info.Id, Name, info.Pid, info.StartedAt ?? time.GetUtcNow(),
-            JsonSerializer.Serialize(new ProcessDriverState(info.Generation, info.StartTicks, instance), DriverJsonContext.Default.ProcessDriverState));
+            JsonSerializer.Serialize(new ProcessDriverState(info.Generation, info.StartTicks, instance), DriverJsonContext.Default.ProcessDriverState))
+        {
+            LimitsNote = info.LimitsNote,
+        };
 
     private static ProcessDriverState StateOf(TaskHandle handle) =>
         JsonSerializer.Deserialize(handle.DriverState, DriverJsonContext.Default.ProcessDriverState)
@@ -175,9 +182,9 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
 
     private static TaskExit? ToExit(SupervisedTaskInfo info) => info.State switch
     {
-        SupervisedTaskState.Exited => new TaskExit(info.ExitCode ?? 0, info.Signal, info.ExitedAt ?? DateTimeOffset.UtcNow, info.LogOffset),
-        SupervisedTaskState.Lost => new TaskExit(137, Signals.SigKill, info.ExitedAt ?? DateTimeOffset.UtcNow, info.LogOffset) { Lost = true, Reason = info.Error },
-        SupervisedTaskState.Failed => new TaskExit(127, null, info.ExitedAt ?? DateTimeOffset.UtcNow, info.LogOffset) { Reason = info.Error },
+        SupervisedTaskState.Exited => new TaskExit(info.ExitCode ?? 0, info.Signal, info.ExitedAt ?? DateTimeOffset.UtcNow, info.LogOffset) { RunLogOffset = info.RunLogOffset },
+        SupervisedTaskState.Lost => new TaskExit(137, Signals.SigKill, info.ExitedAt ?? DateTimeOffset.UtcNow, info.LogOffset) { Lost = true, Reason = info.Error, RunLogOffset = info.RunLogOffset },
+        SupervisedTaskState.Failed => new TaskExit(127, null, info.ExitedAt ?? DateTimeOffset.UtcNow, info.LogOffset) { Reason = info.Error, RunLogOffset = info.RunLogOffset },
         _ => null,
     };
 

@@ -12,4 +12,7 @@ public sealed record TaskExit(int ExitCode, int? Signal, DateTimeOffset ExitedAt
 
     /// <summary>Why, for a lost task.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>The log offset at which the run's output starts (with <see cref="LogOffset"/>, the run's whole output).</summary>
+    public long RunLogOffset { get; init; }
 }

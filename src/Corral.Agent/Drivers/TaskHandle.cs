@@ -9,4 +9,8 @@ namespace Corral.Agent.Drivers;
 /// <param name="Pid">The task's leader PID.</param>
 /// <param name="StartedAt">When the task was started.</param>
 /// <param name="DriverState">Opaque to everyone but the driver (JSON).</param>
-public sealed record TaskHandle(string TaskId, string Driver, int Pid, DateTimeOffset StartedAt, string DriverState);
+public sealed record TaskHandle(string TaskId, string Driver, int Pid, DateTimeOffset StartedAt, string DriverState)
+{
+    /// <summary><c>limits not enforced: REASON</c> when the run's resource limits could not be applied; null otherwise.</summary>
+    public string? LimitsNote { get; init; }
+}

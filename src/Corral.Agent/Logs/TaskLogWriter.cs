@@ -12,6 +12,9 @@ namespace Corral.Agent.Logs;
 /// </summary>
 public sealed class TaskLogWriter : IDisposable
 {
+    /// <summary>Small on purpose: the writer is flushed after each read from the task, and 100 tasks share one supervisor.</summary>
+    private const int WriteBufferSize = 4096;
+
     private readonly Lock _lock = new();
     private readonly string _directory;
     private readonly long _maxSegmentBytes;
@@ -20,7 +23,7 @@ public sealed class TaskLogWriter : IDisposable
     private FileStream? _current;
     private long _currentStart;
     private long _offset;
-    private byte[] _buffer = new byte[256];
+    private byte[] _buffer = [];
 
     /// <param name="directory">Where the segments live; created when missing.</param>
     /// <param name="maxSegmentBytes">A segment is closed once the next line would take it past this size.</param>
@@ -39,7 +42,7 @@ public sealed class TaskLogWriter : IDisposable
         if (segments.Count > 0)
         {
             var last = segments[^1];
-            _current = new FileStream(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 65536);
+            _current = new FileStream(last.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, WriteBufferSize);
             _currentStart = last.Start;
             var length = _current.Length;
             if (length > 0)
@@ -137,7 +140,7 @@ public sealed class TaskLogWriter : IDisposable
             _current = null;
         }
         _currentStart = _offset;
-        _current = new FileStream(Path.Combine(_directory, LogSegment.FileName(_offset)), FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 65536);
+        _current = new FileStream(Path.Combine(_directory, LogSegment.FileName(_offset)), FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, WriteBufferSize);
         Prune();
         return _current;
     }

@@ -24,6 +24,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     private Task _sampling = Task.CompletedTask;
     private NodeStats? _lastNodeStats;
     private bool _firstApply = true;
+    private int _statusPending;
 
     public AgentRuntime(AgentOptions options, TimeProvider time)
     {
@@ -33,7 +34,7 @@ public sealed class AgentRuntime : IAsyncDisposable
         Directory.CreateDirectory(options.DataDirectory);
         Guard = new SupervisorGuard(options, time);
         Driver = new ProcessDriver(Guard.Client, time);
-        Guard.Restarted += _ => WriteStatus();
+        Guard.Restarted += _ => RequestStatusWrite();
         _nodeStats = new NodeStatsSampler(options.DataDirectory, time);
         _services = new RunnerServices(options, Driver, Guard, new PortAllocator(options.FirstPort, options.LastPort), new FileLogSink(Path.Combine(options.DataDirectory, "logs")), time);
     }
@@ -132,7 +133,7 @@ public sealed class AgentRuntime : IAsyncDisposable
                     saved = null;
                 }
                 var runner = new ReplicaRunner(id, spec, _services);
-                runner.Changed += _ => WriteStatus();
+                runner.Changed += _ => RequestStatusWrite();
                 lock (_statusLock)
                 {
                     _runners[id] = (runner, fingerprint);
@@ -208,6 +209,21 @@ public sealed class AgentRuntime : IAsyncDisposable
     }
 
     private static string Fingerprint(TaskSpec spec) => JsonSerializer.Serialize(spec, AgentJson.Options);
+
+    /// <summary>Coalesces bursts of changes (a restart is three transitions) into one write, 20 ms later.</summary>
+    private void RequestStatusWrite()
+    {
+        if (Interlocked.Exchange(ref _statusPending, 1) == 1)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time).ConfigureAwait(false);
+            Interlocked.Exchange(ref _statusPending, 0);
+            WriteStatus();
+        });
+    }
 
     private void WriteStatus()
     {

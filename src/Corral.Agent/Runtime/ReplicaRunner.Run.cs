@@ -59,7 +59,6 @@ public sealed partial class ReplicaRunner
                 {
                     _handle = savedHandle;
                     _limitsNote = found.LimitsNote;
-                    _runLogOffset = found.RunLogOffset;
                 }
                 if (_ports.Count > 0)
                 {
@@ -82,6 +81,19 @@ public sealed partial class ReplicaRunner
             {
                 reason = "starting again: " + ex.Message;
                 await _services.Guard.EnsureAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (!attached && pendingExit is null)
+        {
+            // Nothing to re-attach to: clear any run of this id that a crashed agent started but never
+            // recorded, so the fresh start below is the only one.
+            try
+            {
+                await _services.Driver.DestroyAsync(TaskId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DriverUnavailableException)
+            {
             }
         }
 
@@ -117,12 +129,10 @@ public sealed partial class ReplicaRunner
                     await _services.Guard.EnsureAsync(cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                var inspection = await InspectQuietlyAsync(cancellationToken).ConfigureAwait(false);
                 lock (_lock)
                 {
                     _handle = handle;
-                    _limitsNote = inspection?.LimitsNote;
-                    _runLogOffset = inspection?.RunLogOffset ?? Volatile.Read(ref _offset);
+                    _limitsNote = handle.LimitsNote;
                 }
             }
 
@@ -174,13 +184,13 @@ public sealed partial class ReplicaRunner
                 _running = false;
             }
 
-            await CatchUpAsync(exit.LogOffset).ConfigureAwait(false);
+            // The restart decision reads the stderr tail from the log files directly; log delivery catches up on its own.
             if (exit.Lost)
             {
                 reason = $"starting again: the task was lost ({exit.Reason})";
                 continue;
             }
-            var decision = _tracker.OnExit(exit.ExitCode, StderrTail(exit.LogOffset));
+            var decision = _tracker.OnExit(exit.ExitCode, StderrTail(exit.RunLogOffset, exit.LogOffset));
             if (!decision.Restart)
             {
                 SetStatus(decision.FinalState, decision.Reason, exit.ExitCode);
@@ -193,18 +203,6 @@ public sealed partial class ReplicaRunner
             {
                 await Task.Delay(decision.Delay, _services.Time, cancellationToken).ConfigureAwait(false);
             }
-        }
-    }
-
-    private async Task<TaskInspection?> InspectQuietlyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _services.Driver.InspectAsync(TaskId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DriverUnavailableException)
-        {
-            return null;
         }
     }
 
@@ -360,10 +358,9 @@ public sealed partial class ReplicaRunner
     }
 
     /// <summary>The last stderr lines of the run that just ended, for the failure reason.</summary>
-    private string StderrTail(long exitOffset)
+    private string StderrTail(long runStart, long exitOffset)
     {
         const int window = 16 * 1024;
-        var runStart = Interlocked.Read(ref _runLogOffset);
         var from = Math.Max(runStart, exitOffset - window);
         try
         {

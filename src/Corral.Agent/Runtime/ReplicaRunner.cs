@@ -24,7 +24,6 @@ public sealed partial class ReplicaRunner
     private IReadOnlyDictionary<string, int> _ports = new Dictionary<string, int>();
     private string? _limitsNote;
     private long _offset;
-    private long _runLogOffset;
     private int _restarts;
     private int _healthRun;
     private bool _running;
@@ -185,13 +184,20 @@ public sealed partial class ReplicaRunner
         }
     }
 
+    /// <summary>
+    /// Records a transition. The replica's record is rewritten when it matters to a restarted agent (a new run
+    /// was started, or the replica ended for good); transitions in between cost no disk write.
+    /// </summary>
     private void SetStatus(ReplicaState state, string reason, int? exitCode = null)
     {
         lock (_lock)
         {
             _status = new ReplicaStatus(state, _services.Time.GetUtcNow(), reason) { LastExitCode = exitCode ?? _status.LastExitCode };
         }
-        Save(force: true);
+        if (state is ReplicaState.Exited or ReplicaState.Failed or ReplicaState.Running or ReplicaState.Healthy)
+        {
+            Save(force: true);
+        }
         Changed?.Invoke(this);
     }
 

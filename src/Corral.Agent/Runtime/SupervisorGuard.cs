@@ -121,7 +121,7 @@ public sealed class SupervisorGuard : IAsyncDisposable
         // setsid -f: the supervisor leads a session of its own and is not the agent's child, so neither the
         // agent's death nor a signal to the agent's process group reaches it.
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec /usr/bin/setsid -f \"$@\" </dev/null >>\"$0\" 2>&1");
+        psi.ArgumentList.Add("exec setsid -f \"$@\" </dev/null >>\"$0\" 2>&1");
         psi.ArgumentList.Add(Path.Combine(dataDir, "supervisor.out"));
         foreach (var part in command)
         {

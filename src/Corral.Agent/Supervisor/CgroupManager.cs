@@ -157,13 +157,15 @@ internal sealed class CgroupManager
     }
 
     /// <summary>
-    /// Makes the task's cgroup(s) and writes its limits. A leftover cgroup of the same name (from a task
-    /// whose processes outlived a previous run) is killed and replaced first.
+    /// Makes (or reuses) the task's cgroup(s) and writes its limits; limits it no longer has are reset. Whatever
+    /// is still in a reused cgroup (processes that outlived a previous run) is killed first.
     /// </summary>
     public CgroupPlacement Create(string taskId, long generation, long? memoryBytes, double? cpu)
     {
         var wantsLimits = memoryBytes is not null || cpu is not null;
-        var name = $"{taskId}.{generation.ToString(CultureInfo.InvariantCulture)}";
+        // One cgroup per task id, kept across its runs (a restart costs no mkdir/rmdir); removed with the task.
+        _ = generation;
+        var name = taskId;
         var notes = new List<string>();
         var dirs = new List<string>();
         if (_v2Base is not null)
@@ -175,6 +177,15 @@ internal sealed class CgroupManager
                 if (memoryBytes is { } m)
                 {
                     WriteLimit(_v2Memory, dir, "memory.max", m.ToString(CultureInfo.InvariantCulture), "memory", notes);
+                }
+                else if (_v2Memory)
+                {
+                    TryWrite(Path.Combine(dir, "memory.max"), "max");
+                }
+                if (cpu is null && _v2Cpu)
+                {
+                    TryWrite(Path.Combine(dir, "cpu.max"), "max " + CpuPeriodMicros.ToString(CultureInfo.InvariantCulture));
+                    TryWrite(Path.Combine(dir, "cpu.weight"), "100");
                 }
                 if (cpu is { } c)
                 {
@@ -196,6 +207,10 @@ internal sealed class CgroupManager
                     if (memoryBytes is { } m)
                     {
                         WriteLimit(true, dir, "memory.limit_in_bytes", m.ToString(CultureInfo.InvariantCulture), "memory", notes);
+                    }
+                    else
+                    {
+                        TryWrite(Path.Combine(dir, "memory.limit_in_bytes"), "-1");
                     }
                 }
             }
@@ -247,7 +262,10 @@ internal sealed class CgroupManager
     }
 
     /// <summary>SIGKILLs every process in the cgroups, in bounded rounds, until they are empty.</summary>
-    public static void Kill(IReadOnlyList<string> dirs)
+    public static void Kill(IReadOnlyList<string> dirs) => KillAsync(dirs).GetAwaiter().GetResult();
+
+    /// <summary>SIGKILLs every process in the cgroups, in bounded rounds, until they are empty; waits without blocking a thread.</summary>
+    public static async Task KillAsync(IReadOnlyList<string> dirs)
     {
         foreach (var dir in dirs)
         {
@@ -271,15 +289,18 @@ internal sealed class CgroupManager
                 {
                     Interop.kill(pid, Signals.SigKill);
                 }
-                Thread.Sleep(5);
+                await Task.Delay(5).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>Kills what is left in the cgroups and removes them; a cgroup still busy is left for a later cleanup.</summary>
-    public static void Remove(IReadOnlyList<string> dirs)
+    public static void Remove(IReadOnlyList<string> dirs) => RemoveAsync(dirs).GetAwaiter().GetResult();
+
+    /// <summary>Kills what is left in the cgroups and removes them, waiting without blocking a thread.</summary>
+    public static async Task RemoveAsync(IReadOnlyList<string> dirs)
     {
-        Kill(dirs);
+        await KillAsync(dirs).ConfigureAwait(false);
         foreach (var dir in dirs)
         {
             for (var attempt = 0; attempt < 20 && Directory.Exists(dir); attempt++)
@@ -290,7 +311,7 @@ internal sealed class CgroupManager
                 }
                 catch (IOException)
                 {
-                    Thread.Sleep(10);
+                    await Task.Delay(10).ConfigureAwait(false);
                 }
                 catch (UnauthorizedAccessException)
                 {
@@ -334,7 +355,8 @@ internal sealed class CgroupManager
         {
             if (Directory.Exists(dir))
             {
-                Remove([dir]);
+                Kill([dir]);
+                return true;
             }
             Directory.CreateDirectory(dir);
             return true;

@@ -1,13 +1,16 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Corral.Agent.Logs;
 
 namespace Corral.Agent.Supervisor;
 
 public sealed partial class NodeSupervisor
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
-    private static partial Regex TaskIdPattern();
+    /// <summary>Letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 (no Regex: it costs the supervisor a megabyte).</summary>
+    private static bool IsValidTaskId(string id) =>
+        id.Length is > 0 and <= 128
+        && char.IsAsciiLetterOrDigit(id[0])
+        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
     /// <summary>
     /// Starts a task (again, when it ran before under the same id: its log continues at the same offset).
@@ -18,7 +21,7 @@ public sealed partial class NodeSupervisor
     public async Task<(SupervisedTaskInfo? Info, string? Error)> StartAsync(SupervisedTaskSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (string.IsNullOrEmpty(spec.Id) || !TaskIdPattern().IsMatch(spec.Id))
+        if (string.IsNullOrEmpty(spec.Id) || !IsValidTaskId(spec.Id))
         {
             return (null, $"invalid task id '{spec.Id}': use letters, digits, '.', '_' and '-' (at most 128)");
         }
@@ -250,53 +253,75 @@ public sealed partial class NodeSupervisor
         return info;
     }
 
-    /// <summary>Copies one output stream of a task into its log, line by line, until the stream ends.</summary>
+    /// <summary>
+    /// Copies one output stream of a task into its log, line by line, until the stream ends. While the task is
+    /// quiet it holds no buffer: it waits with a zero-byte read and rents one only to take what arrived, so an
+    /// idle task costs the supervisor next to nothing. A line longer than the buffer is split.
+    /// </summary>
     private static async Task PumpAsync(Stream stream, string tag, TaskLogWriter log)
     {
-        var buffer = new byte[16 * 1024];
-        var filled = 0;
+        const int bufferSize = 16 * 1024;
+        byte[]? carry = null;
         try
         {
             while (true)
             {
-                var read = await stream.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false);
-                if (read == 0)
+                await stream.ReadAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+                try
                 {
-                    break;
-                }
-                filled += read;
-                var start = 0;
-                while (true)
-                {
-                    var newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
-                    if (newline < 0)
+                    var filled = 0;
+                    if (carry is not null)
                     {
+                        carry.CopyTo(buffer, 0);
+                        filled = carry.Length;
+                        carry = null;
+                    }
+                    var read = await stream.ReadAsync(buffer.AsMemory(filled, bufferSize - filled)).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        if (filled > 0)
+                        {
+                            log.WriteLine(tag, buffer.AsSpan(0, filled));
+                        }
                         break;
                     }
-                    log.WriteLine(tag, buffer.AsSpan(start, newline));
-                    start += newline + 1;
+                    filled += read;
+                    var start = 0;
+                    while (true)
+                    {
+                        var newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
+                        if (newline < 0)
+                        {
+                            break;
+                        }
+                        log.WriteLine(tag, buffer.AsSpan(start, newline));
+                        start += newline + 1;
+                    }
+                    if (start == 0 && filled == bufferSize)
+                    {
+                        log.WriteLine(tag, buffer.AsSpan(0, filled));
+                        start = filled;
+                    }
+                    if (start < filled)
+                    {
+                        carry = buffer.AsSpan(start, filled - start).ToArray();
+                    }
+                    log.Flush();
                 }
-                if (start == 0 && filled == buffer.Length)
+                finally
                 {
-                    // A line longer than the buffer is split; each piece is a line of its own.
-                    log.WriteLine(tag, buffer.AsSpan(0, filled));
-                    start = filled;
+                    ArrayPool<byte>.Shared.Return(buffer);
                 }
-                if (start > 0)
-                {
-                    buffer.AsSpan(start, filled - start).CopyTo(buffer);
-                    filled -= start;
-                }
-                log.Flush();
             }
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException)
         {
             // The stream was closed under us after the task exited: keep what was read.
-        }
-        if (filled > 0)
-        {
-            log.WriteLine(tag, buffer.AsSpan(0, filled));
+            if (carry is not null)
+            {
+                log.WriteLine(tag, carry);
+            }
         }
         log.Flush();
     }

@@ -86,6 +86,7 @@ public sealed partial class NodeSupervisor
         {
             Signals.TryParse(entry.Info.Spec.StopSignal, out var signal);
             var info = await StopRunAsync(entry, signal == 0 ? Signals.SigTerm : signal, TimeSpan.FromMilliseconds(Math.Max(0, entry.Info.Spec.StopTimeoutMs)), cancellationToken).ConfigureAwait(false);
+            await CgroupManager.RemoveAsync(info.Cgroups).ConfigureAwait(false);
             lock (_lock)
             {
                 _tasks.Remove(id);
@@ -136,7 +137,7 @@ public sealed partial class NodeSupervisor
         catch (TimeoutException)
         {
             Interop.kill(-run.Pid, Signals.SigKill);
-            CgroupManager.Kill(run.Cgroups);
+            await CgroupManager.KillAsync(run.Cgroups).ConfigureAwait(false);
         }
         return await run.Exited.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -149,7 +150,7 @@ public sealed partial class NodeSupervisor
     {
         await run.Ready.Task.ConfigureAwait(false);
         Interop.kill(-run.Pid, Signals.SigKill);
-        CgroupManager.Kill(run.Cgroups);
+        await CgroupManager.KillAsync(run.Cgroups).ConfigureAwait(false);
         if (await Task.WhenAny(run.Pumps, Task.Delay(PumpDrainTimeout, _time)).ConfigureAwait(false) != run.Pumps)
         {
             foreach (var stream in run.Streams)
@@ -191,7 +192,6 @@ public sealed partial class NodeSupervisor
                 Persist(info);
             }
         }
-        CgroupManager.Remove(run.Cgroups);
         run.Exited.TrySetResult(info);
     }
 }

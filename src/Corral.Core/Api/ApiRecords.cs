@@ -122,5 +122,8 @@ public sealed record ReplicaReport(
     double? CpuPercent,
     long? RssBytes);
 
-/// <summary>POST /v1/agent/heartbeat: liveness plus what changed since the last one.</summary>
+/// <summary>
+/// POST /v1/agent/heartbeat: liveness, node stats and a report for every replica the node runs now (the whole runtime,
+/// every time): a replica the server told to stop that is missing from its node's heartbeat counts as stopped.
+/// </summary>
 public sealed record AgentHeartbeat(string Node, IReadOnlyList<ReplicaReport> Replicas, double? CpuPercent, long? MemoryUsedBytes, double? Load1);

@@ -32,11 +32,12 @@ public sealed class AssignmentTracker : BackgroundService
     private readonly Dictionary<string, Versioned<Replica>> _replicas = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _byNode = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _nodeIndex = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, ServiceSpec> _services = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Versioned<ServiceSpec>> _services = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ServiceSpec> _versions = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Versioned<Node>> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> _waiters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
+    private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _revision;
     private long _baseline;
 
@@ -67,7 +68,7 @@ public sealed class AssignmentTracker : BackgroundService
     {
         lock (_gate)
         {
-            return _nodes.Contains(node);
+            return _nodes.ContainsKey(node);
         }
     }
 
@@ -77,6 +78,59 @@ public sealed class AssignmentTracker : BackgroundService
         lock (_gate)
         {
             return _replicas.GetValueOrDefault(id);
+        }
+    }
+
+    /// <summary>Ids of the replicas in phase <see cref="ReplicaPhase.Stopping"/> on the node, as of the applied revision.</summary>
+    public IReadOnlyList<string> StoppingOn(string node)
+    {
+        lock (_gate)
+        {
+            return [.. (_byNode.GetValueOrDefault(node) ?? []).Where(id => _replicas[id].Value.Phase == ReplicaPhase.Stopping)];
+        }
+    }
+
+    /// <summary>
+    /// Services, replicas and nodes exactly as of one revision at or above <paramref name="atLeast"/>, with the keys of
+    /// the service versions stored then; null when the tracker has not loaded yet or has not caught up within
+    /// <paramref name="timeout"/> (read the store instead). Copies: the caller owns the result.
+    /// </summary>
+    public async Task<(ClusterSnapshot Snapshot, IReadOnlyList<string> VersionKeys)?> TrySnapshotAsync(long atLeast, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!_ready.Task.IsCompleted)
+        {
+            return null;
+        }
+        var deadline = _time.GetUtcNow() + timeout;
+        while (true)
+        {
+            Task advanced;
+            lock (_gate)
+            {
+                if (_revision >= atLeast)
+                {
+                    var snapshot = new ClusterSnapshot(
+                        _revision,
+                        new Dictionary<string, Versioned<ServiceSpec>>(_services, StringComparer.Ordinal),
+                        new Dictionary<string, Versioned<Replica>>(_replicas, StringComparer.Ordinal),
+                        new Dictionary<string, Versioned<Node>>(_nodes, StringComparer.Ordinal));
+                    return (snapshot, [.. _versions.Keys.Select(k => ServiceVersions.Prefix + k)]);
+                }
+                advanced = _advanced.Task;
+            }
+            var remaining = deadline - _time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                return null;
+            }
+            try
+            {
+                await advanced.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return null;
+            }
         }
     }
 
@@ -172,7 +226,7 @@ public sealed class AssignmentTracker : BackgroundService
             }
             foreach (var (name, service) in snapshot.Services)
             {
-                _services[name] = service.Value;
+                _services[name] = service;
             }
             foreach (var kv in versions)
             {
@@ -181,9 +235,14 @@ public sealed class AssignmentTracker : BackgroundService
                     _versions[v.Service + "/" + v.Version] = JsonSerializer.Deserialize(kv.Value.Span, CoreJson.Default.ServiceSpec)!;
                 }
             }
-            _nodes.UnionWith(snapshot.Nodes.Keys);
+            foreach (var (name, node) in snapshot.Nodes)
+            {
+                _nodes[name] = node;
+            }
             _revision = snapshot.Revision;
             _baseline = snapshot.Revision;
+            _advanced.TrySetResult();
+            _advanced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             foreach (var waiter in _waiters.Values)
             {
                 waiter.TrySetResult();
@@ -222,12 +281,12 @@ public sealed class AssignmentTracker : BackgroundService
                 else if (key.StartsWith(Keys.Services, StringComparison.Ordinal))
                 {
                     var name = key[Keys.Services.Length..];
-                    _services.TryGetValue(name, out var old);
+                    var old = _services.GetValueOrDefault(name)?.Value;
                     ServiceSpec? spec = null;
                     if (e.Type == WatchEventType.Put)
                     {
                         spec = JsonSerializer.Deserialize(e.Kv.Value.Span, CoreJson.Default.ServiceSpec)!;
-                        _services[name] = spec;
+                        _services[name] = new Versioned<ServiceSpec>(spec, e.Kv.ModRevision);
                     }
                     else
                     {
@@ -255,7 +314,7 @@ public sealed class AssignmentTracker : BackgroundService
                     var name = key[Keys.Nodes.Length..];
                     if (e.Type == WatchEventType.Put)
                     {
-                        _nodes.Add(name);
+                        _nodes[name] = new Versioned<Node>(JsonSerializer.Deserialize(e.Kv.Value.Span, CoreJson.Default.Node)!, e.Kv.ModRevision);
                     }
                     else
                     {
@@ -264,6 +323,8 @@ public sealed class AssignmentTracker : BackgroundService
                 }
             }
             _revision = batch.Revision;
+            _advanced.TrySetResult();
+            _advanced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             foreach (var node in touched)
             {
                 _nodeIndex[node] = batch.Revision;
@@ -308,7 +369,7 @@ public sealed class AssignmentTracker : BackgroundService
             {
                 continue;
             }
-            _services.TryGetValue(replica.Service, out var current);
+            var current = _services.GetValueOrDefault(replica.Service)?.Value;
             var spec = _versions.GetValueOrDefault(replica.Service + "/" + replica.Version)
                 ?? (current is not null && current.Version == replica.Version ? current : null);
             if (spec is null)

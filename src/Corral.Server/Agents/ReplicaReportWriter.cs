@@ -13,7 +13,8 @@ namespace Corral.Server.Agents;
 /// <summary>
 /// Turns the replica reports a node sends into store writes, only when they change something: a new state or reason
 /// of an assigned replica (with <c>replica.STATE</c> events when the state changes), <see cref="ReplicaPhase.Failed"/>
-/// for a replica the node gave up on, and the deletion of a stopping replica once its node reports it ended.
+/// for a replica the node gave up on, and the deletion of a stopping replica once its node reports it ended (exited or
+/// failed) or no longer reports it at all.
 /// Reports about replicas that are not on the reporting node are ignored.
 /// </summary>
 public sealed class ReplicaReportWriter
@@ -31,15 +32,24 @@ public sealed class ReplicaReportWriter
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
-    /// <summary>Writes what the reports change; returns the number of replicas written. Reports that change nothing cost no store write.</summary>
+    /// <summary>
+    /// Writes what the reports change; returns the number of replicas written. Reports that change nothing cost no
+    /// store write. <paramref name="reports"/> is the node's whole runtime: a stopping replica of the node that is
+    /// not in it has been stopped (the agent stops and forgets a replica once it leaves the node's assignments).
+    /// </summary>
     public async Task<int> ApplyAsync(string node, IReadOnlyList<ReplicaReport> reports, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(node);
         ArgumentNullException.ThrowIfNull(reports);
+        var reported = reports.Select(r => r.ReplicaId).ToHashSet(StringComparer.Ordinal);
+        var gone = _tracker.StoppingOn(node)
+            .Where(id => !reported.Contains(id))
+            .Select(id => new ReplicaReport(id, ReplicaState.Exited, DateTimeOffset.MinValue, "no longer run by the node", null, null, null, null, null));
         // The tracker (a watch behind the store by moments) filters out the steady state without a store read.
         var candidates = reports
             .GroupBy(r => r.ReplicaId, StringComparer.Ordinal)
             .Select(g => g.Last())
+            .Concat(gone)
             .Where(r => _tracker.GetReplica(r.ReplicaId) is { } known && known.Value.Node == node && Transition(known.Value, r, node) is not null)
             .ToList();
         var written = 0;
@@ -97,7 +107,8 @@ public sealed class ReplicaReportWriter
             if (report.State is ReplicaState.Exited or ReplicaState.Failed)
             {
                 var exit = report.ExitCode is { } code ? $" (exit code {code})" : "";
-                return [new TxnOp.Delete(key), _state.EventOp("replica.stopped", subject, $"stopped on node {node}{exit}", actor)];
+                var how = report.Since == DateTimeOffset.MinValue ? $": {report.Reason}" : exit;
+                return [new TxnOp.Delete(key), _state.EventOp("replica.stopped", subject, $"stopped on node {node}{how}", actor)];
             }
             return null;
         }

@@ -1,6 +1,7 @@
 using Corral.Core;
 using Corral.Core.Api;
 using Corral.Core.Services;
+using Corral.Server.Controllers;
 using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
@@ -11,31 +12,31 @@ internal static class ServiceEndpoints
 {
     public static void Map(IEndpointRouteBuilder api)
     {
-        api.MapGet("/services", async (ClusterState state, CancellationToken ct) =>
+        api.MapGet("/services", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
-            return Results.Json(snapshot.Services.Values.OrderBy(s => s.Value.Name, StringComparer.Ordinal).Select(s => Views.Service(s.Value, snapshot)).ToList(), CoreJson.Default.ListServiceView);
+            return Results.Json(snapshot.Services.Values.OrderBy(s => s.Value.Name, StringComparer.Ordinal).Select(s => Views.Service(s.Value, snapshot, heartbeats)).ToList(), CoreJson.Default.ListServiceView);
         }).RequireRole(Role.Viewer);
 
-        api.MapGet("/services/{name}", async (string name, ClusterState state, CancellationToken ct) =>
+        api.MapGet("/services/{name}", async (string name, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
             return snapshot.Services.TryGetValue(name, out var service)
-                ? Results.Json(Views.Service(service.Value, snapshot), CoreJson.Default.ServiceView)
+                ? Results.Json(Views.Service(service.Value, snapshot, heartbeats), CoreJson.Default.ServiceView)
                 : ApiProblems.NotFound($"no service '{name}'");
         }).RequireRole(Role.Viewer);
 
-        api.MapGet("/replicas", async (string? service, string? node, ClusterState state, CancellationToken ct) =>
+        api.MapGet("/replicas", async (string? service, string? node, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
             var replicas = snapshot.Replicas.Values.Select(r => r.Value)
                 .Where(r => (service is null || r.Service == service) && (node is null || r.Node == node))
                 .OrderBy(r => r.Service, StringComparer.Ordinal).ThenBy(r => r.CreatedRevision)
-                .Select(Views.Replica).ToList();
+                .Select(r => Views.Replica(r, heartbeats)).ToList();
             return Results.Json(replicas, CoreJson.Default.ListReplicaView);
         }).RequireRole(Role.Viewer);
 
-        api.MapPut("/services/{name}/scale", async (string name, HttpRequest request, ClusterState state, CancellationToken ct) =>
+        api.MapPut("/services/{name}/scale", async (string name, HttpRequest request, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var (body, error) = await ApiProblems.ReadJsonAsync(request, CoreJson.Default.ScaleRequest).ConfigureAwait(false);
             if (error is not null)
@@ -48,7 +49,7 @@ internal static class ServiceEndpoints
                     [new FieldError("replicas", $"allowed 0–{Core.Stacks.StackParser.MaxReplicas}")]);
             }
             var caller = ApiAuth.CallerOf(request.HttpContext);
-            return await UpdateAsync(state, name, ct, current =>
+            return await UpdateAsync(state, heartbeats, name, ct, current =>
             {
                 if (current.Mode == ServiceMode.Global)
                 {
@@ -60,10 +61,10 @@ internal static class ServiceEndpoints
             }, (before, after) => state.EventOp("service.scaled", $"service/{name}", $"service '{name}' scaled {before.Replicas} → {after.Replicas}", caller.Actor)).ConfigureAwait(false);
         }).RequireRole(Role.Operator);
 
-        api.MapPost("/services/{name}/restart", async (string name, HttpContext http, ClusterState state, CancellationToken ct) =>
+        api.MapPost("/services/{name}/restart", async (string name, HttpContext http, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var caller = ApiAuth.CallerOf(http);
-            return await UpdateAsync(state, name, ct, current => (current with { Restarts = current.Restarts + 1 }, null),
+            return await UpdateAsync(state, heartbeats, name, ct, current => (current with { Restarts = current.Restarts + 1 }, null),
                 (_, after) => state.EventOp("service.restarted", $"service/{name}", $"service '{name}' restart requested: replicas are replaced one at a time (version {after.Version})", caller.Actor)).ConfigureAwait(false);
         }).RequireRole(Role.Operator);
 
@@ -86,6 +87,7 @@ internal static class ServiceEndpoints
     /// <summary>Read-modify-write of one service with a compare on its mod revision; no write when nothing changes.</summary>
     private static async Task<IResult> UpdateAsync(
         ClusterState state,
+        HeartbeatTable heartbeats,
         string name,
         CancellationToken ct,
         Func<ServiceSpec, (ServiceSpec? Updated, IResult? Error)> change,
@@ -105,7 +107,7 @@ internal static class ServiceEndpoints
             }
             if (ReferenceEquals(updated, current.Value))
             {
-                return await ViewAsync(state, name, ct).ConfigureAwait(false);
+                return await ViewAsync(state, heartbeats, name, ct).ConfigureAwait(false);
             }
             var result = await state.Store.TxnAsync(
                 Txn.If(Compare.ModRevision(Keys.Service(name), CompareOp.Equal, current.ModRevision))
@@ -113,17 +115,17 @@ internal static class ServiceEndpoints
                 ct).ConfigureAwait(false);
             if (result.Succeeded)
             {
-                return await ViewAsync(state, name, ct).ConfigureAwait(false);
+                return await ViewAsync(state, heartbeats, name, ct).ConfigureAwait(false);
             }
         }
         return ApiProblems.Conflict($"service '{name}' kept changing underneath this request; try again");
     }
 
-    private static async Task<IResult> ViewAsync(ClusterState state, string name, CancellationToken ct)
+    private static async Task<IResult> ViewAsync(ClusterState state, HeartbeatTable heartbeats, string name, CancellationToken ct)
     {
         var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
         return snapshot.Services.TryGetValue(name, out var service)
-            ? Results.Json(Views.Service(service.Value, snapshot), CoreJson.Default.ServiceView)
+            ? Results.Json(Views.Service(service.Value, snapshot, heartbeats), CoreJson.Default.ServiceView)
             : ApiProblems.NotFound($"no service '{name}'");
     }
 }

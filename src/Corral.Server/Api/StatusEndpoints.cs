@@ -1,6 +1,7 @@
 using System.Reflection;
 using Corral.Core;
 using Corral.Core.Api;
+using Corral.Server.Controllers;
 using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
@@ -27,29 +28,29 @@ internal static class StatusEndpoints
             }
         });
 
-        api.MapGet("/status", async (ClusterState state, CancellationToken ct) =>
+        api.MapGet("/status", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
             var leader = await state.Store.GetLeaderAsync(Keys.LeaderElection, ct).ConfigureAwait(false);
             var storeStatus = await state.Store.GetStatusAsync(ct).ConfigureAwait(false);
-            var services = snapshot.Services.Values.Select(s => Views.Service(s.Value, snapshot))
+            var services = snapshot.Services.Values.Select(s => Views.Service(s.Value, snapshot, heartbeats))
                 .OrderBy(s => s.Spec.Name, StringComparer.Ordinal)
                 .Select(v => new ServiceSummary(v.Spec.Name, v.Version, v.Desired, v.Running, v.Healthy)).ToList();
-            var nodes = snapshot.Nodes.Values.OrderBy(n => n.Value.Name, StringComparer.Ordinal).Select(n => Views.Node(n.Value, snapshot)).ToList();
+            var nodes = snapshot.Nodes.Values.OrderBy(n => n.Value.Name, StringComparer.Ordinal).Select(n => Views.Node(n.Value, snapshot, heartbeats)).ToList();
             return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, leader?.ValueString, snapshot.Revision, nodes, services), CoreJson.Default.ClusterStatus);
         }).RequireRole(Role.Viewer);
 
-        api.MapGet("/nodes", async (ClusterState state, CancellationToken ct) =>
+        api.MapGet("/nodes", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
-            return Results.Json(snapshot.Nodes.Values.OrderBy(n => n.Value.Name, StringComparer.Ordinal).Select(n => Views.Node(n.Value, snapshot)).ToList(), CoreJson.Default.ListNodeView);
+            return Results.Json(snapshot.Nodes.Values.OrderBy(n => n.Value.Name, StringComparer.Ordinal).Select(n => Views.Node(n.Value, snapshot, heartbeats)).ToList(), CoreJson.Default.ListNodeView);
         }).RequireRole(Role.Viewer);
 
-        api.MapGet("/nodes/{name}", async (string name, ClusterState state, CancellationToken ct) =>
+        api.MapGet("/nodes/{name}", async (string name, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
             return snapshot.Nodes.TryGetValue(name, out var node)
-                ? Results.Json(Views.Node(node.Value, snapshot), CoreJson.Default.NodeView)
+                ? Results.Json(Views.Node(node.Value, snapshot, heartbeats), CoreJson.Default.NodeView)
                 : ApiProblems.NotFound($"no node '{name}'");
         }).RequireRole(Role.Viewer);
     }

@@ -2,14 +2,18 @@ using Corral.Core.Api;
 using Corral.Core.Cluster;
 using Corral.Core.Services;
 using Corral.Core.Tasks;
+using Corral.Server.Controllers;
 using Corral.Server.State;
 
 namespace Corral.Server.Api;
 
-/// <summary>Builds API views from a snapshot of cluster state.</summary>
+/// <summary>
+/// Builds API views from a snapshot of cluster state and what the nodes last reported to this server (pids, ports,
+/// stats, last heartbeat); those reported fields are null until the node has reported to this server.
+/// </summary>
 internal static class Views
 {
-    public static ServiceView Service(ServiceSpec spec, ClusterSnapshot snapshot)
+    public static ServiceView Service(ServiceSpec spec, ClusterSnapshot snapshot, HeartbeatTable heartbeats)
     {
         var replicas = snapshot.Replicas.Values.Select(v => v.Value).Where(r => r.Service == spec.Name)
             .OrderBy(r => r.CreatedRevision).ThenBy(r => r.Id, StringComparer.Ordinal).ToList();
@@ -23,13 +27,24 @@ internal static class Views
             replicas.Count(IsRunning),
             replicas.Count(r => r.Healthy),
             replicas.Count(r => r.Phase == ReplicaPhase.Pending),
-            [.. replicas.Select(Replica)]);
+            [.. replicas.Select(r => Replica(r, heartbeats))]);
     }
 
-    public static ReplicaView Replica(Replica replica) => new(replica, null, null, null, null, null);
+    public static ReplicaView Replica(Replica replica, HeartbeatTable heartbeats)
+    {
+        // A report is only shown for the node the replica is on (a stale one from a former node is not).
+        var report = replica.Node is not null && replica.Active ? heartbeats.GetReplica(replica.Id) : null;
+        return report is null
+            ? new(replica, null, null, null, null, null)
+            : new(replica, report.Pid, report.Ports, report.Since, report.CpuPercent, report.RssBytes);
+    }
 
-    public static NodeView Node(Node node, ClusterSnapshot snapshot) =>
-        new(node, null, snapshot.Replicas.Values.Count(r => r.Value.Node == node.Name && r.Value.Active), null, null, null);
+    public static NodeView Node(Node node, ClusterSnapshot snapshot, HeartbeatTable heartbeats)
+    {
+        var heartbeat = heartbeats.Get(node.Name);
+        return new(node, heartbeat?.LastSeen, snapshot.Replicas.Values.Count(r => r.Value.Node == node.Name && r.Value.Active),
+            heartbeat?.CpuPercent, heartbeat?.MemoryUsedBytes, heartbeat?.Load1);
+    }
 
     public static bool IsRunning(Replica r) =>
         r.Phase == ReplicaPhase.Assigned && r.State is ReplicaState.Running or ReplicaState.Healthy or ReplicaState.Unhealthy;

@@ -15,10 +15,25 @@ public sealed partial class ReconcileController
     /// <summary>Failed and lost replicas kept per service for people to inspect; older ones are deleted.</summary>
     internal const int KeptTerminalReplicas = 3;
 
-    /// <summary>Reads a snapshot and plans from it.</summary>
+    /// <summary>How long a pass waits for the in-memory cache to catch up with the store before it reads the store itself.</summary>
+    private static readonly TimeSpan CacheCatchUpTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Takes a snapshot (from the in-memory cache once it has caught up with the store's current revision, otherwise
+    /// from the store) and plans from it. A cache snapshot is as consistent as a store read: one revision, exact mod revisions.
+    /// </summary>
     internal async Task<ReconcilePass> PlanAsync(LeadershipTerm term, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(term);
+        if (_cache is not null)
+        {
+            // Read-your-writes: the cache must have applied everything the store had when this pass began.
+            var current = await _state.Store.GetRevisionAsync(cancellationToken).ConfigureAwait(false);
+            if (await _cache.TrySnapshotAsync(current, CacheCatchUpTimeout, cancellationToken).ConfigureAwait(false) is { } cached)
+            {
+                return BuildPass(term, cached.Snapshot, cached.VersionKeys, _state, _time.GetUtcNow(), NewReplicaId);
+            }
+        }
         var snapshot = await _state.ReadAsync(cancellationToken).ConfigureAwait(false);
         var versions = await _state.Store.RangeAsync(
             ServiceVersions.Prefix, new RangeOptions { KeysOnly = true, Revision = snapshot.Revision }, cancellationToken).ConfigureAwait(false);
@@ -31,11 +46,10 @@ public sealed partial class ReconcileController
     /// <summary>
     /// Plans from <paramref name="snapshot"/> and turns the plan into transactions. Every change compares the mod
     /// revision of each key it was decided from (its replica, its service, its node; missing ones as missing), and
-    /// every transaction compares the leader key's lease. Changes are ordered: the service versions new replicas
-    /// need (in transactions of their own), lost, stops, then creations and placements, so a placement that relied on
-    /// freed capacity is only committed after the change that freed it, and no replica is committed before the
-    /// version record it runs. A pass with nothing but versions, creations and placements is
-    /// <see cref="ReconcilePass.Independent"/>.
+    /// every transaction compares the leader key's lease. Changes are ordered: the service version records that new
+    /// and newly placed replicas run, lost, stops, then creations and placements, so a placement that relied on freed
+    /// capacity is only committed after the change that freed it, and no replica is committed without its version
+    /// record even when the placements commit concurrently and some are refused.
     /// </summary>
     internal static ReconcilePass BuildPass(
         LeadershipTerm term,
@@ -61,7 +75,7 @@ public sealed partial class ReconcileController
         List<Compare> CompareExisting(Versioned<Replica> replica) => KeyCompares(snapshot, replica);
         TxnOp Event(string kind, string replicaId, string message) => state.EventOp(kind, "replica/" + replicaId, message, actor);
 
-        // The version record of every current service version a new or newly placed replica runs, first.
+        // Version records first, in the ordered part: a placement transaction may commit while another is refused.
         var placedExisting = plan.Placements.OfType<PlacementDecision.Placed>()
             .Select(p => snapshot.Replicas.GetValueOrDefault(p.ReplicaId)?.Value)
             .OfType<Replica>();
@@ -73,12 +87,16 @@ public sealed partial class ReconcileController
                 batcher.Add([ServiceCompare(replica.Service)], [ServiceVersions.PutOp(service.Value)]);
             }
         }
-        var versionTransactions = batcher.Cut();
 
         foreach (var action in plan.Lost)
         {
             var replica = snapshot.Replicas[action.ReplicaId];
-            batcher.Add(CompareExisting(replica), [new TxnOp.Delete(Keys.Replica(action.ReplicaId)), Event("replica.lost", action.ReplicaId, action.Reason)]);
+            // Kept as lost for people to see (housekeeping deletes all but the newest few); a node that comes back
+            // finds it absent from its assignments and stops it.
+            batcher.Add(CompareExisting(replica), [
+                State.ClusterState.PutReplica(replica.Value with { Phase = ReplicaPhase.Lost, Reason = action.Reason }),
+                Event("replica.lost", action.ReplicaId, action.Reason),
+            ]);
             lost++;
         }
 
@@ -109,6 +127,8 @@ public sealed partial class ReconcileController
             deleted++;
         }
 
+        var ordered = batcher.Build();
+        batcher = new TxnBatcher(term.StillLeading(), () => new TxnOp.Get(term.Key));
         var created = plan.Create.ToDictionary(r => r.Id, StringComparer.Ordinal);
         var decisions = plan.Placements.ToDictionary(p => p.ReplicaId, StringComparer.Ordinal);
         var createdRevision = snapshot.Revision + 1;
@@ -165,11 +185,7 @@ public sealed partial class ReconcileController
             batcher.Add(compares, ops);
         }
 
-        return new ReconcilePass(snapshot, plan, batcher.Build(), placed, pending, stopping, deleted, lost)
-        {
-            VersionTransactions = versionTransactions,
-            Independent = lost == 0 && stopping == 0 && deleted == 0,
-        };
+        return new ReconcilePass(snapshot, plan, [.. ordered, .. batcher.Build()], ordered.Count, placed, pending, stopping, deleted, lost);
     }
 
     private static IEnumerable<(List<Compare> Compares, List<TxnOp> Ops)> Housekeeping(

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Corral.Server.Agents;
 using Corral.Server.Leadership;
 using Corral.Server.State;
 using Corral.Store;
@@ -10,10 +11,7 @@ namespace Corral.Server.Controllers;
 /// The leader's reconcile loop: reads desired and actual state at one revision, plans with the pure
 /// <see cref="Core.Reconciliation.Reconciler"/> and commits the plan in transactions that can only succeed while this
 /// term lasts and while nothing the plan read has changed. A plan that went stale is never half applied beyond a
-/// transaction boundary: the remaining transactions are dropped and the loop plans again from a fresh read. A plan
-/// that only creates and places replicas (<see cref="ReconcilePass.Independent"/>) sends several transactions at
-/// once after its service version records; when one is refused, others already sent may commit, which is safe
-/// because each carries every compare it was decided from and none frees capacity another relies on.
+/// transaction boundary: the remaining transactions are dropped and the loop plans again from a fresh read.
 /// </summary>
 /// <remarks>
 /// Runs after any change under <c>/corral/services/</c>, <c>/corral/replicas/</c> or <c>/corral/nodes/</c> (debounced
@@ -25,10 +23,11 @@ public sealed partial class ReconcileController : ILeaderController
     /// <summary>Passes in a row that may go stale before the loop waits for the next wake-up.</summary>
     private const int MaxStaleRetries = 5;
 
-    /// <summary>Transactions of an independent pass in flight at once: the store overlaps their round trips and durable writes.</summary>
-    internal const int CommitWindow = 8;
+    /// <summary>Placement transactions in flight at once while a pass commits.</summary>
+    internal const int CommitConcurrency = 8;
 
     private readonly ClusterState _state;
+    private readonly AssignmentTracker? _cache;
     private readonly ControlPlaneOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ReconcileController> _logger;
@@ -36,9 +35,18 @@ public sealed partial class ReconcileController : ILeaderController
     /// <summary>Revisions of this controller's own commits, so their watch events do not wake it again.</summary>
     private readonly ConcurrentDictionary<long, byte> _ownRevisions = new();
 
-    public ReconcileController(ClusterState state, ControlPlaneOptions options, TimeProvider time, ILogger<ReconcileController> logger)
+    /// <param name="state">The store.</param>
+    /// <param name="cache">
+    /// The watch-fed in-memory state every server keeps for its agents; when given, passes plan from it instead of
+    /// reading every service, replica and node from the store. Null reads the store each pass.
+    /// </param>
+    /// <param name="options">Timing.</param>
+    /// <param name="time">The leader's clock (eviction timeouts, intervals).</param>
+    /// <param name="logger">Logger.</param>
+    public ReconcileController(ClusterState state, AssignmentTracker? cache, ControlPlaneOptions options, TimeProvider time, ILogger<ReconcileController> logger)
     {
         _state = state ?? throw new ArgumentNullException(nameof(state));
+        _cache = cache;
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
@@ -112,64 +120,53 @@ public sealed partial class ReconcileController : ILeaderController
     }
 
     /// <summary>
-    /// Commits a pass's transactions in order and stops sending at the first that is refused. The transactions of an
-    /// <see cref="ReconcilePass.Independent"/> pass that follow its version records are sent up to
-    /// <see cref="CommitWindow"/> at a time; when one is refused, those already sent may still commit.
+    /// Commits a pass: the ordered transactions one by one, stopping at the first refused; then the rest with up to
+    /// <see cref="CommitConcurrency"/> in flight (the store commits concurrent writes together), none started after one
+    /// was refused.
     /// </summary>
     internal async Task<ReconcileOutcome> CommitAsync(LeadershipTerm term, ReconcilePass pass, CancellationToken cancellationToken)
     {
         var committed = 0;
-        var sequential = pass.Independent ? pass.VersionTransactions : pass.Transactions.Count;
-        TxnResult? refused = null;
-        for (var i = 0; i < sequential && refused is null; i++)
+        for (var i = 0; i < pass.Ordered; i++)
         {
             var result = await _state.Store.TxnAsync(pass.Transactions[i], cancellationToken).ConfigureAwait(false);
-            refused = Accept(result, ref committed);
-        }
-        var inFlight = new Queue<Task<TxnResult>>(CommitWindow);
-        var next = sequential;
-        try
-        {
-            while (refused is null && (next < pass.Transactions.Count || inFlight.Count > 0))
+            if (!result.Succeeded)
             {
-                while (next < pass.Transactions.Count && inFlight.Count < CommitWindow)
-                {
-                    inFlight.Enqueue(_state.Store.TxnAsync(pass.Transactions[next++], cancellationToken));
-                }
-                refused = Accept(await inFlight.Dequeue().ConfigureAwait(false), ref committed);
+                return Refused(term, pass, committed, result);
             }
+            _ownRevisions.TryAdd(result.Revision, 0);
+            committed++;
         }
-        finally
+
+        var inFlight = new List<Task<TxnResult>>(CommitConcurrency);
+        TxnResult? refused = null;
+        var next = pass.Ordered;
+        while (next < pass.Transactions.Count || inFlight.Count > 0)
         {
-            // Nothing more is sent once one is refused or failed; what was sent is waited for and counted.
-            while (inFlight.TryDequeue(out var sent))
+            while (refused is null && next < pass.Transactions.Count && inFlight.Count < CommitConcurrency)
             {
-                try
-                {
-                    var result = await sent.ConfigureAwait(false);
-                    if (result.Succeeded)
-                    {
-                        Accept(result, ref committed);
-                    }
-                }
-                catch (Exception e) when (e is StoreException or IOException or HttpRequestException or OperationCanceledException)
-                {
-                }
+                inFlight.Add(_state.Store.TxnAsync(pass.Transactions[next++], cancellationToken));
+            }
+            if (inFlight.Count == 0)
+            {
+                break;
+            }
+            var done = await Task.WhenAny(inFlight).ConfigureAwait(false);
+            inFlight.Remove(done);
+            var result = await done.ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                _ownRevisions.TryAdd(result.Revision, 0);
+                committed++;
+            }
+            else
+            {
+                refused ??= result;
             }
         }
         if (refused is not null)
         {
-            var leaderKey = refused.Results is [TxnOpResult.Range read] ? read.Result.Kvs : [];
-            var leadershipLost = leaderKey.Count == 0 || leaderKey[0].Lease != term.LeaseId;
-            if (leadershipLost)
-            {
-                ControllersLog.PlanRefusedNotLeader(_logger, pass.Snapshot.Revision);
-            }
-            else
-            {
-                ControllersLog.StalePlan(_logger, pass.Snapshot.Revision, committed, pass.Transactions.Count);
-            }
-            return Outcome(pass, committed, stale: true, leadershipLost);
+            return Refused(term, pass, committed, refused);
         }
         if (pass.Transactions.Count > 0)
         {
@@ -178,16 +175,19 @@ public sealed partial class ReconcileController : ILeaderController
         return Outcome(pass, committed, stale: false, leadershipLost: false);
     }
 
-    /// <summary>Counts a committed transaction (and keeps its revision from waking the loop); returns a refused one.</summary>
-    private TxnResult? Accept(TxnResult result, ref int committed)
+    private ReconcileOutcome Refused(LeadershipTerm term, ReconcilePass pass, int committed, TxnResult result)
     {
-        if (!result.Succeeded)
+        var leaderKey = result.Results is [TxnOpResult.Range read] ? read.Result.Kvs : [];
+        var leadershipLost = leaderKey.Count == 0 || leaderKey[0].Lease != term.LeaseId;
+        if (leadershipLost)
         {
-            return result;
+            ControllersLog.PlanRefusedNotLeader(_logger, pass.Snapshot.Revision);
         }
-        _ownRevisions.TryAdd(result.Revision, 0);
-        committed++;
-        return null;
+        else
+        {
+            ControllersLog.StalePlan(_logger, pass.Snapshot.Revision, committed, pass.Transactions.Count);
+        }
+        return Outcome(pass, committed, stale: true, leadershipLost);
     }
 
     private static ReconcileOutcome Outcome(ReconcilePass pass, int committed, bool stale, bool leadershipLost) => new(

@@ -6,7 +6,7 @@ namespace Corral.Server.Controllers;
 /// <param name="Pending">Replicas written as pending with a new reason.</param>
 /// <param name="Stopping">Replicas told to stop.</param>
 /// <param name="Deleted">Replica keys deleted (stopped before they ran, stop confirmed by a node's loss, housekeeping).</param>
-/// <param name="Lost">Replicas declared lost (node down past the eviction timeout or removed).</param>
+/// <param name="Lost">Replicas declared lost (node down past the eviction timeout, or removed): written with phase Lost, not replaced in place.</param>
 /// <param name="Transactions">Transactions the plan needed.</param>
 /// <param name="Committed">Transactions committed; less than <paramref name="Transactions"/> only when the plan went stale.</param>
 /// <param name="Stale">True when a compare failed: the rest of the plan was not applied.</param>

@@ -5,23 +5,18 @@ using Corral.Store;
 namespace Corral.Server.Controllers;
 
 /// <summary>A plan computed from one snapshot, already cut into transactions that each carry their own compares.</summary>
+/// <param name="Transactions">
+/// The first <paramref name="Ordered"/> (losses, stops, deletions) must commit in order, stopping at the first refused;
+/// the rest (creations and placements) only once those all committed, and then in any order or concurrently: any subset
+/// of them is safe, because each compares what it was decided from and none relies on capacity another one frees.
+/// </param>
 internal sealed record ReconcilePass(
     ClusterSnapshot Snapshot,
     ReconcilePlan Plan,
     IReadOnlyList<Txn> Transactions,
+    int Ordered,
     int Placed,
     int Pending,
     int Stopping,
     int Deleted,
-    int Lost)
-{
-    /// <summary>How many of the first <see cref="Transactions"/> write service version records (and nothing else).</summary>
-    public int VersionTransactions { get; init; }
-
-    /// <summary>
-    /// True when the transactions after the version records only create replicas, place pending ones or record why
-    /// they stay pending: none frees capacity another relies on, so any subset of them committed leaves the cluster
-    /// within what the plan allowed, and they may be committed concurrently.
-    /// </summary>
-    public bool Independent { get; init; }
-}
+    int Lost);

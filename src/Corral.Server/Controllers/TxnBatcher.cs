@@ -57,13 +57,6 @@ internal sealed class TxnBatcher
         Changes++;
     }
 
-    /// <summary>Ends the current transaction, so later changes start a new one; returns the transactions so far.</summary>
-    public int Cut()
-    {
-        Flush();
-        return _done.Count;
-    }
-
     /// <summary>The transactions, in the order the changes were added.</summary>
     public IReadOnlyList<Txn> Build()
     {

@@ -79,7 +79,14 @@ public sealed class LeaderElector : BackgroundService, ILeadershipState
     {
         if (_term is { } term)
         {
-            await term.Leadership.ResignAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await term.Leadership.ResignAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The term ended (and its leadership was disposed) while we were resigning it.
+            }
         }
     }
 

@@ -16,6 +16,7 @@ namespace Corral.Agent.Tests.Runtime;
 internal sealed class AgentHost : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static int _hosts;
 
     public AgentHost()
     {
@@ -35,6 +36,15 @@ internal sealed class AgentHost : IAsyncDisposable
 
     public Process? Agent { get; private set; }
 
+    /// <summary>A port range of its own per host, so agents of tests running in parallel never race for a port.</summary>
+    public string PortRange { get; } = RangeFor(Interlocked.Increment(ref _hosts));
+
+    private static string RangeFor(int host)
+    {
+        var first = 21000 + ((host * 150) % 11000);
+        return $"{first}-{first + 149}";
+    }
+
     public SupervisorClient Supervisor => new(Path.Combine(DataDir, "supervisor", "supervisor.sock"));
 
     /// <summary>Writes the tasks file (JSON text, task id to spec).</summary>
@@ -48,7 +58,7 @@ internal sealed class AgentHost : IAsyncDisposable
     /// <summary>Starts the agent and waits until its status file lists <paramref name="expectedTasks"/> replicas.</summary>
     public async Task StartAsync(int expectedTasks)
     {
-        Agent = Reaper.Start(CorralBinary.Dotnet, [CorralBinary.Dll, "agent", "--data-dir", DataDir, "--tasks", TasksFile], Dir.Combine("agent.out"));
+        Agent = Reaper.Start(CorralBinary.Dotnet, [CorralBinary.Dll, "agent", "--data-dir", DataDir, "--tasks", TasksFile, "--ports", PortRange], Dir.Combine("agent.out"));
         var pid = Agent.Id;
         await Eventually.TrueAsync(
             () => Status() is { } s && s.AgentPid == pid && s.Replicas.Count == expectedTasks,

@@ -108,6 +108,44 @@ public sealed class AgentRecoveryTests
         Assert.True(ProcessReaper.IsAlive(host.Agent!.Id), "the agent died");
     }
 
+    [Fact]
+    public async Task UnrecordedRun_AgentCrashedBeforeSavingIt_ReplacedByOneCleanStart()
+    {
+        await using var host = new AgentHost();
+        // A supervisor already runs a task under the id, as if an agent had started it and died before
+        // recording the handle.
+        var supervisorData = Path.Combine(host.DataDir, "supervisor");
+        Directory.CreateDirectory(supervisorData);
+        var supervisor = host.Reaper.Start(CorralBinary.Dotnet, [CorralBinary.Dll, "supervisor", "--data-dir", supervisorData], host.Dir.Combine("sup.out"));
+        await Eventually.TrueAsync(() => Try(() => host.Supervisor.HelloAsync(CancellationToken.None).GetAwaiter().GetResult().Pid == supervisor.Id), Patience, "the supervisor to answer");
+        var taskDir = host.Dir.Combine("orphan");
+        Directory.CreateDirectory(taskDir);
+        var orphan = await host.Supervisor.StartAsync(
+            new SupervisedTaskSpec { Id = "job", Command = "/bin/sleep", Args = ["300"], WorkingDirectory = taskDir, LogDirectory = Path.Combine(host.DataDir, "tasks", "job", "logs") },
+            CancellationToken.None);
+        host.Reaper.TrackSession(orphan.Pid);
+        host.WriteTasks(new JsonObject { ["job"] = AgentHost.Shell(Counter) });
+
+        await host.StartAsync(1);
+
+        var view = await host.WaitForAsync("job", v => v.State == ReplicaState.Healthy && v.Pid > 0, "healthy");
+        Assert.NotEqual(orphan.Pid, view.Pid);
+        await Eventually.TrueAsync(() => !ProcessReaper.IsAlive(orphan.Pid), Patience, "the unrecorded run to be stopped");
+        Assert.Equal(supervisor.Id, host.Status()!.SupervisorPid);
+    }
+
+    private static bool Try(Func<bool> probe)
+    {
+        try
+        {
+            return probe();
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     private static SupervisedTaskInfo? Supervisor(AgentHost host, string id) =>
         host.Supervisor.InspectAsync(id, CancellationToken.None).GetAwaiter().GetResult();
 }

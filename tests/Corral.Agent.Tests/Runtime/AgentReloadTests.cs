@@ -39,6 +39,29 @@ public sealed class AgentReloadTests
     }
 
     [Fact]
+    public async Task Sighup_FileRewrittenWithSameSizeAndTime_Reloaded()
+    {
+        await using var host = new AgentHost();
+        host.WriteTasks(new JsonObject { ["aaa"] = AgentHost.Shell("exec sleep 300") });
+        await host.StartAsync(1);
+        var first = await host.WaitForStateAsync("aaa", ReplicaState.Healthy);
+        var stamp = File.GetLastWriteTimeUtc(host.TasksFile);
+        var size = new FileInfo(host.TasksFile).Length;
+
+        // Same length, same modification time: only the signal can tell the agent.
+        host.WriteTasks(new JsonObject { ["bbb"] = AgentHost.Shell("exec sleep 300") });
+        File.SetLastWriteTimeUtc(host.TasksFile, stamp);
+        Assert.Equal(size, new FileInfo(host.TasksFile).Length);
+        Assert.Equal(0, Signal(host.Agent!.Id, 1));
+
+        await host.WaitForStateAsync("bbb", ReplicaState.Healthy);
+        await Eventually.TrueAsync(() => host.Status()?.Replicas.ContainsKey("aaa") == false && !ProcessReaper.IsAlive(first.Pid), TimeSpan.FromSeconds(60), "aaa to be removed");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Signal(int pid, int signal);
+
+    [Fact]
     public async Task StatusFile_RunningTask_ShowsTreeAndNodeStats()
     {
         await using var host = new AgentHost();

@@ -19,6 +19,7 @@ public class AgentEndpointsTests
     public async Task Register_NewThenSame_CreatesOnceAndKeepsOperatorFields()
     {
         await using var host = await AgentHost.StartAsync();
+        await host.WaitForLeaderAsync();
 
         using (var first = await host.RegisterAsync(AgentHost.Registration("a", new Dictionary<string, string> { ["zone"] = "x" })))
         {
@@ -179,6 +180,35 @@ public class AgentEndpointsTests
 
         (await host.HeartbeatAsync(new AgentHeartbeat("a", [Report(id, ReplicaState.Exited, exitCode: 0)], null, null, null))).Dispose();
         Assert.Null(await host.GetReplicaAsync(id));
+        Assert.Contains("replica.stopped", await host.EventKindsAsync());
+    }
+
+    [Fact]
+    public async Task Heartbeat_StoppingReplicaNoLongerReported_IsDeleted_AssignedOnesUntouched()
+    {
+        await using var host = await AgentHost.StartAsync();
+        (await host.RegisterAsync(AgentHost.Registration("a"))).Dispose();
+        await host.PutServiceAsync(StoreHarness.Service("web", 2));
+        var ids = (await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 2)).Assignments.Select(a => a.ReplicaId).ToList();
+
+        // An agent that just started reports nothing yet: its assigned replicas are not affected.
+        (await host.HeartbeatAsync(new AgentHeartbeat("a", [], null, null, null))).Dispose();
+        foreach (var id in ids)
+        {
+            Assert.Equal(ReplicaPhase.Assigned, (await host.GetReplicaAsync(id))!.Phase);
+        }
+        (await host.HeartbeatAsync(new AgentHeartbeat("a", [.. ids.Select(id => Report(id, ReplicaState.Healthy))], null, null, null))).Dispose();
+
+        await host.PutServiceAsync(StoreHarness.Service("web", 1));
+        var kept = (await host.AssignmentsUntilAsync("a", s => s.Assignments.Count == 1)).Assignments[0].ReplicaId;
+        var stopping = ids.Single(id => id != kept);
+        Assert.Equal(ReplicaPhase.Stopping, (await host.GetReplicaAsync(stopping))!.Phase);
+
+        // The agent stopped and forgot it: the next heartbeat lists only the replica it still runs.
+        (await host.HeartbeatAsync(new AgentHeartbeat("a", [Report(kept, ReplicaState.Healthy)], null, null, null))).Dispose();
+
+        Assert.Null(await host.GetReplicaAsync(stopping));
+        Assert.Equal(ReplicaPhase.Assigned, (await host.GetReplicaAsync(kept))!.Phase);
         Assert.Contains("replica.stopped", await host.EventKindsAsync());
     }
 }

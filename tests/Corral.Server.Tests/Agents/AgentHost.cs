@@ -57,6 +57,7 @@ internal sealed class AgentHost : IAsyncDisposable
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions
         {
             ServerName = "test-server",
+            ElectionTtl = TimeSpan.FromSeconds(20),
             HeartbeatGrace = TimeSpan.FromMinutes(1),
             ReconcileInterval = TimeSpan.FromMilliseconds(200),
         });

@@ -7,12 +7,25 @@ using Corral.Store;
 
 namespace Corral.Server.Tests.Controllers;
 
+/// <summary>The reconcile controller reading the store each pass; <see cref="CachedReconcileControllerTests"/> runs the same with the in-memory cache.</summary>
 public class ReconcileControllerTests
 {
+    protected virtual bool UseCache => false;
+
+    private async Task<StoreHarness> NewHarnessAsync()
+    {
+        var harness = new StoreHarness();
+        if (UseCache)
+        {
+            await harness.StartCacheAsync();
+        }
+        return harness;
+    }
+
     [Fact]
     public async Task ReconcileOnce_DeployOfThreeOnThreeNodes_PlacesOnePerNodeWithEvents()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         await h.PutServiceAsync(StoreHarness.Service("web", 3));
         var term = await h.LeadAsync();
@@ -45,7 +58,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task ReconcileOnce_ScaleDown_StopsNewestFirstThenDeletesOnConfirmation()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -72,7 +85,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Commit_ReplicaChangedAfterPlanning_IsRefusedAndNothingApplied()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -83,7 +96,6 @@ public class ReconcileControllerTests
 
         var pass = await reconciler.PlanAsync(term, CancellationToken.None);
         Assert.Equal(2, pass.Stopping);
-        Assert.False(pass.Independent);
         // A node reports on one of the replicas the plan stops, between planning and committing.
         var victim = (await h.ReplicasAsync()).First(r => r.Id == pass.Plan.Stop[0].ReplicaId);
         await h.SetReplicaAsync(victim with { State = ReplicaState.Unhealthy, Reason = "probe failed" });
@@ -107,7 +119,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Commit_LeadershipMovedAfterPlanning_IsRefusedAndNothingApplied()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         await h.PutServiceAsync(StoreHarness.Service("web", 3));
         var old = await h.LeadAsync("s1");
@@ -130,7 +142,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task NodeDown_AfterEvictionTimeout_ReplicasLostAndReplacedElsewhere()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -166,15 +178,20 @@ public class ReconcileControllerTests
         Assert.Equal(1, outcome.Lost);
         Assert.Equal(1, outcome.Placed);
         var after = await h.ReplicasAsync();
-        Assert.Equal(2, after.Count);
-        Assert.All(after, r => Assert.NotEqual(victim, r.Node));
+        var assigned = after.Where(r => r.Phase == ReplicaPhase.Assigned).ToList();
+        Assert.Equal(2, assigned.Count);
+        Assert.All(assigned, r => Assert.NotEqual(victim, r.Node));
+        var lostReplica = Assert.Single(after, r => r.Phase == ReplicaPhase.Lost);
+        Assert.Equal(before[0].Id, lostReplica.Id);
+        Assert.Contains("eviction_timeout", lostReplica.Reason, StringComparison.Ordinal);
         Assert.Contains("replica.lost", await h.EventKindsAsync());
+        Assert.True((await reconciler.ReconcileOnceAsync(term, CancellationToken.None)).Idle);
     }
 
     [Fact]
     public async Task NodeMonitor_DownNodeHeartbeats_BecomesReadyWithEvent()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a");
         var term = await h.LeadAsync();
         var monitor = h.Monitor();
@@ -198,7 +215,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task NodeMonitor_SteadyHeartbeats_WriteNothing()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         var term = await h.LeadAsync();
         var monitor = h.Monitor();
@@ -217,7 +234,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task Plan_ThousandReplicas_SplitIntoTransactionsOfAtMost128Operations()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         var nodes = Enumerable.Range(0, 20).Select(i => $"n{i:D2}").ToArray();
         await h.AddNodesAsync(nodes);
         await h.PutServiceAsync(StoreHarness.Service("big", 1000, cpu: 0.01));
@@ -245,7 +262,7 @@ public class ReconcileControllerTests
     [Fact]
     public async Task FailedReplica_IsReplacedAndKeptForInspection()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
@@ -263,9 +280,69 @@ public class ReconcileControllerTests
     }
 
     [Fact]
-    public async Task Commit_IndependentPlanRefusedMidway_OnlyUnaffectedPlacementsCommitAndNextPassCompletes()
+    public async Task RunAsync_StoreChange_WakesTheLoopLongBeforeTheInterval()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
+        await h.AddNodesAsync("a", "b");
+        var term = await h.LeadAsync();
+        var options = StoreHarness.Options with { ReconcileInterval = TimeSpan.FromSeconds(60) };
+        var reconciler = new ReconcileController(h.State, h.Cache, options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ReconcileController>.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => reconciler.RunAsync(term, stop.Token));
+        try
+        {
+            // The first pass places one replica; the loop then waits on its 60 s interval, its own commit ignored.
+            await h.PutServiceAsync(StoreHarness.Service("web", 1));
+            await WaitUntilAsync(async () => (await h.ReplicasAsync()).Count(r => r.Phase == ReplicaPhase.Assigned) == 1);
+            await h.PutServiceAsync(StoreHarness.Service("web", 2));
+            await WaitUntilAsync(async () => (await h.ReplicasAsync()).Count(r => r.Phase == ReplicaPhase.Assigned) == 2);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        Assert.True(running.IsCompleted);
+    }
+
+    [Fact]
+    public async Task Housekeeping_StoppingReplicaOnRemovedNode_DeletedAndOldFailedPruned()
+    {
+        await using var h = await NewHarnessAsync();
+        await h.AddNodesAsync("a");
+        await h.PutServiceAsync(StoreHarness.Service("web", 1));
+        var term = await h.LeadAsync();
+        var version = StoreHarness.Service("web", 1).Version;
+        await h.SetReplicaAsync(new Replica { Id = "web-stopping", Service = "web", Version = version, Node = "gone", Phase = ReplicaPhase.Stopping, CreatedRevision = 1 });
+        for (var i = 0; i < 5; i++)
+        {
+            await h.SetReplicaAsync(new Replica { Id = $"web-failed{i}", Service = "web", Version = version, Node = "a", Phase = ReplicaPhase.Failed, CreatedRevision = 10 + i });
+        }
+
+        var outcome = await h.Reconciler().ReconcileOnceAsync(term, CancellationToken.None);
+
+        var replicas = await h.ReplicasAsync();
+        Assert.DoesNotContain(replicas, r => r.Id == "web-stopping");
+        Assert.Equal(["web-failed2", "web-failed3", "web-failed4"], replicas.Where(r => r.Phase == ReplicaPhase.Failed).Select(r => r.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(1, replicas.Count(r => r.Phase == ReplicaPhase.Assigned));
+        Assert.Equal(3, outcome.Deleted);
+        Assert.Contains("replica.stopped", await h.EventKindsAsync());
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "timed out");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task Commit_PlacementsRefusedMidway_OnlyUnaffectedOnesCommitEveryVersionRecordFirstAndNextPassCompletes()
+    {
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         var onA = StoreHarness.Service("on-a", 400, cpu: 0.01) with { Placement = new PlacementSpec { Node = "a" } };
         var onB = StoreHarness.Service("on-b", 400, cpu: 0.01) with { Placement = new PlacementSpec { Node = "b" } };
@@ -274,11 +351,10 @@ public class ReconcileControllerTests
         var term = await h.LeadAsync();
         var reconciler = h.Reconciler();
         var pass = await reconciler.PlanAsync(term, CancellationToken.None);
-        Assert.True(pass.Independent);
-        Assert.Equal(1, pass.VersionTransactions);
+        Assert.Equal(1, pass.Ordered);
         Assert.All(pass.Transactions[0].Success, op => Assert.StartsWith(ServiceVersions.Prefix, Assert.IsType<TxnOp.Put>(op).Key));
-        // More transactions than are sent at once, so refusal also stops what is not yet sent.
-        Assert.True(pass.Transactions.Count > ReconcileController.CommitWindow + 1, $"{pass.Transactions.Count} transactions");
+        // More placement transactions than are sent at once, so a refusal also stops what is not yet sent.
+        Assert.True(pass.Transactions.Count > pass.Ordered + ReconcileController.CommitConcurrency, $"{pass.Transactions.Count} transactions");
 
         // Node b re-registers between planning and committing: every transaction placing on b is refused.
         await h.PutNodeAsync(await h.GetNodeAsync("b"));
@@ -290,7 +366,7 @@ public class ReconcileControllerTests
         var committed = await h.ReplicasAsync();
         Assert.NotEmpty(committed);
         Assert.All(committed, r => Assert.Equal(("on-a", "a", ReplicaPhase.Assigned), (r.Service, r.Node, r.Phase)));
-        // Version records were committed before any replica.
+        // Both version records were committed before any replica, though every on-b placement was refused.
         Assert.NotNull(await h.Store.GetAsync(ServiceVersions.Key("on-a", onA.Version)));
         Assert.NotNull(await h.Store.GetAsync(ServiceVersions.Key("on-b", onB.Version)));
 

@@ -4,6 +4,7 @@ using Corral.Core;
 using Corral.Core.Cluster;
 using Corral.Core.Services;
 using Corral.Core.Tasks;
+using Corral.Server.Agents;
 using Corral.Server.Controllers;
 using Corral.Server.Leadership;
 using Corral.Server.State;
@@ -38,12 +39,23 @@ internal sealed class StoreHarness : IAsyncDisposable
 
     public static ControlPlaneOptions Options { get; } = new() { ServerName = "s1" };
 
-    public ReconcileController Reconciler() => new(State, Options, Time, NullLogger<ReconcileController>.Instance);
+    /// <summary>The watch-fed cache the reconciler plans from, once <see cref="StartCacheAsync"/> ran; otherwise null (store reads).</summary>
+    public AssignmentTracker? Cache { get; private set; }
+
+    public async Task StartCacheAsync()
+    {
+        Cache = new AssignmentTracker(State, TimeProvider.System, NullLogger<AssignmentTracker>.Instance);
+        await Cache.StartAsync(CancellationToken.None);
+        await Cache.WaitReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    public ReconcileController Reconciler() => new(State, Cache, Options, Time, NullLogger<ReconcileController>.Instance);
 
     public NodeMonitor Monitor() => new(State, Heartbeats, Options, Time, NullLogger<NodeMonitor>.Instance);
 
     public async Task<LeadershipTerm> LeadAsync(string name = "s1", CancellationToken cancellationToken = default) =>
-        new(await Store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes(name), null, cancellationToken), name);
+        // No test waits for a TTL to run out; a roomy one keeps starved renewals on a loaded machine from ending the term.
+        new(await Store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes(name), new ElectionOptions { Ttl = TimeSpan.FromSeconds(30) }, cancellationToken), name);
 
     public async Task AddNodesAsync(params string[] names)
     {
@@ -97,6 +109,11 @@ internal sealed class StoreHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Cache is not null)
+        {
+            await Cache.StopAsync(CancellationToken.None);
+            Cache.Dispose();
+        }
         await Store.DisposeAsync();
         _directory.Dispose();
     }

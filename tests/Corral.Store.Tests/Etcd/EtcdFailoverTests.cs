@@ -22,12 +22,13 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var ct = cts.Token;
         var cluster = etcd.Cluster;
-        await cluster.WaitHealthyAsync(ct);
+        await EnsureAllRunningAsync(cluster, ct);
         var leader = await WaitForLeaderAsync(cluster, ct);
         var victim = killLeader ? leader : (leader + 1) % 3;
         // The victim is the store's first endpoint, so its connections, watches and writes are the ones that break.
         var endpoints = new[] { victim, (victim + 1) % 3, (victim + 2) % 3 }.Select(i => cluster.ClientUrls[i]).ToArray();
-        await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = endpoints }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
+        // A generous retry budget: on a loaded 2-core machine an etcd election plus in-flight timeouts can take a while.
+        await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = endpoints, RetryTimeout = TimeSpan.FromSeconds(30) }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
         var prefix = $"/failover/{Guid.NewGuid():N}/";
         var start = await store.GetRevisionAsync(ct) + 1;
 
@@ -51,7 +52,8 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         })).ToArray();
 
         // A lease kept alive through the failure keeps its key.
-        var lease = await store.GrantLeaseAsync(TimeSpan.FromSeconds(5), ct);
+        // The TTL covers an etcd leader election on a loaded machine plus the store's RequestTimeout.
+        var lease = await store.GrantLeaseAsync(TimeSpan.FromSeconds(15), ct);
         await store.PutAsync(prefix + "leased", Encoding.UTF8.GetBytes("alive"), lease.Id, ct);
         var renewals = 0;
         var keepAlive = Task.Run(async () =>
@@ -96,7 +98,7 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
             }
         })).ToArray();
 
-        await WaitUntilAsync(() => Volatile.Read(ref written) >= Writers * WritesPerWriter / 3, ct);
+        await WaitUntilAsync(() => Volatile.Read(ref written) >= Writers * WritesPerWriter / 3, () => $"only {written} writes before the kill", ct);
         var killedAt = Stopwatch.StartNew();
         await cluster.KillAsync(victim, ct);
         var writtenAtKill = Volatile.Read(ref written);
@@ -105,12 +107,15 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         output.WriteLine($"killed member {victim} (leader: {killLeader}) after {writtenAtKill} writes; {failedAttempts} write attempts failed; writes done {killedAt.Elapsed.TotalMilliseconds:0} ms after the kill; store now on {store.CurrentEndpoint}");
 
         var renewalsAfterWrites = Volatile.Read(ref renewals);
-        await WaitUntilAsync(() => Volatile.Read(ref renewals) >= renewalsAfterWrites + 2, ct);
+        await WaitUntilAsync(() => Volatile.Read(ref renewals) >= renewalsAfterWrites + 2, () => $"keep-alive stalled: {keepAlive.Exception}", ct);
         Assert.False(keepAlive.IsFaulted, keepAlive.Exception?.ToString());
         Assert.Equal("alive", (await store.GetAsync(prefix + "leased", ct))?.ValueString);
 
         var last = await store.GetRevisionAsync(ct);
-        await WaitUntilAsync(() => seen.All(list => { lock (list) { return list.Count > 0 && list[^1].Revision >= last; } }), ct);
+        await WaitUntilAsync(
+            () => seen.All(list => { lock (list) { return list.Count > 0 && list[^1].Revision >= last; } }),
+            () => $"watchers behind revision {last}: {string.Join("; ", watchers.Select(w => w.Exception?.ToString() ?? w.Status.ToString()))}",
+            ct);
         await stopWatchers.CancelAsync();
         await Task.WhenAll(watchers).WaitAsync(ct);
         await keepAlive.WaitAsync(ct);
@@ -158,7 +163,7 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var ct = cts.Token;
         var cluster = etcd.Cluster;
-        await cluster.WaitHealthyAsync(ct);
+        await EnsureAllRunningAsync(cluster, ct);
         await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = cluster.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
         var healthy = await store.GetStatusAsync(ct);
         Assert.Equal(3, healthy.Members.Count);
@@ -219,12 +224,25 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         throw new TimeoutException("no etcd leader within 400 polls");
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> describe, CancellationToken ct)
     {
         for (var attempt = 0; attempt < 2400 && !condition(); attempt++)
         {
             await Task.Delay(25, ct);
         }
-        Assert.True(condition(), "condition not reached within 60 s");
+        Assert.True(condition(), "not reached within 60 s: " + describe());
+    }
+
+    /// <summary>A test that failed may have left a member down: bring every member back first.</summary>
+    private static async Task EnsureAllRunningAsync(EtcdCluster cluster, CancellationToken ct)
+    {
+        for (var i = 0; i < cluster.Members.Count; i++)
+        {
+            if (!cluster.IsRunning(i))
+            {
+                await cluster.RestartAsync(i, ct);
+            }
+        }
+        await cluster.WaitHealthyAsync(ct);
     }
 }

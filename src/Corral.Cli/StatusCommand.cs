@@ -1,0 +1,54 @@
+using System.CommandLine;
+using Corral.Core;
+
+namespace Corral.Cli;
+
+/// <summary><c>corral status</c>: the cluster at a glance: store, leader, nodes and services.</summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("status", "Show the cluster: version, store, leader, nodes and services.");
+        var options = ClientOptions.AddTo(command);
+        ClientAction.Set(command, options, async (context, cancellationToken) =>
+        {
+            var status = await context.Client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            var output = context.Output;
+            if (output.Json)
+            {
+                output.WriteJson(status, CoreJson.Default.ClusterStatus);
+                return ExitCodes.Ok;
+            }
+            output.Write(CliOutput.Details(
+            [
+                ("server", context.Client.PreferredAddress.GetLeftPart(UriPartial.Authority)),
+                ("version", status.Version),
+                ("store", $"{status.StoreKind} ({(status.StoreHealthy ? "healthy" : "NO QUORUM")})"),
+                ("leader", status.Leader ?? "none"),
+                ("revision", status.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("nodes", $"{status.Nodes.Count(n => n.Node.Status == Core.Cluster.NodeStatus.Ready)} ready of {status.Nodes.Count}"),
+                ("services", $"{status.Services.Count(s => s.Healthy >= s.Desired)} converged of {status.Services.Count}"),
+            ]));
+            output.Line("");
+            NodeCommand.WriteNodes(output, status.Nodes);
+            output.Line("");
+            if (status.Services.Count == 0)
+            {
+                output.Line("no services (deploy a stack: corral deploy -f stack.yaml)");
+            }
+            else
+            {
+                var table = CliOutput.Table("SERVICE", "VERSION", "DESIRED", "RUNNING", "HEALTHY");
+                foreach (var service in status.Services)
+                {
+                    CliOutput.Row(table, service.Name, service.Version, Num(service.Desired), Num(service.Running), Num(service.Healthy));
+                }
+                output.Write(table);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    internal static string Num(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

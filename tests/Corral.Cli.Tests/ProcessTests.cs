@@ -1,0 +1,73 @@
+using Corral.Client;
+using Corral.Testing;
+
+namespace Corral.Cli.Tests;
+
+/// <summary>The real <c>corral</c> entry point as a child process: target from the environment, exit codes.</summary>
+public sealed class ProcessTests : CliTestBase, IDisposable
+{
+    private readonly TempDirectory _dir = new("corral-cli-process");
+    private readonly ProcessReaper _reaper = new();
+
+    public void Dispose()
+    {
+        _reaper.Dispose();
+        _dir.Dispose();
+    }
+
+    private async Task<(int ExitCode, string Output)> RunAsync(IReadOnlyDictionary<string, string> env, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "corral.dll");
+        Assert.True(System.IO.File.Exists(dll), $"{dll} is missing: the test project must reference Corral.Cli");
+        var outputFile = _dir.Combine($"run-{Guid.NewGuid():N}.txt");
+        var environment = new Dictionary<string, string>
+        {
+            [ClientConfigLoader.AddressVariable] = "",
+            [ClientConfigLoader.TokenVariable] = "",
+            [ClientConfigLoader.ConfigVariable] = "",
+            ["XDG_CONFIG_HOME"] = _dir.Combine("no-xdg"),
+        };
+        foreach (var (key, value) in env)
+        {
+            environment[key] = value;
+        }
+        var process = _reaper.Start("dotnet", [dll, .. args], outputFile, environment);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, System.IO.File.ReadAllText(outputFile));
+    }
+
+    [Fact]
+    public async Task Corral_ConfigFromEnvironment_ListsServices()
+    {
+        AssertOk(await CorralAsync("deploy", "-f", File("shop.yaml", Shop), "--detach"));
+
+        var (code, output) = await RunAsync(new Dictionary<string, string> { [ClientConfigLoader.ConfigVariable] = Server.ConfigPath }, "svc", "ls");
+
+        Assert.True(code == ExitCodes.Ok, output);
+        Assert.Matches(@"(?m)^web\s+shop\s+replicated\s+3\s", output);
+        Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Corral_XdgConfigHome_IsTheDefaultConfig_AndNotFoundIsExit3()
+    {
+        var xdg = _dir.Combine("xdg");
+        Directory.CreateDirectory(Path.Combine(xdg, "corral"));
+        System.IO.File.Copy(Server.ConfigPath, Path.Combine(xdg, "corral", "config.json"));
+
+        var (code, output) = await RunAsync(new Dictionary<string, string> { ["XDG_CONFIG_HOME"] = xdg }, "svc", "show", "nope");
+
+        Assert.True(code == ExitCodes.NotFound, output);
+        Assert.Contains("corral: not found: no service 'nope'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Corral_BadCommandLine_Exit2()
+    {
+        var (code, output) = await RunAsync(new Dictionary<string, string>(), "svc", "scale", "web");
+
+        Assert.True(code == ExitCodes.Usage, output);
+        Assert.Contains("Required argument missing", output, StringComparison.Ordinal);
+    }
+}
