@@ -65,8 +65,18 @@ internal static class DevCommand
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 
-        var app = CorralServer.Build(new ServerRunOptions(dataDir, IPAddress.Loopback, port), TimeProvider.System,
-            logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        Microsoft.AspNetCore.Builder.WebApplication app;
+        try
+        {
+            app = CorralServer.Build(new ServerRunOptions(dataDir, IPAddress.Loopback, port), TimeProvider.System,
+                logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        }
+        catch (Exception e) when (e is InvalidOperationException or Corral.Store.StoreException or IOException)
+        {
+            await Console.Error.WriteLineAsync($"corral dev: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"(is another 'corral dev' using {dataDir}? stop it, or pass --data-dir)").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
         await using (app.ConfigureAwait(false))
         {
             try

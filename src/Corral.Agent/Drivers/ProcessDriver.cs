@@ -1,3 +1,4 @@
+using Corral.Core.Tasks;
 using System.Text.Json;
 using Corral.Agent.Stats;
 using Corral.Agent.Supervisor;

@@ -1,3 +1,4 @@
+using Corral.Core.Tasks;
 using System.ComponentModel;
 using System.Diagnostics;
 

@@ -1,3 +1,4 @@
+using Corral.Core.Tasks;
 using System.Text.Json;
 
 namespace Corral.Agent.Supervisor;

@@ -1,3 +1,4 @@
+using Corral.Core.Tasks;
 using System.Buffers;
 using System.Globalization;
 using Corral.Agent.Logs;

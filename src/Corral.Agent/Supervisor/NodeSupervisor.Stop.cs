@@ -1,3 +1,5 @@
+using Corral.Core.Tasks;
+
 namespace Corral.Agent.Supervisor;
 
 public sealed partial class NodeSupervisor

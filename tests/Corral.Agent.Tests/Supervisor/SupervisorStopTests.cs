@@ -1,3 +1,4 @@
+using Corral.Core.Tasks;
 using System.Diagnostics;
 using Corral.Agent.Logs;
 using Corral.Agent.Supervisor;
