@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Bench;
@@ -10,6 +11,10 @@ namespace Corral.Bench;
 internal sealed class CountingLogger<T> : ILogger<T>
 {
     private readonly ConcurrentDictionary<int, int> _counts = new();
+    private readonly long _start = Stopwatch.GetTimestamp();
+
+    /// <summary>When set, every entry is also written to standard error with the time since this logger was made.</summary>
+    public bool Echo { get; init; }
 
     /// <summary>The last warning or error, formatted with its exception, or null.</summary>
     public string? LastProblem { get; private set; }
@@ -24,6 +29,10 @@ internal sealed class CountingLogger<T> : ILogger<T>
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         _counts.AddOrUpdate(eventId.Id, 1, (_, n) => n + 1);
+        if (Echo)
+        {
+            Console.Error.WriteLine($"  {Stopwatch.GetElapsedTime(_start).TotalSeconds:0.00} s: {formatter(state, exception)}");
+        }
         if (logLevel >= LogLevel.Warning)
         {
             LastProblem = formatter(state, exception) + (exception is null ? "" : ": " + exception.Message);

@@ -53,13 +53,14 @@ internal static partial class ScheduleBench
 
         var term = new LeadershipTerm(await store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes("bench"), null, ct), "bench");
         await using var leadership = term.Leadership;
-        var logger = new CountingLogger<ReconcileController>();
-        var controller = new ReconcileController(state, null, new ControlPlaneOptions { ServerName = "bench" }, TimeProvider.System, logger);
         using var runCts = CancellationTokenSource.CreateLinkedTokenSource(ct, term.Token);
         var from = await store.GetRevisionAsync(ct) + 1;
 
         await using var agents = new SimulatedAgents(state, workload.Replicas);
         await agents.StartAsync(from, ct);
+        // As in the server: the reconciler plans from the same watch-fed tracker the agents' heartbeats go through.
+        var logger = new CountingLogger<ReconcileController> { Echo = true };
+        var controller = new ReconcileController(state, agents.Tracker, new ControlPlaneOptions { ServerName = "bench" }, TimeProvider.System, logger);
         var running = Task.Run(() => controller.RunAsync(term, runCts.Token), CancellationToken.None);
 
         var start = Stopwatch.GetTimestamp();

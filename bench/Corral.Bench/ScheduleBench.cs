@@ -7,7 +7,8 @@ namespace Corral.Bench;
 /// <summary>
 /// <c>schedule</c>: places <c>--replicas</c> replicas (default 100,000) of <c>--services</c> services (default 1,000) on
 /// <c>--nodes</c> registered nodes (default 1,000) through the real <see cref="Server.Controllers.ReconcileController"/>
-/// loop and its guarded, batched commits, with simulated agents acknowledging through the server's heartbeat path;
+/// loop (planning from the server's watch-fed tracker, as the server does) and its guarded, batched commits, with
+/// simulated agents acknowledging through the server's heartbeat path;
 /// on SqliteStore (synchronous=FULL, WAL) and on EtcdStore against a 3-member etcd; and the pure
 /// <see cref="Core.Scheduling.Scheduler.Place"/> alone. Options: <c>--backends sqlite,etcd3,pure</c> (default all).
 /// A backend that has not converged after 10 minutes is stopped and reported as such.

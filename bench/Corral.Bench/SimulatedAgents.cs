@@ -50,6 +50,9 @@ internal sealed class SimulatedAgents : IAsyncDisposable
         _writer = new ReplicaReportWriter(state, _tracker, NullLogger<ReplicaReportWriter>.Instance);
     }
 
+    /// <summary>The server's watch-fed state the heartbeat path checks reports against (the reconciler may plan from it too).</summary>
+    public AssignmentTracker Tracker => _tracker;
+
     /// <summary>Completes with the time from the deploy until the last replica was assigned to a node.</summary>
     public Task<TimeSpan> AllPlaced => _allPlaced.Task;
 

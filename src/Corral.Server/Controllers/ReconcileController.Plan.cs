@@ -46,8 +46,10 @@ public sealed partial class ReconcileController
     /// <summary>
     /// Plans from <paramref name="snapshot"/> and turns the plan into transactions. Every change compares the mod
     /// revision of each key it was decided from (its replica, its service, its node; missing ones as missing), and
-    /// every transaction compares the leader key's lease. Changes are ordered lost, stops, then creations and
-    /// placements, so a placement that relied on freed capacity is only committed after the change that freed it.
+    /// every transaction compares the leader key's lease. Changes are ordered: the service version records that new
+    /// and newly placed replicas run, lost, stops, then creations and placements, so a placement that relied on freed
+    /// capacity is only committed after the change that freed it, and no replica is committed without its version
+    /// record even when the placements commit concurrently and some are refused.
     /// </summary>
     internal static ReconcilePass BuildPass(
         LeadershipTerm term,
@@ -72,12 +74,17 @@ public sealed partial class ReconcileController
         Compare NodeCompare(string name) => NodeCompareOf(snapshot, name);
         List<Compare> CompareExisting(Versioned<Replica> replica) => KeyCompares(snapshot, replica);
         TxnOp Event(string kind, string replicaId, string message) => state.EventOp(kind, "replica/" + replicaId, message, actor);
-        void EnsureVersion(Replica replica, List<TxnOp> ops)
+
+        // Version records first, in the ordered part: a placement transaction may commit while another is refused.
+        var placedExisting = plan.Placements.OfType<PlacementDecision.Placed>()
+            .Select(p => snapshot.Replicas.GetValueOrDefault(p.ReplicaId)?.Value)
+            .OfType<Replica>();
+        foreach (var replica in plan.Create.Concat(placedExisting))
         {
             if (snapshot.Services.TryGetValue(replica.Service, out var service) && service.Value.Version == replica.Version
                 && versions.Add(ServiceVersions.Key(replica.Service, replica.Version)))
             {
-                ops.Add(ServiceVersions.PutOp(service.Value));
+                batcher.Add([ServiceCompare(replica.Service)], [ServiceVersions.PutOp(service.Value)]);
             }
         }
 
@@ -128,9 +135,8 @@ public sealed partial class ReconcileController
         foreach (var replica in plan.Create)
         {
             var decision = decisions.GetValueOrDefault(replica.Id);
-            var ops = new List<TxnOp>(4);
+            var ops = new List<TxnOp>(2);
             var compares = new List<Compare>(3) { Compare.Missing(Keys.Replica(replica.Id)), ServiceCompare(replica.Service) };
-            EnsureVersion(replica, ops);
             if (decision is PlacementDecision.Placed p)
             {
                 compares.Add(NodeCompare(p.Node));
@@ -164,7 +170,6 @@ public sealed partial class ReconcileController
                     {
                         compares.Add(NodeCompare(p.Node));
                     }
-                    EnsureVersion(r, ops);
                     ops.Add(State.ClusterState.PutReplica(r with { Phase = ReplicaPhase.Assigned, Node = p.Node, Reason = "" }));
                     ops.Add(Event("replica.placed", r.Id, $"placed on node {p.Node}"));
                     placed++;

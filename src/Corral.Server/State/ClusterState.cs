@@ -15,6 +15,13 @@ namespace Corral.Server.State;
 /// </summary>
 public sealed class ClusterState(IClusterStore store, TimeProvider time)
 {
+    /// <summary>
+    /// Keys per range page of a snapshot read. Each page of a SQLite read costs a scan of what remains of the prefix, so
+    /// small pages make a read quadratic: 100,000 replicas took 1.1 s in pages of 2,000 and 0.33 s in pages of 10,000.
+    /// A page of 10,000 replicas is about 5 MB, well under the etcd client's 64 MiB message limit.
+    /// </summary>
+    private const int ReadPageSize = 10_000;
+
     public IClusterStore Store { get; } = store;
 
     /// <summary>Reads services, replicas and nodes at one revision.</summary>
@@ -82,7 +89,7 @@ public sealed class ClusterState(IClusterStore store, TimeProvider time)
         string? after = null;
         while (true)
         {
-            var page = await Store.RangeAsync(prefix, new RangeOptions { Revision = revision, Limit = 2000, After = after }, cancellationToken).ConfigureAwait(false);
+            var page = await Store.RangeAsync(prefix, new RangeOptions { Revision = revision, Limit = ReadPageSize, After = after }, cancellationToken).ConfigureAwait(false);
             foreach (var kv in page.Kvs)
             {
                 var value = JsonSerializer.Deserialize(kv.Value.Span, type)!;

@@ -1,7 +1,9 @@
 using Corral.Core.Cluster;
+using Corral.Core.Services;
 using Corral.Core.Tasks;
 using Corral.Server.Controllers;
 using Corral.Server.State;
+using Corral.Store;
 
 namespace Corral.Server.Tests.Controllers;
 
@@ -335,5 +337,44 @@ public class ReconcileControllerTests
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "timed out");
             await Task.Delay(20);
         }
+    }
+
+    [Fact]
+    public async Task Commit_PlacementsRefusedMidway_OnlyUnaffectedOnesCommitEveryVersionRecordFirstAndNextPassCompletes()
+    {
+        await using var h = await NewHarnessAsync();
+        await h.AddNodesAsync("a", "b");
+        var onA = StoreHarness.Service("on-a", 400, cpu: 0.01) with { Placement = new PlacementSpec { Node = "a" } };
+        var onB = StoreHarness.Service("on-b", 400, cpu: 0.01) with { Placement = new PlacementSpec { Node = "b" } };
+        await h.PutServiceAsync(onA);
+        await h.PutServiceAsync(onB);
+        var term = await h.LeadAsync();
+        var reconciler = h.Reconciler();
+        var pass = await reconciler.PlanAsync(term, CancellationToken.None);
+        Assert.Equal(1, pass.Ordered);
+        Assert.All(pass.Transactions[0].Success, op => Assert.StartsWith(ServiceVersions.Prefix, Assert.IsType<TxnOp.Put>(op).Key));
+        // More placement transactions than are sent at once, so a refusal also stops what is not yet sent.
+        Assert.True(pass.Transactions.Count > pass.Ordered + ReconcileController.CommitConcurrency, $"{pass.Transactions.Count} transactions");
+
+        // Node b re-registers between planning and committing: every transaction placing on b is refused.
+        await h.PutNodeAsync(await h.GetNodeAsync("b"));
+        var outcome = await reconciler.CommitAsync(term, pass, CancellationToken.None);
+
+        Assert.True(outcome.Stale);
+        Assert.False(outcome.LeadershipLost);
+        Assert.InRange(outcome.Committed, 2, pass.Transactions.Count - 1);
+        var committed = await h.ReplicasAsync();
+        Assert.NotEmpty(committed);
+        Assert.All(committed, r => Assert.Equal(("on-a", "a", ReplicaPhase.Assigned), (r.Service, r.Node, r.Phase)));
+        // Both version records were committed before any replica, though every on-b placement was refused.
+        Assert.NotNull(await h.Store.GetAsync(ServiceVersions.Key("on-a", onA.Version)));
+        Assert.NotNull(await h.Store.GetAsync(ServiceVersions.Key("on-b", onB.Version)));
+
+        var retry = await reconciler.ReconcileOnceAsync(term, CancellationToken.None);
+        Assert.False(retry.Stale);
+        var replicas = await h.ReplicasAsync();
+        Assert.Equal(400, replicas.Count(r => r.Service == "on-a" && r.Node == "a"));
+        Assert.Equal(400, replicas.Count(r => r.Service == "on-b" && r.Node == "b"));
+        Assert.All(replicas, r => Assert.Equal(ReplicaPhase.Assigned, r.Phase));
     }
 }
