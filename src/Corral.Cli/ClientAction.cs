@@ -14,9 +14,14 @@ internal static class ClientAction
 
     public static void Set(Command command, ClientOptions options, Func<Context, CancellationToken, Task<int>> run)
     {
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, invocationToken) =>
         {
             var output = CliOutput.For(parse, options.Format(parse));
+            // Ctrl-C or SIGTERM cancels the verb (the entry point sets no termination timeout of its own).
+            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+            using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; interrupted.Cancel(); });
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; interrupted.Cancel(); });
+            var cancellationToken = interrupted.Token;
             try
             {
                 var config = options.Resolve(parse);
