@@ -61,7 +61,8 @@ public class ProcessTreeSamplerTests
         var sampler = new ProcessTreeSampler(TimeProvider.System);
 
         // Until setsid has exec'd the program, the process is still called setsid.
-        var stats = await SampleUntilAsync(sampler, odd.Pid, s => s.ProcessCount == 1 && ReadStat(odd.Pid).Contains("(x) (y z) 1)", StringComparison.Ordinal));
+        // The stat line is read before the sample: a sample taken mid-exec may see the old image or rss 0.
+        var stats = await SampleUntilAsync(sampler, odd.Pid, s => s.ProcessCount == 1 && s.RssBytes > 0 && ReadStat(odd.Pid).Contains("(x) (y z) 1)", StringComparison.Ordinal));
 
         Assert.Contains("(x) (y z) 1)", ReadStat(odd.Pid), StringComparison.Ordinal);
         Assert.Equal(1, stats.ProcessCount);
