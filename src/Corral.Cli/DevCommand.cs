@@ -90,6 +90,9 @@ internal static class DevCommand
             }
 
             using var ca = X509Certificate2.CreateFromPem(client.CaCertificatePem);
+            // The dev node's identity: a client certificate from the cluster CA, as a joined node would have (mTLS).
+            using var authority = Server.Security.CertificateAuthority.Load(paths.CaCertificate, paths.CaKey, TimeProvider.System);
+            using var nodeIdentity = authority.IssueLocalNodeIdentity("dev", TimeSpan.FromDays(30));
             int? supervisorPid = null;
             var runtime = new AgentRuntime(new AgentOptions { DataDirectory = Path.Combine(dataDir, "agent"), CorralCommand = SelfCommand.Get() }, TimeProvider.System);
             var connection = new ServerConnection(new ServerConnectionOptions
@@ -97,6 +100,7 @@ internal static class DevCommand
                 Servers = [new Uri($"https://127.0.0.1:{port}")],
                 NodeName = "dev",
                 ClusterCa = ca,
+                ClientCertificate = nodeIdentity,
                 Labels = new Dictionary<string, string> { ["env"] = "dev" },
             }, runtime, dataDir, TimeProvider.System);
             await using (runtime.ConfigureAwait(false))

@@ -191,7 +191,13 @@ public static class AgentEndpoints
     private static string? Identify(HttpContext context, string? claimed, out IResult? denied)
     {
         var node = context.RequestServices.GetRequiredService<AgentIdentity>().Resolve(context, claimed, out var status, out var error);
-        denied = node is null ? Problem(status, status == StatusCodes.Status403Forbidden ? "not this node" : "invalid node name", error) : null;
+        var title = status switch
+        {
+            StatusCodes.Status401Unauthorized => "no node certificate",
+            StatusCodes.Status403Forbidden => "not this node",
+            _ => "invalid node name",
+        };
+        denied = node is null ? Problem(status, title, error) : null;
         return node;
     }
 

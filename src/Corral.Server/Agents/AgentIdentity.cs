@@ -1,11 +1,12 @@
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Http;
 
 namespace Corral.Server.Agents;
 
 /// <summary>
-/// Decides which node an agent request speaks for. The one place agent identity is checked: today the node name the
-/// agent states in its body or query is accepted when well-formed; with mTLS (the multi-node issue) it becomes the
-/// name in the client certificate, and a request stating another node is refused.
+/// Decides which node an agent request speaks for: the one place agent identity is checked. The node's identity is
+/// the common name of its client certificate, which the cluster CA issued (Kestrel has already verified the chain
+/// during the TLS handshake). A request without a certificate is 401; one that states another node is 403.
 /// </summary>
 public sealed class AgentIdentity
 {
@@ -24,6 +25,20 @@ public sealed class AgentIdentity
         {
             status = StatusCodes.Status400BadRequest;
             error = $"node name '{claimed}' must be 1 to {MaxNodeNameLength} characters of letters, digits, '.', '_' and '-'";
+            return null;
+        }
+        var certificate = context.Connection.ClientCertificate;
+        if (certificate is null)
+        {
+            status = StatusCodes.Status401Unauthorized;
+            error = "agent endpoints need the node's client certificate, issued by the cluster CA (mTLS)";
+            return null;
+        }
+        var identity = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        if (!string.Equals(identity, claimed, StringComparison.Ordinal))
+        {
+            status = StatusCodes.Status403Forbidden;
+            error = $"this client certificate is node '{identity}'; it may not act for node '{claimed}'";
             return null;
         }
         status = StatusCodes.Status200OK;

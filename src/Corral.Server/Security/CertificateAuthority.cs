@@ -92,6 +92,18 @@ public sealed class CertificateAuthority : IDisposable
         return Sign(request, validity);
     }
 
+    /// <summary>
+    /// Creates a key and a node certificate for it, with the key. Only for a node that runs in the same process as the
+    /// CA (<c>corral dev</c>); remote nodes send a CSR and keep their key (<see cref="IssueNodeCertificate"/>).
+    /// </summary>
+    public X509Certificate2 IssueLocalNodeIdentity(string nodeName, TimeSpan validity)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest($"CN={nodeName}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        using var certificate = IssueNodeCertificate(csr, nodeName, validity);
+        return certificate.CopyWithPrivateKey(key);
+    }
+
     private X509Certificate2 Sign(CertificateRequest request, TimeSpan validity)
     {
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));

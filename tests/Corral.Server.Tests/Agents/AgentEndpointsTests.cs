@@ -16,6 +16,43 @@ public class AgentEndpointsTests
         new(id, state, DateTimeOffset.UtcNow, reason, 1234, exitCode, null, 1.5, 1 << 20);
 
     [Fact]
+    public async Task AgentEndpoints_WithoutNodeCertificate_Are401AndStoreUnchanged()
+    {
+        await using var host = await AgentHost.StartAsync();
+        var before = await host.Store.GetRevisionAsync();
+        var anonymous = host.ClientFor(null);
+
+        using var register = await anonymous.PostAsync("/v1/agent/register", System.Net.Http.Json.JsonContent.Create(AgentHost.Registration("a"), CoreJson.Default.AgentRegistration));
+        using var assignments = await anonymous.GetAsync("/v1/agent/assignments?node=a&index=0&wait=1s");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, register.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, assignments.StatusCode);
+        Assert.Contains("client certificate", await register.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Null(await host.Store.GetAsync(Keys.Node("a")));
+        Assert.True(await host.Store.GetRevisionAsync() - before < 5, "only the leader's own writes may have happened");
+    }
+
+    [Fact]
+    public async Task AgentEndpoints_PostingForAnotherNode_Is403()
+    {
+        await using var host = await AgentHost.StartAsync();
+        using (var registered = await host.RegisterAsync(AgentHost.Registration("b")))
+        {
+            Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
+        }
+        var nodeA = host.ClientFor("a");
+
+        using var register = await nodeA.PostAsync("/v1/agent/register", System.Net.Http.Json.JsonContent.Create(AgentHost.Registration("b"), CoreJson.Default.AgentRegistration));
+        using var heartbeat = await nodeA.PostAsync("/v1/agent/heartbeat", System.Net.Http.Json.JsonContent.Create(new AgentHeartbeat("b", [], null, null, null), CoreJson.Default.AgentHeartbeat));
+        using var assignments = await nodeA.GetAsync("/v1/agent/assignments?node=b&index=0&wait=1s");
+
+        Assert.Equal(HttpStatusCode.Forbidden, register.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, heartbeat.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, assignments.StatusCode);
+        Assert.Contains("is node 'a'; it may not act for node 'b'", await heartbeat.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Register_NewThenSame_CreatesOnceAndKeepsOperatorFields()
     {
         await using var host = await AgentHost.StartAsync();

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Corral.Core;
 using Corral.Core.Api;
@@ -8,12 +10,14 @@ using Corral.Core.Cluster;
 using Corral.Core.Services;
 using Corral.Server.Agents;
 using Corral.Server.Leadership;
+using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
 using Corral.Store.Sqlite;
 using Corral.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,25 +26,54 @@ namespace Corral.Server.Tests.Agents;
 
 /// <summary>
 /// A minimal server on a real Kestrel socket on 127.0.0.1: a SQLite store, the whole control plane
-/// (<see cref="ControlPlaneServiceCollectionExtensions.AddCorralControlPlane"/>) and the agent endpoints, over plain HTTP
-/// (the real host with HTTPS and API keys comes from the server host).
+/// (<see cref="ControlPlaneServiceCollectionExtensions.AddCorralControlPlane"/>) and the agent endpoints, over HTTPS with
+/// client certificates from a test cluster CA: each node's client presents its own node certificate (mTLS).
 /// </summary>
 internal sealed class AgentHost : IAsyncDisposable
 {
     private readonly TempDirectory _directory;
     private readonly WebApplication _app;
+    private readonly CertificateAuthority _ca;
+    private readonly int _port;
+    private readonly Dictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
 
-    private AgentHost(TempDirectory directory, SqliteStore store, WebApplication app, int port)
+    private AgentHost(TempDirectory directory, SqliteStore store, WebApplication app, int port, CertificateAuthority ca)
     {
         _directory = directory;
         Store = store;
         _app = app;
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+        _port = port;
+        _ca = ca;
     }
 
     public SqliteStore Store { get; }
 
-    public HttpClient Client { get; }
+    /// <summary>A client with node <c>a</c>'s certificate.</summary>
+    public HttpClient Client => ClientFor("a");
+
+    /// <summary>A client that presents node <paramref name="node"/>'s certificate, or none when null.</summary>
+    public HttpClient ClientFor(string? node)
+    {
+        var key = node ?? "";
+        lock (_clients)
+        {
+            if (!_clients.TryGetValue(key, out var client))
+            {
+                var handler = new SocketsHttpHandler();
+                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && _ca.Verifies(c);
+                if (node is not null)
+                {
+                    using var nodeKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+                    var csr = new CertificateRequest($"CN={node}", nodeKey, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+                    using var issued = _ca.IssueNodeCertificate(csr, node, TimeSpan.FromDays(1));
+                    handler.SslOptions.ClientCertificates = [issued.CopyWithPrivateKey(nodeKey)];
+                }
+                client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{_port}"), Timeout = TimeSpan.FromSeconds(60) };
+                _clients[key] = client;
+            }
+            return client;
+        }
+    }
 
     public ClusterState State => _app.Services.GetRequiredService<ClusterState>();
 
@@ -49,9 +82,16 @@ internal sealed class AgentHost : IAsyncDisposable
         var directory = new TempDirectory("corral-agent-endpoints");
         var store = SqliteStore.Open(new SqliteStoreOptions { DataDirectory = directory.Combine("store"), Synchronous = SqliteSynchronousMode.Normal }, TimeProvider.System, NullLogger<SqliteStore>.Instance);
         var port = FreePorts.Next();
+        var ca = CertificateAuthority.Create("agent-tests", TimeProvider.System);
+        var serverCertificate = ca.IssueServerCertificate("test-server", ["localhost"], [IPAddress.Loopback], TimeSpan.FromDays(1));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(https =>
+        {
+            https.ServerCertificate = serverCertificate;
+            https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+            https.ClientCertificateValidation = (certificate, _, _) => ca.Verifies(certificate);
+        })));
         builder.Services.AddSingleton<IClusterStore>(store);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions
@@ -64,7 +104,7 @@ internal sealed class AgentHost : IAsyncDisposable
         var app = builder.Build();
         app.MapAgentEndpoints();
         await app.StartAsync();
-        return new AgentHost(directory, store, app, port);
+        return new AgentHost(directory, store, app, port, ca);
     }
 
     /// <summary>Waits until this server leads and has recorded it, so later store writes are only the test's and the controllers'.</summary>
@@ -75,14 +115,14 @@ internal sealed class AgentHost : IAsyncDisposable
         new(node, ["127.0.0.1"], 4, 8L << 30, labels ?? new Dictionary<string, string>());
 
     public Task<HttpResponseMessage> RegisterAsync(AgentRegistration registration) =>
-        Client.PostAsync("/v1/agent/register", JsonContent.Create(registration, CoreJson.Default.AgentRegistration));
+        ClientFor(registration.Node).PostAsync("/v1/agent/register", JsonContent.Create(registration, CoreJson.Default.AgentRegistration));
 
     public Task<HttpResponseMessage> HeartbeatAsync(AgentHeartbeat heartbeat) =>
-        Client.PostAsync("/v1/agent/heartbeat", JsonContent.Create(heartbeat, CoreJson.Default.AgentHeartbeat));
+        ClientFor(heartbeat.Node).PostAsync("/v1/agent/heartbeat", JsonContent.Create(heartbeat, CoreJson.Default.AgentHeartbeat));
 
     public async Task<AssignmentSet> AssignmentsAsync(string node, long index, string wait, CancellationToken cancellationToken = default)
     {
-        using var response = await Client.GetAsync($"/v1/agent/assignments?node={node}&index={index}&wait={wait}", cancellationToken);
+        using var response = await ClientFor(node).GetAsync($"/v1/agent/assignments?node={node}&index={index}&wait={wait}", cancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync(CoreJson.Default.AssignmentSet, cancellationToken))!;
     }
@@ -130,10 +170,14 @@ internal sealed class AgentHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Client.Dispose();
+        foreach (var client in _clients.Values)
+        {
+            client.Dispose();
+        }
         await _app.StopAsync();
         await _app.DisposeAsync();
         await Store.DisposeAsync();
         _directory.Dispose();
+        _ca.Dispose();
     }
 }
