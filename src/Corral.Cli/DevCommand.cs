@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
@@ -117,7 +115,7 @@ internal static class DevCommand
                     {
                         await File.WriteAllTextAsync(stackFile, SampleStack(SelfCommand.Get()), stop.Token).ConfigureAwait(false);
                     }
-                    var deployed = await DeploySampleAsync(client, ca, stackFile, stop.Token).ConfigureAwait(false);
+                    var deployed = await DeploySampleAsync(client, stackFile, stop.Token).ConfigureAwait(false);
                     Console.WriteLine(deployed);
                 }
                 Console.WriteLine();
@@ -171,30 +169,22 @@ internal static class DevCommand
         }
     }
 
-    /// <summary>Deploys the sample stack through the server's own API, retrying while the server comes up.</summary>
-    private static async Task<string> DeploySampleAsync(ClientConfig client, X509Certificate2 ca, string stackFile, CancellationToken cancellationToken)
+    /// <summary>Deploys the sample stack through the server's own API, as any client would.</summary>
+    private static async Task<string> DeploySampleAsync(ClientConfig config, string stackFile, CancellationToken cancellationToken)
     {
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return certificate is X509Certificate2 c && chain.Build(c);
-        };
-        using var http = new HttpClient(handler) { BaseAddress = new Uri(client.Addresses[0]) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", client.Token);
+        using var client = new Corral.Client.CorralClient(config);
         var request = new DeployRequest(await File.ReadAllTextAsync(stackFile, cancellationToken).ConfigureAwait(false), stackFile);
-        using var response = await http.PostAsJsonAsync("/v1/stacks/deploy", request, CoreJson.Default.DeployRequest, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
+        try
         {
-            return $"sample stack not deployed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}";
+            var result = await client.DeployAsync(request, cancellationToken).ConfigureAwait(false);
+            return result.Changed
+                ? $"deployed the sample stack '{result.Stack}' from {stackFile}: " + string.Join(", ", result.Changes.Select(c => $"{c.Service} ({c.Detail})"))
+                : $"sample stack '{result.Stack}' already deployed ({stackFile})";
         }
-        var result = await response.Content.ReadFromJsonAsync(CoreJson.Default.DeployResult, cancellationToken).ConfigureAwait(false);
-        return result!.Changed
-            ? $"deployed the sample stack '{result.Stack}' from {stackFile}: " + string.Join(", ", result.Changes.Select(c => $"{c.Service} ({c.Detail})"))
-            : $"sample stack '{result.Stack}' already deployed ({stackFile})";
+        catch (Corral.Client.CorralApiException e)
+        {
+            return $"sample stack not deployed ({stackFile}): {e.Message}";
+        }
     }
 
     /// <summary>Three demo-web replicas with HTTP health checks and a worker, run by this same corral binary.</summary>
