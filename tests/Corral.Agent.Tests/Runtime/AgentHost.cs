@@ -157,10 +157,56 @@ internal sealed class AgentHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The agent starts a new supervisor whenever its supervisor dies: stop the agent first, so that the supervisor
+        // found below is the last one and the reaper's kills cannot be undone behind its back.
+        if (Agent is { } agent)
+        {
+            try
+            {
+                if (!agent.HasExited)
+                {
+                    agent.Kill();
+                    agent.WaitForExit(TimeSpan.FromSeconds(10));
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
         TrackEverything();
         Reaper.Dispose();
+        KillAnythingMentioning(DataDir);
         await Task.Yield();
         Dir.Dispose();
+    }
+
+    /// <summary>
+    /// Last resort: SIGKILL every process whose command line names <paramref name="path"/> (this host's unique temp
+    /// dir), e.g. a supervisor started in the instant before the agent was killed.
+    /// </summary>
+    private static void KillAnythingMentioning(string path)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (cmdline.Contains(path, StringComparison.Ordinal))
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone in the meantime, or not ours to read.
+            }
+        }
     }
 
     /// <summary>A task spec as JSON.</summary>
