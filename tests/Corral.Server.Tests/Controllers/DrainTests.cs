@@ -5,15 +5,30 @@ using Corral.Store;
 
 namespace Corral.Server.Tests.Controllers;
 
-/// <summary>Draining a node through the reconcile controller on a real SQLite store, with the nodes' part played by the test.</summary>
-public sealed class DrainTests
+/// <summary>
+/// Draining a node through the reconcile controller on a real SQLite store, with the nodes' part played by the test;
+/// <see cref="CachedDrainTests"/> runs the same planning from the in-memory cache.
+/// </summary>
+public class DrainTests
 {
     private const int Desired = 4;
+
+    protected virtual bool UseCache => false;
+
+    private async Task<StoreHarness> NewHarnessAsync()
+    {
+        var harness = new StoreHarness();
+        if (UseCache)
+        {
+            await harness.StartCacheAsync();
+        }
+        return harness;
+    }
 
     [Fact]
     public async Task Drain_MovesReplicasOneAtATime_NeverBelowDesiredMinusOne_ThenMarksDrained()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b");
         await h.PutServiceAsync(StoreHarness.Service("web", Desired));
         var term = await h.LeadAsync();
@@ -74,7 +89,7 @@ public sealed class DrainTests
     [Fact]
     public async Task RemovedNode_ItsReplicasAreLost_AndReplacedElsewhere()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a", "b", "c");
         await h.PutServiceAsync(StoreHarness.Service("web", 3));
         var term = await h.LeadAsync();
@@ -95,7 +110,7 @@ public sealed class DrainTests
     [Fact]
     public async Task DrainingNodeWithoutReplicas_IsMarkedDrainedOnce()
     {
-        await using var h = new StoreHarness();
+        await using var h = await NewHarnessAsync();
         await h.AddNodesAsync("a");
         await h.PutNodeAsync(await h.GetNodeAsync("a") with { Eligible = false, Draining = true });
         var term = await h.LeadAsync();
