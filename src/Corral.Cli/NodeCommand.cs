@@ -12,6 +12,7 @@ internal static class NodeCommand
         var command = new Command("node", "List and inspect nodes.");
         command.Subcommands.Add(List());
         command.Subcommands.Add(ShowNode());
+        command.Subcommands.Add(NodeTokenCommand.Create());
         return command;
     }
 
