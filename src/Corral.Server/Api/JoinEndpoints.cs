@@ -76,6 +76,9 @@ internal static class JoinEndpoints
                 : ApiProblems.NotFound($"no join token with id '{id}'");
         }).RequireRole(Role.Admin);
 
+        // The cluster CA (public), for a joining node to check against its token's pin before it trusts the server.
+        api.MapGet("/join/ca", (CertificateAuthority ca) => Results.Text(ca.Certificate.ExportCertificatePem(), "application/x-pem-file"));
+
         api.MapPost("/join", async (HttpRequest request, JoinTokenStore tokens, ClusterState state, CertificateAuthority ca, CancellationToken ct) =>
         {
             var (body, error) = await ApiProblems.ReadJsonAsync(request, CoreJson.Default.JoinRequest).ConfigureAwait(false);

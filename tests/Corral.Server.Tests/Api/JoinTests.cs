@@ -63,6 +63,19 @@ public sealed class JoinTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task JoinCa_NeedsNoKey_ReturnsClusterCaWithTokenPin()
+    {
+        using var anonymous = _server.Client();
+
+        var pem = await anonymous.GetStringAsync("/v1/join/ca");
+
+        using var ca = X509Certificate2.CreateFromPem(pem);
+        Assert.Equal(_server.Ca.Thumbprint, ca.Thumbprint);
+        Assert.True(JoinToken.TryParse((await CreateTokenAsync()).Token, out var token, out _));
+        Assert.True(CaPin.Matches(ca, token.CaPin));
+    }
+
+    [Fact]
     public async Task Join_SameTokenTwice_SecondIsRefusedAsUsed()
     {
         var created = await CreateTokenAsync();
