@@ -10,8 +10,8 @@ namespace Corral.Cli;
 internal static partial class AgentCommand
 {
     /// <summary>
-    /// Runs this machine as a node of a cluster: joins with <c>--token</c> on the first start (storing the identity in
-    /// the data dir), then registers, heartbeats and runs its assignments until SIGTERM/SIGINT (replicas keep running).
+    /// Runs this machine as a node of a cluster: joins with <c>--token</c> on the first start (storing the identity and
+    /// labels in the data dir; <c>--label</c> on a later start replaces the stored labels), then registers, heartbeats and runs its assignments until SIGTERM/SIGINT (replicas keep running).
     /// </summary>
     private static async Task<int> RunNodeAsync(ParseResult parse, AgentJoinOptions join, string dataDir, string? socket, CancellationToken cancellationToken)
     {
@@ -87,6 +87,12 @@ internal static partial class AgentCommand
             try
             {
                 identity = NodeIdentity.Load(dataDir);
+                if (labels.Count > 0)
+                {
+                    // Labels given on a later start replace the stored ones, for this and every later start.
+                    identity = identity with { Labels = labels };
+                    identity.Save(dataDir);
+                }
             }
             catch (IOException e)
             {
@@ -114,7 +120,7 @@ internal static partial class AgentCommand
             NodeName = identity.NodeName,
             ClusterCa = ca,
             ClientCertificate = certificate,
-            Labels = labels,
+            Labels = identity.Labels,
         }, runtime, dataDir, TimeProvider.System);
         await using (runtime.ConfigureAwait(false))
         await using (connection.ConfigureAwait(false))

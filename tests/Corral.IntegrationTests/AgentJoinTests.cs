@@ -114,10 +114,10 @@ public sealed class AgentJoinTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Agent_RestartWithoutToken_UsesStoredIdentity()
+    public async Task Agent_RestartWithoutToken_UsesStoredIdentityAndLabels()
     {
         var token = (await Client.CreateJoinTokenAsync("10m", 1, "agent", CancellationToken.None)).Token;
-        var first = StartAgent("a4", "--server", ServerUrl, "--token", token, "--name", "n4");
+        var first = StartAgent("a4", "--server", ServerUrl, "--token", token, "--name", "n4", "--label", "zone=b");
         await Eventually.ValueAsync(async () =>
         {
             Assert.False(first.HasExited, "the agent exited\n" + Log("a4.log"));
@@ -131,11 +131,13 @@ public sealed class AgentJoinTests : IAsyncLifetime
         var stoppedAt = DateTimeOffset.UtcNow;
 
         var again = StartAgent("a4", "a4-again.log");
-        await Eventually.ValueAsync(async () =>
+        var node = await Eventually.ValueAsync(async () =>
         {
             Assert.False(again.HasExited, "the restarted agent exited\n" + Log("a4-again.log"));
             return (await Client.ListNodesAsync(CancellationToken.None)).FirstOrDefault(n => n.Node.Name == "n4" && n.LastHeartbeat > stoppedAt);
         }, Timeout, "node n4 to heartbeat again after a restart without a token");
+
+        Assert.Equal("b", node.Node.Labels["zone"]);
     }
 
     private Process StartAgent(string name, params string[] args)

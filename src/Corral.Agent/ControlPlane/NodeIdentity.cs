@@ -5,9 +5,9 @@ namespace Corral.Agent.ControlPlane;
 
 /// <summary>
 /// What a node keeps after joining, in <c>DATA-DIR/identity/</c>: its name, the servers it knows, its client
-/// certificate and key, and the cluster CA. Every file is mode 0600. Later starts use it instead of a token.
+/// certificate and key, the cluster CA and its labels. Every file is mode 0600. Later starts use it instead of a token.
 /// </summary>
-public sealed record NodeIdentity(string NodeName, IReadOnlyList<Uri> Servers, string CertificatePem, string KeyPem, string CaPem)
+public sealed record NodeIdentity(string NodeName, IReadOnlyList<Uri> Servers, string CertificatePem, string KeyPem, string CaPem, IReadOnlyDictionary<string, string> Labels)
 {
     private const string Directory = "identity";
 
@@ -25,7 +25,7 @@ public sealed record NodeIdentity(string NodeName, IReadOnlyList<Uri> Servers, s
         WritePrivate(Path.Combine(dir, "node.crt"), CertificatePem);
         WritePrivate(Path.Combine(dir, "node.key"), KeyPem);
         WritePrivate(Path.Combine(dir, "ca.crt"), CaPem);
-        var info = new NodeInfo(NodeName, [.. Servers.Select(s => s.ToString())]);
+        var info = new NodeInfo(NodeName, [.. Servers.Select(s => s.ToString())], Labels);
         WritePrivate(Path.Combine(dir, "node.json"), JsonSerializer.Serialize(info, NodeIdentityJson.Default.NodeInfo));
     }
 
@@ -52,7 +52,8 @@ public sealed record NodeIdentity(string NodeName, IReadOnlyList<Uri> Servers, s
             [.. info.Servers.Select(s => new Uri(s))],
             File.ReadAllText(Path.Combine(dir, "node.crt")),
             File.ReadAllText(Path.Combine(dir, "node.key")),
-            File.ReadAllText(Path.Combine(dir, "ca.crt")));
+            File.ReadAllText(Path.Combine(dir, "ca.crt")),
+            info.Labels ?? new Dictionary<string, string>());
     }
 
     /// <summary>The client certificate with its private key.</summary>
@@ -78,5 +79,5 @@ public sealed record NodeIdentity(string NodeName, IReadOnlyList<Uri> Servers, s
         writer.Write(content);
     }
 
-    internal sealed record NodeInfo(string Node, IReadOnlyList<string> Servers);
+    internal sealed record NodeInfo(string Node, IReadOnlyList<string> Servers, IReadOnlyDictionary<string, string>? Labels);
 }

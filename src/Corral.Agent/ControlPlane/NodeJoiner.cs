@@ -136,7 +136,7 @@ public static class NodeJoiner
         {
             throw new JoinException("the server answered with another CA than the token names: refusing it");
         }
-        return new NodeIdentity(nodeName, [server], joined.CertificatePem, key.ExportPkcs8PrivateKeyPem(), joined.CaPem);
+        return new NodeIdentity(nodeName, [server], joined.CertificatePem, key.ExportPkcs8PrivateKeyPem(), joined.CaPem, labels);
     }
 
     private static string Detail(string problem)
