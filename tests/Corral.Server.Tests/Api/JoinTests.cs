@@ -101,6 +101,17 @@ public sealed class JoinTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Join_ConcurrentJoinsWithOneUse_ExactlyOneSucceeds()
+    {
+        var created = await CreateTokenAsync();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => JoinAsync(created.Token, $"node-{i}")));
+
+        Assert.Single(results, r => r.Status == HttpStatusCode.OK);
+        Assert.All(results.Where(r => r.Status != HttpStatusCode.OK), r => Assert.Equal(HttpStatusCode.Unauthorized, r.Status));
+    }
+
+    [Fact]
     public async Task Join_ExpiredToken_IsRefusedAsExpired()
     {
         var created = await CreateTokenAsync(ttl: "1ms");
