@@ -65,7 +65,7 @@ public sealed class AgentJoinTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Agent_JoinsWithToken_NodeRegistersAndSameTokenIsRefusedAfterwards()
+    public async Task Agent_JoinsWithToken_NodeRegistersAndSameTokenOrNameIsRefusedAfterwards()
     {
         var token = (await Client.CreateJoinTokenAsync("10m", 1, "agent", CancellationToken.None)).Token;
 
@@ -92,6 +92,16 @@ public sealed class AgentJoinTests : IAsyncLifetime
         Assert.Contains("already used", log, StringComparison.Ordinal);
         Assert.DoesNotContain(await Client.ListNodesAsync(CancellationToken.None), n => n.Node.Name == "n2");
         Assert.False(Directory.Exists(Path.Combine(_dir.Combine("a2"), "identity")));
+
+        var fresh = (await Client.CreateJoinTokenAsync("10m", 1, "agent", CancellationToken.None)).Token;
+        var impostor = StartAgent("a5", "--server", ServerUrl, "--token", fresh, "--name", "n1");
+        using (var wait = new CancellationTokenSource(Timeout))
+        {
+            await impostor.WaitForExitAsync(wait.Token);
+        }
+        var impostorLog = Log("a5.log");
+        Assert.True(impostor.ExitCode == 4, $"expected exit 4 (conflict) for a registered name, got {impostor.ExitCode}\n{impostorLog}");
+        Assert.Contains("already registered", impostorLog, StringComparison.Ordinal);
     }
 
     [Fact]
