@@ -4,14 +4,18 @@ using Corral.Core.Api;
 
 namespace Corral.Cli;
 
-/// <summary><c>corral node ls</c> and <c>corral node show NAME</c>.</summary>
+/// <summary><c>corral node ls|show|drain|undrain|label|rm</c>.</summary>
 internal static class NodeCommand
 {
     public static Command Create()
     {
-        var command = new Command("node", "List and inspect nodes.");
+        var command = new Command("node", "List, inspect, drain, label and remove nodes.");
         command.Subcommands.Add(List());
         command.Subcommands.Add(ShowNode());
+        command.Subcommands.Add(Drain());
+        command.Subcommands.Add(Undrain());
+        command.Subcommands.Add(Label());
+        command.Subcommands.Add(Remove());
         command.Subcommands.Add(NodeTokenCommand.Create());
         return command;
     }
@@ -76,6 +80,99 @@ internal static class NodeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static Argument<string> NameArgument() => new("NAME") { Description = "The node's name." };
+
+    private static Command Drain()
+    {
+        var name = NameArgument();
+        var command = new Command("drain", "Move a node's replicas elsewhere (each replacement healthy before the old one stops), then leave it ineligible.") { name };
+        var options = ClientOptions.AddTo(command);
+        ClientAction.Set(command, options, async (context, cancellationToken) =>
+        {
+            var view = await context.Client.DrainNodeAsync(context.Parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            return WriteNode(context.Output, view, view.Node.Draining
+                ? $"node '{view.Node.Name}' draining: {view.Replicas} replica{(view.Replicas == 1 ? "" : "s")} to move (corral node show {view.Node.Name})"
+                : $"node '{view.Node.Name}' drained: no new replicas are placed on it");
+        });
+        return command;
+    }
+
+    private static Command Undrain()
+    {
+        var name = NameArgument();
+        var command = new Command("undrain", "Make a drained or draining node eligible for new replicas again.") { name };
+        var options = ClientOptions.AddTo(command);
+        ClientAction.Set(command, options, async (context, cancellationToken) =>
+        {
+            var view = await context.Client.UndrainNodeAsync(context.Parse.GetValue(name)!, cancellationToken).ConfigureAwait(false);
+            return WriteNode(context.Output, view, $"node '{view.Node.Name}' eligible for new replicas");
+        });
+        return command;
+    }
+
+    private static Command Label()
+    {
+        var name = NameArgument();
+        var labels = new Argument<string[]>("LABEL") { Description = "key=value; the node's labels become exactly these (none clears them).", Arity = ArgumentArity.ZeroOrMore };
+        labels.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (token.Value.IndexOf('=', StringComparison.Ordinal) <= 0)
+                {
+                    result.AddError($"'{token.Value}' is not key=value");
+                }
+            }
+        });
+        var command = new Command("label", "Set a node's labels (used by placement constraints), replacing the ones it had.") { name, labels };
+        var options = ClientOptions.AddTo(command);
+        ClientAction.Set(command, options, async (context, cancellationToken) =>
+        {
+            var map = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in context.Parse.GetValue(labels) ?? [])
+            {
+                var at = pair.IndexOf('=', StringComparison.Ordinal);
+                map[pair[..at]] = pair[(at + 1)..];
+            }
+            var view = await context.Client.SetNodeLabelsAsync(context.Parse.GetValue(name)!, map, cancellationToken).ConfigureAwait(false);
+            return WriteNode(context.Output, view, $"node '{view.Node.Name}' labels: {Show.Labels(view.Node.Labels)}");
+        });
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var name = NameArgument();
+        var command = new Command("rm", "Remove a node (admin); its replicas are lost and replaced elsewhere.") { name };
+        command.Aliases.Add("remove");
+        var options = ClientOptions.AddTo(command);
+        ClientAction.Set(command, options, async (context, cancellationToken) =>
+        {
+            var node = context.Parse.GetValue(name)!;
+            await context.Client.RemoveNodeAsync(node, cancellationToken).ConfigureAwait(false);
+            if (!context.Output.Json)
+            {
+                context.Output.Line($"node '{node}' removed; its replicas are replaced elsewhere");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static int WriteNode(CliOutput output, NodeView view, string message)
+    {
+        if (output.Json)
+        {
+            output.WriteJson(view, CoreJson.Default.NodeView);
+        }
+        else
+        {
+            WriteNodes(output, [view]);
+            output.Line(message);
+        }
+        return ExitCodes.Ok;
     }
 
     internal static void WriteNodes(CliOutput output, IReadOnlyList<NodeView> nodes)

@@ -21,6 +21,22 @@ public sealed partial class CorralClient
     public Task<NodeView> GetNodeAsync(string name, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, "v1/nodes/" + Escape(name), null, CoreJson.Default.NodeView, cancellationToken);
 
+    /// <summary>POST /v1/nodes/{name}/drain: no new replicas on the node; its replicas move elsewhere, each replacement healthy before the old one stops. Idempotent.</summary>
+    public Task<NodeView> DrainNodeAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"v1/nodes/{Escape(name)}/drain", null, CoreJson.Default.NodeView, cancellationToken);
+
+    /// <summary>POST /v1/nodes/{name}/undrain: the node is eligible for new replicas again (a drain in progress stops). Idempotent.</summary>
+    public Task<NodeView> UndrainNodeAsync(string name, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"v1/nodes/{Escape(name)}/undrain", null, CoreJson.Default.NodeView, cancellationToken);
+
+    /// <summary>PUT /v1/nodes/{name}/labels: the node's labels become exactly <paramref name="labels"/> (empty clears them); invalid ones are a 400.</summary>
+    public Task<NodeView> SetNodeLabelsAsync(string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, $"v1/nodes/{Escape(name)}/labels", Json(new NodeLabelsRequest(labels), CoreJson.Default.NodeLabelsRequest), CoreJson.Default.NodeView, cancellationToken);
+
+    /// <summary>DELETE /v1/nodes/{name} (admin): removes the node; its replicas are lost and replaced elsewhere. 404 when there is no such node.</summary>
+    public Task RemoveNodeAsync(string name, CancellationToken cancellationToken) =>
+        SendNoContentAsync(HttpMethod.Delete, "v1/nodes/" + Escape(name), cancellationToken);
+
     /// <summary>GET /v1/services, ordered by name, each with its replicas.</summary>
     public async Task<IReadOnlyList<ServiceView>> ListServicesAsync(CancellationToken cancellationToken) =>
         await SendAsync(HttpMethod.Get, "v1/services", null, CoreJson.Default.ListServiceView, cancellationToken).ConfigureAwait(false);

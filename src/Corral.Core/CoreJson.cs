@@ -21,6 +21,7 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.DeployRequest))]
 [JsonSerializable(typeof(Corral.Core.Api.DeployResult))]
 [JsonSerializable(typeof(Corral.Core.Api.ScaleRequest))]
+[JsonSerializable(typeof(Corral.Core.Api.NodeLabelsRequest))]
 [JsonSerializable(typeof(Corral.Core.Api.ClusterEvent))]
 [JsonSerializable(typeof(Corral.Core.Api.EventPage))]
 [JsonSerializable(typeof(Corral.Core.Api.ApiKeyCreateRequest))]

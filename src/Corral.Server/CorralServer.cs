@@ -94,6 +94,7 @@ public static class CorralServer
         var api = app.MapGroup("/v1");
         StatusEndpoints.Map(app, api);
         ServiceEndpoints.Map(api);
+        NodeEndpoints.Map(api);
         StackEndpoints.Map(api);
         EventEndpoints.Map(api);
         KeyEndpoints.Map(api);

@@ -60,6 +60,13 @@ internal sealed class TestServer : IAsyncDisposable
         return (await admin.CreateApiKeyAsync(name, role, CancellationToken.None)).Token;
     }
 
+    /// <summary>Writes a node record straight to the server's store (as an agent's registration would).</summary>
+    public async Task PutNodeAsync(Corral.Core.Cluster.Node node)
+    {
+        var state = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Corral.Server.State.ClusterState>(_app!.Services);
+        await state.Store.TxnAsync(new Corral.Store.Txn([], [Corral.Server.State.ClusterState.PutNode(node)], []), CancellationToken.None);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)

@@ -65,6 +65,9 @@ public sealed record DeployResult(string Stack, IReadOnlyList<ServiceChange> Cha
 /// <summary>PUT /v1/services/{name}/scale.</summary>
 public sealed record ScaleRequest(int Replicas);
 
+/// <summary>PUT /v1/nodes/{name}/labels: the node's complete set of operator labels (replaces the previous set).</summary>
+public sealed record NodeLabelsRequest(IReadOnlyDictionary<string, string> Labels);
+
 /// <summary>An event in the cluster's append-only log.</summary>
 /// <param name="Revision">Store revision of the event: the index for blocking queries.</param>
 /// <param name="Time">When it happened (server clock).</param>

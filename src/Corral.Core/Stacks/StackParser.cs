@@ -35,6 +35,9 @@ public static partial class StackParser
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$")]
     internal static partial Regex LabelPattern();
 
+    /// <summary>True when <paramref name="text"/> is a valid label name or value (the rule stack files use: letters, digits, '.', '_', '/', '-'; at most 63).</summary>
+    public static bool IsValidLabel(string? text) => text is not null && LabelPattern().IsMatch(text);
+
     private sealed partial class Reader(string file)
     {
         public List<StackError> Errors { get; } = [];

@@ -46,7 +46,8 @@ public sealed partial class ReconcileController
     /// <summary>
     /// Plans from <paramref name="snapshot"/> and turns the plan into transactions. Every change compares the mod
     /// revision of each key it was decided from (its replica, its service, its node; missing ones as missing), and
-    /// every transaction compares the leader key's lease. Changes are ordered: the service version records that new
+    /// every transaction compares the leader key's lease. A draining node with no active replica in the snapshot is marked
+    /// drained (<see cref="Node.Draining"/> false, still ineligible). Changes are ordered: the service version records that new
     /// and newly placed replicas run, lost, stops, then creations and placements, so a placement that relied on freed
     /// capacity is only committed after the change that freed it, and no replica is committed without its version
     /// record even when the placements commit concurrently and some are refused.
@@ -125,6 +126,19 @@ public sealed partial class ReconcileController
         {
             batcher.Add(compares, ops);
             deleted++;
+        }
+
+        // Draining nodes with no active replica left are drained: still ineligible, no longer draining.
+        foreach (var node in snapshot.Nodes.Values)
+        {
+            var name = node.Value.Name;
+            if (node.Value.Draining && !snapshot.Replicas.Values.Any(r => r.Value.Node == name && r.Value.Active))
+            {
+                batcher.Add([NodeCompare(name)], [
+                    State.ClusterState.PutNode(node.Value with { Draining = false, Eligible = false }),
+                    state.EventOp("node.drained", "node/" + name, $"node {name} drained: no replicas left; ineligible until undrained", actor),
+                ]);
+            }
         }
 
         var ordered = batcher.Build();

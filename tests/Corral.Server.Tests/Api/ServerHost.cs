@@ -26,6 +26,9 @@ internal sealed class ServerHost : IAsyncDisposable
 
     public string DataDir => _dir.Path;
 
+    /// <summary>The running server's typed store access (to set up state no endpoint writes, e.g. a node).</summary>
+    public Corral.Server.State.ClusterState State => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Corral.Server.State.ClusterState>(_app!.Services);
+
     public static async Task<ServerHost> StartAsync()
     {
         var host = new ServerHost();

@@ -1,0 +1,129 @@
+using Corral.Core;
+using Corral.Core.Api;
+using Corral.Core.Cluster;
+using Corral.Core.Stacks;
+using Corral.Server.Controllers;
+using Corral.Server.Security;
+using Corral.Server.State;
+using Corral.Store;
+
+namespace Corral.Server.Api;
+
+/// <summary>
+/// Node operations: drain, undrain, labels, removal. Each is idempotent (a request that changes nothing writes nothing
+/// and records no event), compares the node's mod revision, and records an event naming the caller.
+/// </summary>
+internal static class NodeEndpoints
+{
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapPost("/nodes/{name}/drain", async (string name, HttpContext http, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
+        {
+            var caller = ApiAuth.CallerOf(http);
+            // An ineligible node is already draining or drained: draining it again changes nothing.
+            return await UpdateAsync(state, heartbeats, name, ct,
+                current => current.Eligible ? current with { Eligible = false, Draining = true } : current,
+                _ => state.EventOp("node.draining", $"node/{name}", $"node '{name}' draining: no new replicas; its replicas move elsewhere one at a time", caller.Actor)).ConfigureAwait(false);
+        }).RequireRole(Role.Operator);
+
+        api.MapPost("/nodes/{name}/undrain", async (string name, HttpContext http, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
+        {
+            var caller = ApiAuth.CallerOf(http);
+            return await UpdateAsync(state, heartbeats, name, ct,
+                current => current.Eligible && !current.Draining ? current : current with { Eligible = true, Draining = false },
+                before => state.EventOp("node.undrained", $"node/{name}", before.Draining ? $"node '{name}' drain cancelled; eligible for new replicas" : $"node '{name}' eligible for new replicas again", caller.Actor)).ConfigureAwait(false);
+        }).RequireRole(Role.Operator);
+
+        api.MapPut("/nodes/{name}/labels", async (string name, HttpRequest request, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
+        {
+            var (body, error) = await ApiProblems.ReadJsonAsync(request, CoreJson.Default.NodeLabelsRequest).ConfigureAwait(false);
+            if (error is not null)
+            {
+                return error;
+            }
+            if (body!.Labels is null)
+            {
+                return ApiProblems.BadRequest("the request needs a labels map", [new FieldError("labels", "required (an empty map removes every label)")]);
+            }
+            var errors = new List<FieldError>();
+            foreach (var (key, value) in body.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+            {
+                if (!StackParser.IsValidLabel(key))
+                {
+                    errors.Add(new FieldError($"labels.{key}", "not a valid label name (letters, digits, '.', '_', '/', '-'; at most 63)"));
+                }
+                else if (!StackParser.IsValidLabel(value))
+                {
+                    errors.Add(new FieldError($"labels.{key}", "expected a label value (letters, digits, '.', '_', '/', '-'; at most 63)"));
+                }
+            }
+            if (errors.Count > 0)
+            {
+                return ApiProblems.BadRequest("invalid labels", errors);
+            }
+            var labels = new SortedDictionary<string, string>(body.Labels.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+            var caller = ApiAuth.CallerOf(request.HttpContext);
+            return await UpdateAsync(state, heartbeats, name, ct,
+                current => current.Labels.Count == labels.Count && labels.All(l => current.Labels.TryGetValue(l.Key, out var v) && v == l.Value)
+                    ? current
+                    : current with { Labels = labels },
+                _ => state.EventOp("node.labeled", $"node/{name}", labels.Count == 0 ? $"node '{name}' labels cleared" : $"node '{name}' labels set to {string.Join(", ", labels.Select(l => l.Key + "=" + l.Value))}", caller.Actor)).ConfigureAwait(false);
+        }).RequireRole(Role.Operator);
+
+        api.MapDelete("/nodes/{name}", async (string name, HttpContext http, ClusterState state, CancellationToken ct) =>
+        {
+            var caller = ApiAuth.CallerOf(http);
+            var current = await state.GetNodeAsync(name, ct).ConfigureAwait(false);
+            if (current is null)
+            {
+                return ApiProblems.NotFound($"no node '{name}'");
+            }
+            var result = await state.Store.TxnAsync(
+                Txn.If(Compare.ModRevision(Keys.Node(name), CompareOp.Equal, current.ModRevision))
+                    .Then(new TxnOp.Delete(Keys.Node(name)), state.EventOp("node.removed", $"node/{name}", $"node '{name}' removed; its replicas are lost and replaced elsewhere", caller.Actor)),
+                ct).ConfigureAwait(false);
+            return result.Succeeded ? Results.NoContent() : ApiProblems.Conflict($"node '{name}' changed while it was being removed; try again");
+        }).RequireRole(Role.Admin);
+    }
+
+    /// <summary>Read-modify-write of one node with a compare on its mod revision; no write when nothing changes.</summary>
+    private static async Task<IResult> UpdateAsync(
+        ClusterState state,
+        HeartbeatTable heartbeats,
+        string name,
+        CancellationToken ct,
+        Func<Node, Node> change,
+        Func<Node, TxnOp> eventOp)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var current = await state.GetNodeAsync(name, ct).ConfigureAwait(false);
+            if (current is null)
+            {
+                return ApiProblems.NotFound($"no node '{name}'");
+            }
+            var updated = change(current.Value);
+            if (ReferenceEquals(updated, current.Value))
+            {
+                return await ViewAsync(state, heartbeats, name, ct).ConfigureAwait(false);
+            }
+            var result = await state.Store.TxnAsync(
+                Txn.If(Compare.ModRevision(Keys.Node(name), CompareOp.Equal, current.ModRevision))
+                    .Then(ClusterState.PutNode(updated), eventOp(current.Value)),
+                ct).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                return await ViewAsync(state, heartbeats, name, ct).ConfigureAwait(false);
+            }
+        }
+        return ApiProblems.Conflict($"node '{name}' kept changing underneath this request; try again");
+    }
+
+    private static async Task<IResult> ViewAsync(ClusterState state, HeartbeatTable heartbeats, string name, CancellationToken ct)
+    {
+        var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
+        return snapshot.Nodes.TryGetValue(name, out var node)
+            ? Results.Json(Views.Node(node.Value, snapshot, heartbeats), CoreJson.Default.NodeView)
+            : ApiProblems.NotFound($"no node '{name}'");
+    }
+}
