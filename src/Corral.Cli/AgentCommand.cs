@@ -10,21 +10,32 @@ namespace Corral.Cli;
 /// node through <c>corral supervisor</c> (started when none answers), re-reading FILE on SIGHUP or when it changes,
 /// and writing every replica's status to D/status.json. SIGTERM/SIGINT detach from the tasks, which keep running.
 /// </summary>
-internal static class AgentCommand
+internal static partial class AgentCommand
 {
     public static Command Create()
     {
         var dataDir = new Option<string>("--data-dir") { Description = "The agent's data directory.", Required = true };
-        var tasks = new Option<string>("--tasks") { Description = "JSON file: task id -> task spec.", Required = true };
+        var tasks = new Option<string?>("--tasks") { Description = "JSON file: task id -> task spec (a node without a server)." };
         var socket = new Option<string?>("--supervisor-socket") { Description = "Supervisor socket (default DATA-DIR/supervisor/supervisor.sock)." };
         var ports = new Option<string?>("--ports") { Description = "Port range handed to tasks, FIRST-LAST (default 20000-32767)." };
-        var command = new Command("agent", "Run this node's tasks (until the control plane exists: from a tasks file).");
+        var join = AgentJoinOptions.Create();
+        var command = new Command("agent", "Run this node's tasks: as a node of a cluster (--server and --token to join, then its stored identity), or from a tasks file (--tasks).");
+        join.AddTo(command);
         command.Options.Add(dataDir);
         command.Options.Add(tasks);
         command.Options.Add(socket);
         command.Options.Add(ports);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(tasks) is null)
+            {
+                return await RunNodeAsync(parse, join, Path.GetFullPath(parse.GetValue(dataDir)!), parse.GetValue(socket), cancellationToken).ConfigureAwait(false);
+            }
+            if (join.IsUsed(parse))
+            {
+                await Console.Error.WriteLineAsync("corral agent: --tasks runs a node without a server; it cannot be combined with --server, --token, --name or --label").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
             var tasksPath = Path.GetFullPath(parse.GetValue(tasks)!);
             var (firstPort, lastPort) = (20000, 32767);
             if (parse.GetValue(ports) is { } range)

@@ -16,6 +16,7 @@ internal static class NodeCommand
         command.Subcommands.Add(Undrain());
         command.Subcommands.Add(Label());
         command.Subcommands.Add(Remove());
+        command.Subcommands.Add(NodeTokenCommand.Create());
         return command;
     }
 

@@ -68,6 +68,7 @@ public static class CorralServer
         });
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<JoinTokenStore>();
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
@@ -97,6 +98,7 @@ public static class CorralServer
         StackEndpoints.Map(api);
         EventEndpoints.Map(api);
         KeyEndpoints.Map(api);
+        JoinEndpoints.Map(api);
         app.MapAgentEndpoints();
         app.MapOpenApi().RequireRole(Role.Viewer);
         return app;

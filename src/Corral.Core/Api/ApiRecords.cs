@@ -89,6 +89,24 @@ public sealed record ApiKeyView(string Id, string Name, string Role, DateTimeOff
 /// <summary>The answer to POST /v1/apikeys: the only time the key's text is shown.</summary>
 public sealed record ApiKeyCreated(ApiKeyView Key, string Token);
 
+/// <summary>POST /v1/tokens: a join token for new nodes.</summary>
+/// <param name="Ttl">How long the token is valid, as a duration (<c>1h</c>); default 1h.</param>
+/// <param name="Uses">How many nodes may join with it; default 1.</param>
+/// <param name="Role">What the joining node becomes: <c>agent</c> (the default and only role so far).</param>
+public sealed record JoinTokenCreateRequest(string? Ttl, int? Uses, string? Role);
+
+/// <summary>A join token without its secret.</summary>
+public sealed record JoinTokenView(string Id, string Role, DateTimeOffset CreatedAt, string CreatedBy, DateTimeOffset ExpiresAt, int Uses, int UsesLeft, DateTimeOffset? RevokedAt);
+
+/// <summary>The answer to POST /v1/tokens: the only time the token's text is shown.</summary>
+public sealed record JoinTokenCreated(JoinTokenView Info, string Token);
+
+/// <summary>POST /v1/join: a node presents a join token and a CSR (PEM) for its own key.</summary>
+public sealed record JoinRequest(string Token, string Node, string CsrPem, IReadOnlyDictionary<string, string>? Labels);
+
+/// <summary>The answer to POST /v1/join: the node's client certificate and the cluster CA, both PEM.</summary>
+public sealed record JoinResponse(string CertificatePem, string CaPem);
+
 /// <summary>GET /v1/status.</summary>
 public sealed record ClusterStatus(
     string Version,

@@ -27,4 +27,6 @@ public static class Keys
     public static string ApiKey(string id) => ApiKeys + id;
 
     public static string Stack(string name) => Stacks + name;
+
+    public static string JoinToken(string id) => JoinTokens + id;
 }

@@ -1,0 +1,140 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
+using Corral.Agent.ControlPlane;
+using Corral.Agent.Runtime;
+using Corral.Core.Security;
+
+namespace Corral.Cli;
+
+internal static partial class AgentCommand
+{
+    /// <summary>
+    /// Runs this machine as a node of a cluster: joins with <c>--token</c> on the first start (storing the identity and
+    /// labels in the data dir; <c>--label</c> on a later start replaces the stored labels), then registers, heartbeats and runs its assignments until SIGTERM/SIGINT (replicas keep running).
+    /// </summary>
+    private static async Task<int> RunNodeAsync(ParseResult parse, AgentJoinOptions join, string dataDir, string? socket, CancellationToken cancellationToken)
+    {
+        Uri? server = null;
+        if (parse.GetValue(join.Server) is { } serverText
+            && (!Uri.TryCreate(serverText, UriKind.Absolute, out server) || server.Scheme != Uri.UriSchemeHttps))
+        {
+            await Console.Error.WriteLineAsync($"corral agent: --server must be an https://HOST:PORT URL, got '{serverText}'").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var label in parse.GetValue(join.Labels) ?? [])
+        {
+            var parts = label.Split('=', 2);
+            if (parts.Length != 2 || parts[0].Length == 0)
+            {
+                await Console.Error.WriteLineAsync($"corral agent: --label must be KEY=VALUE, got '{label}'").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            labels[parts[0]] = parts[1];
+        }
+
+        Directory.CreateDirectory(dataDir);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+
+        NodeIdentity identity;
+        if (parse.GetValue(join.Token) is { } tokenText)
+        {
+            if (NodeIdentity.Exists(dataDir))
+            {
+                await Console.Error.WriteLineAsync($"corral agent: {dataDir} has already joined a cluster (as node '{NodeIdentity.Load(dataDir).NodeName}'); start without --token, or use a new data dir to join again").ConfigureAwait(false);
+                return ExitCodes.Conflict;
+            }
+            if (server is null)
+            {
+                await Console.Error.WriteLineAsync("corral agent: joining needs --server https://HOST:PORT as well as --token").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            if (!JoinToken.TryParse(tokenText, out var token, out var tokenError))
+            {
+                await Console.Error.WriteLineAsync("corral agent: " + tokenError).ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            var name = parse.GetValue(join.Name) ?? Environment.MachineName.ToLowerInvariant();
+            try
+            {
+                identity = await NodeJoiner.JoinAsync(server, token, name, labels, stop.Token).ConfigureAwait(false);
+            }
+            catch (JoinException e)
+            {
+                await Console.Error.WriteLineAsync("corral agent: cannot join: " + e.Message).ConfigureAwait(false);
+                return e.Status switch
+                {
+                    401 or 403 => ExitCodes.Unauthorized,
+                    409 => ExitCodes.Conflict,
+                    400 => ExitCodes.Failure,
+                    null when e.InnerException is not null => ExitCodes.Unavailable,
+                    _ => ExitCodes.Failure,
+                };
+            }
+            catch (HttpRequestException e)
+            {
+                await Console.Error.WriteLineAsync($"corral agent: cannot join: {server} did not answer: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Unavailable;
+            }
+            identity.Save(dataDir);
+            await Console.Out.WriteLineAsync($"corral agent: joined as node '{identity.NodeName}'; identity stored in {NodeIdentity.DirectoryOf(dataDir)}").ConfigureAwait(false);
+        }
+        else if (NodeIdentity.Exists(dataDir))
+        {
+            try
+            {
+                identity = NodeIdentity.Load(dataDir);
+                if (labels.Count > 0)
+                {
+                    // Labels given on a later start replace the stored ones, for this and every later start.
+                    identity = identity with { Labels = labels };
+                    identity.Save(dataDir);
+                }
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync("corral agent: cannot read the stored identity: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Failure;
+            }
+        }
+        else
+        {
+            await Console.Error.WriteLineAsync($"corral agent: {dataDir} has not joined a cluster: give --server https://HOST:PORT and --token (see 'corral node token create'), or --tasks FILE").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        using var ca = identity.ClusterCa();
+        using var certificate = identity.ClientCertificate();
+        var runtime = new AgentRuntime(new AgentOptions
+        {
+            DataDirectory = dataDir,
+            SupervisorSocket = socket is null ? null : Path.GetFullPath(socket),
+            CorralCommand = SelfCommand.Get(),
+        }, TimeProvider.System);
+        var connection = new ServerConnection(new ServerConnectionOptions
+        {
+            Servers = server is null ? identity.Servers : [server],
+            NodeName = identity.NodeName,
+            ClusterCa = ca,
+            ClientCertificate = certificate,
+            Labels = identity.Labels,
+        }, runtime, dataDir, TimeProvider.System);
+        await using (runtime.ConfigureAwait(false))
+        await using (connection.ConfigureAwait(false))
+        {
+            try
+            {
+                await runtime.StartAsync(stop.Token).ConfigureAwait(false);
+                await Console.Out.WriteLineAsync($"corral agent pid {Environment.ProcessId}: node '{identity.NodeName}', server {connection.CurrentServer}, supervisor pid {runtime.Guard.Current?.Pid}").ConfigureAwait(false);
+                await connection.RunAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+        }
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,35 @@
+using System.CommandLine;
+
+namespace Corral.Cli;
+
+/// <summary>The options of <c>corral agent</c> that join a cluster and name the node.</summary>
+internal sealed class AgentJoinOptions
+{
+    public required Option<string?> Server { get; init; }
+
+    public required Option<string?> Token { get; init; }
+
+    public required Option<string?> Name { get; init; }
+
+    public required Option<string[]> Labels { get; init; }
+
+    public static AgentJoinOptions Create() => new()
+    {
+        Server = new Option<string?>("--server") { Description = "A server to join or talk to, https://HOST:PORT (default: the servers stored at join)." },
+        Token = new Option<string?>("--token") { Description = "Join token (K10…, see 'corral node token create'); needed only for the first start." },
+        Name = new Option<string?>("--name") { Description = "The node's name when joining (default: the host name)." },
+        Labels = new Option<string[]>("--label") { Description = "A node label KEY=VALUE (repeatable).", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] },
+    };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Server);
+        command.Options.Add(Token);
+        command.Options.Add(Name);
+        command.Options.Add(Labels);
+    }
+
+    /// <summary>True when any of these options was given.</summary>
+    public bool IsUsed(ParseResult parse) =>
+        parse.GetValue(Server) is not null || parse.GetValue(Token) is not null || parse.GetValue(Name) is not null || parse.GetValue(Labels) is { Length: > 0 };
+}

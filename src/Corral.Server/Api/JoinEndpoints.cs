@@ -1,0 +1,136 @@
+using System.Security.Cryptography;
+using Corral.Core;
+using Corral.Core.Api;
+using Corral.Core.Security;
+using Corral.Server.Agents;
+using Corral.Server.Security;
+using Corral.Server.State;
+
+namespace Corral.Server.Api;
+
+/// <summary>Join tokens (admin) and the join itself (authenticated by the token alone).</summary>
+internal static class JoinEndpoints
+{
+    /// <value>Validity of a node certificate issued at join. One year.</value>
+    public static readonly TimeSpan NodeCertificateValidity = TimeSpan.FromDays(365);
+
+    /// <value>Longest node name a join accepts: the limit of an X.509 common name.</value>
+    public const int MaxJoinNodeNameLength = 64;
+
+    private const int MaxUses = 10_000;
+
+    private static readonly TimeSpan DefaultTtl = TimeSpan.FromHours(1);
+
+    private static readonly TimeSpan MaxTtl = TimeSpan.FromDays(365);
+
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapGet("/tokens", async (JoinTokenStore tokens, CancellationToken ct) =>
+            Results.Json((await tokens.ListAsync(ct).ConfigureAwait(false)).Select(View).ToList(), CoreJson.Default.ListJoinTokenView))
+            .RequireRole(Role.Admin);
+
+        api.MapPost("/tokens", async (HttpRequest request, JoinTokenStore tokens, CancellationToken ct) =>
+        {
+            var (body, error) = await ApiProblems.ReadJsonAsync(request, CoreJson.Default.JoinTokenCreateRequest).ConfigureAwait(false);
+            if (error is not null)
+            {
+                return error;
+            }
+            var errors = new List<FieldError>();
+            var ttl = DefaultTtl;
+            if (body!.Ttl is not null)
+            {
+                if (!Durations.TryParse(body.Ttl, out ttl, out var ttlError))
+                {
+                    errors.Add(new FieldError("ttl", ttlError));
+                }
+                else if (ttl <= TimeSpan.Zero || ttl > MaxTtl)
+                {
+                    errors.Add(new FieldError("ttl", $"must be more than 0 and at most {Durations.Format(MaxTtl)}"));
+                }
+            }
+            var uses = body.Uses ?? 1;
+            if (uses is < 1 or > MaxUses)
+            {
+                errors.Add(new FieldError("uses", $"must be 1 to {MaxUses}"));
+            }
+            var role = body.Role ?? "agent";
+            if (!JoinTokenStore.Roles.Contains(role))
+            {
+                errors.Add(new FieldError("role", $"'{role}' is not one of {string.Join(", ", JoinTokenStore.Roles)}"));
+            }
+            if (errors.Count > 0)
+            {
+                return ApiProblems.BadRequest("invalid join token request", errors);
+            }
+            var caller = ApiAuth.CallerOf(request.HttpContext);
+            var (record, token) = await tokens.CreateAsync(ttl, uses, role, caller.Actor, ct).ConfigureAwait(false);
+            return Results.Json(new JoinTokenCreated(View(record), token.ToString()), CoreJson.Default.JoinTokenCreated, statusCode: StatusCodes.Status201Created);
+        }).RequireRole(Role.Admin);
+
+        api.MapDelete("/tokens/{id}", async (string id, HttpContext http, JoinTokenStore tokens, CancellationToken ct) =>
+        {
+            var caller = ApiAuth.CallerOf(http);
+            return await tokens.RevokeAsync(id, caller.Actor, ct).ConfigureAwait(false)
+                ? Results.NoContent()
+                : ApiProblems.NotFound($"no join token with id '{id}'");
+        }).RequireRole(Role.Admin);
+
+        // The cluster CA (public), for a joining node to check against its token's pin before it trusts the server.
+        api.MapGet("/join/ca", (CertificateAuthority ca) => Results.Text(ca.Certificate.ExportCertificatePem(), "application/x-pem-file"));
+
+        api.MapPost("/join", async (HttpRequest request, JoinTokenStore tokens, ClusterState state, CertificateAuthority ca, CancellationToken ct) =>
+        {
+            var (body, error) = await ApiProblems.ReadJsonAsync(request, CoreJson.Default.JoinRequest).ConfigureAwait(false);
+            if (error is not null)
+            {
+                return error;
+            }
+            if (!JoinToken.TryParse(body!.Token, out var token, out var tokenError))
+            {
+                return ApiProblems.Unauthorized(tokenError);
+            }
+            var errors = new List<FieldError>();
+            if (!AgentIdentity.IsValidNodeName(body.Node) || body.Node.Length > MaxJoinNodeNameLength)
+            {
+                errors.Add(new FieldError("node", $"node name '{body.Node}' must be 1 to {MaxJoinNodeNameLength} characters of letters, digits, '.', '_' and '-'"));
+            }
+            if (string.IsNullOrWhiteSpace(body.CsrPem) || !IsValidCsr(body.CsrPem))
+            {
+                errors.Add(new FieldError("csr_pem", "must be a PEM certificate signing request (PKCS#10) with a valid signature"));
+            }
+            if (errors.Count > 0)
+            {
+                return ApiProblems.BadRequest("invalid join request", errors);
+            }
+            if (await state.GetNodeAsync(body.Node, ct).ConfigureAwait(false) is not null)
+            {
+                return ApiProblems.Conflict($"node '{body.Node}' is already registered; remove it ('corral node rm {body.Node}') before joining again under that name");
+            }
+            var (_, refusal) = await tokens.RedeemAsync(token, body.Node, ct).ConfigureAwait(false);
+            if (refusal is not null)
+            {
+                return ApiProblems.Unauthorized(refusal);
+            }
+            using var certificate = ca.IssueNodeCertificate(body.CsrPem, body.Node, NodeCertificateValidity);
+            return Results.Json(new JoinResponse(certificate.ExportCertificatePem(), ca.Certificate.ExportCertificatePem()), CoreJson.Default.JoinResponse);
+        });
+    }
+
+    private static bool IsValidCsr(string pem)
+    {
+        try
+        {
+            _ = System.Security.Cryptography.X509Certificates.CertificateRequest.LoadSigningRequestPem(
+                pem, HashAlgorithmName.SHA256, System.Security.Cryptography.X509Certificates.CertificateRequestLoadOptions.Default);
+            return true;
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static JoinTokenView View(JoinTokenRecord r) =>
+        new(r.Id, r.Role, r.CreatedAt, r.CreatedBy, r.ExpiresAt, r.Uses, r.UsesLeft, r.RevokedAt);
+}

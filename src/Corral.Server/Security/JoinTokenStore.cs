@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Corral.Core.Security;
+using Corral.Server.State;
+using Corral.Store;
+
+namespace Corral.Server.Security;
+
+/// <summary>
+/// Join tokens kept hashed in the store under <see cref="Keys.JoinTokens"/>. A token allows a bounded number of joins
+/// until it expires or is revoked; each join consumes one use in a transaction, so concurrent joins never exceed it.
+/// </summary>
+public sealed class JoinTokenStore(IClusterStore store, ClusterState state, CertificateAuthority ca, TimeProvider time)
+{
+    /// <summary>The roles a join token may grant.</summary>
+    public static readonly IReadOnlyList<string> Roles = ["agent"];
+
+    private const int MaxAttempts = 10;
+
+    /// <summary>Creates a token and records who created it; returns the record and the token (its text is shown once).</summary>
+    public async Task<(JoinTokenRecord Record, JoinToken Token)> CreateAsync(TimeSpan ttl, int uses, string role, string createdBy, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(uses, 1);
+        var token = JoinToken.Generate(ca.Pin);
+        var now = time.GetUtcNow();
+        var record = new JoinTokenRecord(token.Id, role, token.SecretHash, now, createdBy, now + ttl, uses, uses, null);
+        var put = new TxnOp.Put(Keys.JoinToken(token.Id), JsonSerializer.SerializeToUtf8Bytes(record, SecurityJson.Default.JoinTokenRecord));
+        await store.TxnAsync(
+            Txn.If(Compare.Missing(Keys.JoinToken(token.Id))).Then(put, state.EventOp("token.created", $"token/{token.Id}", $"join token {token.Id} ({role}, {uses} use(s)) created", createdBy)),
+            cancellationToken).ConfigureAwait(false);
+        return (record, token);
+    }
+
+    public async Task<IReadOnlyList<JoinTokenRecord>> ListAsync(CancellationToken cancellationToken)
+    {
+        var range = await store.RangeAsync(Keys.JoinTokens, null, cancellationToken).ConfigureAwait(false);
+        return [.. range.Kvs.Select(kv => JsonSerializer.Deserialize(kv.Value.Span, SecurityJson.Default.JoinTokenRecord)!).OrderBy(r => r.CreatedAt)];
+    }
+
+    /// <summary>Revokes a token; revoking a revoked token changes nothing. False when no such token exists.</summary>
+    public async Task<bool> RevokeAsync(string id, string actor, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var kv = await store.GetAsync(Keys.JoinToken(id), cancellationToken).ConfigureAwait(false);
+            if (kv is null)
+            {
+                return false;
+            }
+            var record = JsonSerializer.Deserialize(kv.Value.Span, SecurityJson.Default.JoinTokenRecord)!;
+            if (record.RevokedAt is not null)
+            {
+                return true;
+            }
+            var revoked = record with { RevokedAt = time.GetUtcNow() };
+            var result = await store.TxnAsync(
+                Txn.If(Compare.ModRevision(kv.Key, CompareOp.Equal, kv.ModRevision)).Then(
+                    new TxnOp.Put(kv.Key, JsonSerializer.SerializeToUtf8Bytes(revoked, SecurityJson.Default.JoinTokenRecord)),
+                    state.EventOp("token.revoked", $"token/{id}", $"join token {id} revoked", actor)),
+                cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                return true;
+            }
+        }
+        throw new StoreUnavailableException($"join token {id} kept changing while being revoked");
+    }
+
+    /// <summary>
+    /// Consumes one use of <paramref name="presented"/> for node <paramref name="node"/> and records a
+    /// <c>node.joined</c> event in the same transaction. Returns the token's record as it was before, or a refusal that
+    /// says why (unknown, revoked, expired, used up).
+    /// </summary>
+    public async Task<(JoinTokenRecord? Record, string? Refusal)> RedeemAsync(JoinToken presented, string node, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var kv = await store.GetAsync(Keys.JoinToken(presented.Id), cancellationToken).ConfigureAwait(false);
+            var record = kv is null ? null : JsonSerializer.Deserialize(kv.Value.Span, SecurityJson.Default.JoinTokenRecord);
+            if (kv is null || record is null || !presented.Matches(record.SecretHash))
+            {
+                return (null, $"unknown join token {presented.Id}");
+            }
+            if (!string.Equals(presented.CaPinHex, ca.Pin[CaPin.Prefix.Length..], StringComparison.Ordinal))
+            {
+                return (null, $"join token {presented.Id} names another cluster CA");
+            }
+            if (record.RevokedAt is { } revokedAt)
+            {
+                return (null, $"join token {presented.Id} was revoked at {revokedAt:u}");
+            }
+            if (time.GetUtcNow() >= record.ExpiresAt)
+            {
+                return (null, $"join token {presented.Id} expired at {record.ExpiresAt:u}");
+            }
+            if (record.UsesLeft <= 0)
+            {
+                return (null, $"join token {presented.Id} was already used ({record.Uses} of {record.Uses} use(s))");
+            }
+            var consumed = record with { UsesLeft = record.UsesLeft - 1 };
+            var result = await store.TxnAsync(
+                Txn.If(Compare.ModRevision(kv.Key, CompareOp.Equal, kv.ModRevision)).Then(
+                    new TxnOp.Put(kv.Key, JsonSerializer.SerializeToUtf8Bytes(consumed, SecurityJson.Default.JoinTokenRecord)),
+                    state.EventOp("node.joined", $"node/{node}", $"node '{node}' joined with token {record.Id}", $"node:{node}")),
+                cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                return (record, null);
+            }
+        }
+        throw new StoreUnavailableException($"join token {presented.Id} kept changing while being redeemed");
+    }
+}
