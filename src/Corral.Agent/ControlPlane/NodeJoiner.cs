@@ -78,11 +78,7 @@ public static class NodeJoiner
                 ca.Dispose();
                 throw new JoinException($"the server at {server} does not present the cluster CA the token names ({pin}): refusing to trust it");
             }
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            if (leaf is null || !chain.Build(leaf))
+            if (leaf is null || !ClusterTrust.Chains(ca, leaf))
             {
                 ca.Dispose();
                 throw new JoinException($"the server at {server} names the pinned CA but its own certificate is not issued by it: refusing to trust it");
@@ -111,14 +107,7 @@ public static class NodeJoiner
             ConnectTimeout = TimeSpan.FromSeconds(5),
             SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return certificate is X509Certificate2 c && chain.Build(c);
-                },
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(ca, c),
             },
         };
         using var http = new HttpClient(handler) { Timeout = Timeout };

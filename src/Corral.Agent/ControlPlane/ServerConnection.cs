@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Corral.Core.Security;
 using Corral.Agent.Runtime;
 using Corral.Agent.Stats;
 using Corral.Core;
@@ -44,7 +45,7 @@ public sealed class ServerConnection : IAsyncDisposable
             ConnectTimeout = TimeSpan.FromSeconds(3),
             SslOptions = new SslClientAuthenticationOptions
             {
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && TrustedByCluster(c),
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(options.ClusterCa, c),
                 ClientCertificates = options.ClientCertificate is null ? null : new X509CertificateCollection { options.ClientCertificate },
             },
         };
@@ -200,15 +201,6 @@ public sealed class ServerConnection : IAsyncDisposable
         await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
     private static bool IsTransient(Exception e) => e is HttpRequestException or IOException or TaskCanceledException or System.Text.Json.JsonException;
-
-    private bool TrustedByCluster(X509Certificate2 certificate)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_options.ClusterCa);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
-    }
 
     private static IReadOnlyList<string> LocalAddresses() =>
         [.. System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()

@@ -123,15 +123,7 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     /// <summary>True when <paramref name="certificate"/> chains to this CA (and only this CA) and is valid now.</summary>
-    public bool Verifies(X509Certificate2 certificate)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Certificate);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = _time.GetUtcNow().UtcDateTime;
-        return chain.Build(certificate);
-    }
+    public bool Verifies(X509Certificate2 certificate) => ClusterTrust.Chains(Certificate, certificate, _time.GetUtcNow());
 
     /// <summary>Writes a file only its owner may read (mode 0600), replacing any previous content.</summary>
     public static void WritePrivate(string path, string content)
