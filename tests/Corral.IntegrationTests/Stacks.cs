@@ -1,6 +1,8 @@
 using System.Text;
 using Corral.Core.Api;
 
+using Corral.Testing;
+
 namespace Corral.IntegrationTests;
 
 /// <summary>Stack files for the tests: demo-web services run by this build's corral.dll, and shell workers.</summary>

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Corral.Core.Tasks;
 
+using Corral.Testing;
+
 namespace Corral.Agent.Tests.Runtime;
 
 public sealed class AgentHealthTests
