@@ -70,10 +70,14 @@ internal static class ServerCommand
         var dataDir = new Option<string>("--data-dir") { Description = "An initialized server data directory.", Required = true };
         var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
+        var logMaxSize = new Option<string>("--log-max-size") { Description = "Most replica log data the cluster keeps (oldest goes first), e.g. 64M.", DefaultValueFactory = _ => "64M" };
+        var logMaxAge = new Option<string>("--log-max-age") { Description = "Replica log lines older than this are deleted, e.g. 7d.", DefaultValueFactory = _ => "7d" };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
         command.Options.Add(dataDir);
         command.Options.Add(listen);
         command.Options.Add(port);
+        command.Options.Add(logMaxSize);
+        command.Options.Add(logMaxAge);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -81,7 +85,29 @@ internal static class ServerCommand
                 await Console.Error.WriteLineAsync($"corral server run: --listen '{parse.GetValue(listen)}' is not an IP address").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+            var problems = new List<string>();
+            if (!Corral.Core.ByteSizes.TryParse(parse.GetValue(logMaxSize), out var maxBytes, out var sizeError))
+            {
+                problems.Add($"--log-max-size '{parse.GetValue(logMaxSize)}': {sizeError}");
+            }
+            if (!Corral.Core.Durations.TryParse(parse.GetValue(logMaxAge), out var maxAge, out var ageError))
+            {
+                problems.Add($"--log-max-age '{parse.GetValue(logMaxAge)}': {ageError}");
+            }
+            var retention = new Corral.Server.Logs.LogRetentionOptions { MaxBytes = maxBytes, MaxAge = maxAge };
+            if (problems.Count == 0)
+            {
+                problems.AddRange(retention.Validate().Select(e => e.Replace("MaxBytes", "--log-max-size", StringComparison.Ordinal).Replace("MaxAge", "--log-max-age", StringComparison.Ordinal)));
+            }
+            if (problems.Count > 0)
+            {
+                foreach (var problem in problems)
+                {
+                    await Console.Error.WriteLineAsync("corral server run: " + problem).ConfigureAwait(false);
+                }
+                return ExitCodes.Usage;
+            }
+            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention }, "--port", ct).ConfigureAwait(false);
         });
         return command;
     }

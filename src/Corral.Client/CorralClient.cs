@@ -134,8 +134,8 @@ public sealed partial class CorralClient : IDisposable
         return false;
     }
 
-    /// <summary>Sends one request with failover; returns the (buffered) success response or throws.</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? body, TimeSpan extraTime, CancellationToken cancellationToken)
+    /// <summary>Sends one request with failover; returns the success response (buffered unless <paramref name="completion"/> says otherwise) or throws.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? body, TimeSpan extraTime, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         var failures = new List<string>();
         var trustFailure = false;
@@ -166,7 +166,7 @@ public sealed partial class CorralClient : IDisposable
             HttpResponseMessage response;
             try
             {
-                response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                response = await _http.SendAsync(request, completion, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {

@@ -38,4 +38,7 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.AgentHeartbeat))]
 [JsonSerializable(typeof(List<Corral.Core.Api.FieldError>))]
 [JsonSerializable(typeof(Corral.Core.Api.ClientConfig))]
+[JsonSerializable(typeof(Corral.Core.Api.AgentLogBatch))]
+[JsonSerializable(typeof(Corral.Core.Api.AgentLogChunk))]
+[JsonSerializable(typeof(Corral.Core.Api.LogRecord))]
 public sealed partial class CoreJson : JsonSerializerContext;

@@ -69,6 +69,7 @@ public static class CorralServer
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
+        builder.Services.AddSingleton(options.LogRetention);
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
@@ -97,6 +98,7 @@ public static class CorralServer
         NodeEndpoints.Map(api);
         StackEndpoints.Map(api);
         EventEndpoints.Map(api);
+        LogEndpoints.Map(api);
         KeyEndpoints.Map(api);
         JoinEndpoints.Map(api);
         app.MapAgentEndpoints();

@@ -9,4 +9,7 @@ namespace Corral.Server;
 public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port)
 {
     public const int DefaultPort = 7700;
+
+    /// <value>How much of the replicas' logs the cluster keeps (docs/logs.md). Default 64 MiB and 7 days.</value>
+    public Logs.LogRetentionOptions LogRetention { get; init; } = new();
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Corral.Core.Security;
+using Corral.Agent.Logs;
 using Corral.Agent.Runtime;
 using Corral.Agent.Stats;
 using Corral.Core;
@@ -24,6 +25,7 @@ public sealed class ServerConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly HttpClient _http;
     private readonly NodeStatsSampler _nodeStats;
+    private readonly LogShipper _logs;
     private int _server;
     private long _lastContactTicks;
 
@@ -50,7 +52,11 @@ public sealed class ServerConnection : IAsyncDisposable
             },
         };
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _logs = new LogShipper(dataDirectory, options.NodeName, SendLogsAsync, () => [.. runtime.Snapshot().Keys], time, new LogShipperOptions { RetryInterval = options.RetryInterval });
     }
+
+    /// <summary>Ships the replicas' logs (see <see cref="LogShipper"/>).</summary>
+    public LogShipper Logs => _logs;
 
     /// <summary>When a server last answered, or null if none ever did.</summary>
     public DateTimeOffset? LastContact
@@ -71,7 +77,8 @@ public sealed class ServerConnection : IAsyncDisposable
         await RetryAsync(RegisterAsync, cancellationToken).ConfigureAwait(false);
         var heartbeats = Task.Run(() => HeartbeatLoopAsync(cancellationToken), cancellationToken);
         var assignments = Task.Run(() => AssignmentLoopAsync(cancellationToken), cancellationToken);
-        await Task.WhenAll(heartbeats, assignments).ConfigureAwait(false);
+        var logs = Task.Run(() => _logs.RunAsync(cancellationToken), cancellationToken);
+        await Task.WhenAll(heartbeats, assignments, logs).ConfigureAwait(false);
     }
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
@@ -146,6 +153,7 @@ public sealed class ServerConnection : IAsyncDisposable
                 await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
                 var set = await response.Content.ReadFromJsonAsync(CoreJson.Default.AssignmentSet, cancellationToken).ConfigureAwait(false)
                     ?? throw new HttpRequestException("empty assignment set");
+                _logs.Learn(set.Assignments);
                 if (set.Index != index || index == 0)
                 {
                     var desired = set.Assignments.ToDictionary(a => a.ReplicaId, a => a.Task, StringComparer.Ordinal);
@@ -163,6 +171,23 @@ public sealed class ServerConnection : IAsyncDisposable
                 NextServer();
                 await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Posts one batch of log chunks; on failure moves on to the next server and throws.</summary>
+    private async Task SendLogsAsync(AgentLogBatch batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            using var response = await _http.PostAsJsonAsync(Url("/v1/agent/logs"), batch, CoreJson.Default.AgentLogBatch, timeout.Token).ConfigureAwait(false);
+            await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+        {
+            NextServer();
+            throw;
         }
     }
 

@@ -28,6 +28,7 @@ public static class AgentEndpoints
         group.MapPost("/register", (Delegate)RegisterAsync);
         group.MapPost("/heartbeat", (Delegate)HeartbeatAsync);
         group.MapGet("/assignments", (Delegate)AssignmentsAsync);
+        group.MapPost("/logs", (Delegate)LogsAsync);
         return endpoints;
     }
 
@@ -186,6 +187,40 @@ public static class AgentEndpoints
         var set = await services.GetRequiredService<AssignmentTracker>().GetAssignmentsAsync(name, index, wait, context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers["X-Corral-Index"] = set.Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Results.Json(set, CoreJson.Default.AssignmentSet);
+    }
+
+    /// <summary>Stores a batch of log chunks (docs/logs.md); 204 once every chunk is stored, after which the agent moves its offsets on.</summary>
+    private static async Task<IResult> LogsAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        var services = context.RequestServices;
+        var (batch, bad) = await ReadAsync(context, CoreJson.Default.AgentLogBatch).ConfigureAwait(false);
+        if (batch is null)
+        {
+            return bad!;
+        }
+        var name = Identify(context, batch.Node, out var denied);
+        if (name is null)
+        {
+            return denied!;
+        }
+        var errors = Logs.LogStore.Validate(batch);
+        if (errors.Count > 0)
+        {
+            return BadRequest("invalid log batch", errors);
+        }
+        var state = services.GetRequiredService<ClusterState>();
+        foreach (var replicaId in batch.Chunks.Select(c => c.ReplicaId).Distinct(StringComparer.Ordinal))
+        {
+            // A replica the store still knows must be this node's: a node cannot write another node's logs.
+            if (await state.Store.GetAsync(Keys.Replica(replicaId), ct).ConfigureAwait(false) is { } kv
+                && JsonSerializer.Deserialize(kv.Value.Span, CoreJson.Default.Replica) is { Node: { } owner } && owner != name)
+            {
+                return Problem(StatusCodes.Status403Forbidden, "not this node's replica", $"replica {replicaId} is assigned to node {owner}, not {name}");
+            }
+        }
+        await new Logs.LogStore(state.Store).WriteAsync(name, batch.Chunks, ct).ConfigureAwait(false);
+        return Results.NoContent();
     }
 
     private static string? Identify(HttpContext context, string? claimed, out IResult? denied)

@@ -14,7 +14,7 @@ public static class ControlPlaneServiceCollectionExtensions
     /// <summary>
     /// Registers, as singletons: <paramref name="options"/>, <see cref="ClusterState"/> (unless already registered),
     /// <see cref="HeartbeatTable"/>, <see cref="AssignmentTracker"/> (also a hosted service), <see cref="ReplicaReportWriter"/>,
-    /// <see cref="AgentIdentity"/>, the controllers <see cref="ReconcileController"/> and <see cref="NodeMonitor"/> (as
+    /// <see cref="AgentIdentity"/>, the controllers <see cref="ReconcileController"/> and <see cref="NodeMonitor"/>, <see cref="Logs.LogRetentionController"/> (with the registered <see cref="Logs.LogRetentionOptions"/>, default otherwise) (as
     /// <see cref="ILeaderController"/>s) and <see cref="LeaderElector"/> (also <see cref="ILeadershipState"/> and a hosted
     /// service). Expects <see cref="IClusterStore"/>, <see cref="TimeProvider"/> and logging to be registered. Invalid
     /// options throw <see cref="ArgumentException"/> listing every problem.
@@ -35,6 +35,9 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<ILeaderController>(sp => sp.GetRequiredService<ReconcileController>());
         services.AddSingleton<NodeMonitor>();
         services.AddSingleton<ILeaderController>(sp => sp.GetRequiredService<NodeMonitor>());
+        services.TryAddSingleton(new Logs.LogRetentionOptions());
+        services.AddSingleton<Logs.LogRetentionController>();
+        services.AddSingleton<ILeaderController>(sp => sp.GetRequiredService<Logs.LogRetentionController>());
         services.AddSingleton<LeaderElector>();
         services.AddSingleton<ILeadershipState>(sp => sp.GetRequiredService<LeaderElector>());
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<LeaderElector>());

@@ -15,6 +15,9 @@ public static class Keys
     public const string JoinTokens = "/corral/tokens/";
     public const string Stacks = "/corral/stacks/";
 
+    /// <summary>Replicas' log chunks: <c>/corral/logs/SERVICE/REPLICA/FROM</c>, FROM the chunk's first offset in 20 digits.</summary>
+    public const string Logs = "/corral/logs/";
+
     /// <summary>Name of the leader election of the control plane.</summary>
     public const string LeaderElection = "corral-leader";
 
@@ -29,4 +32,7 @@ public static class Keys
     public static string Stack(string name) => Stacks + name;
 
     public static string JoinToken(string id) => JoinTokens + id;
+
+    public static string LogChunk(string service, string replicaId, long from) =>
+        $"{Logs}{service}/{replicaId}/{from.ToString("D20", System.Globalization.CultureInfo.InvariantCulture)}";
 }
