@@ -113,6 +113,7 @@ internal static partial class AgentCommand
             DataDirectory = dataDir,
             SupervisorSocket = socket is null ? null : Path.GetFullPath(socket),
             CorralCommand = SelfCommand.Get(),
+            LocalLogCopy = false,
         }, TimeProvider.System);
         var connection = new ServerConnection(new ServerConnectionOptions
         {

@@ -3,7 +3,7 @@ namespace Corral.Agent.Runtime;
 /// <summary>Where the agent keeps its state and how it runs its supervisor and its tasks' logs.</summary>
 public sealed class AgentOptions
 {
-    /// <summary>The agent's data directory: <c>tasks/</c> (task directories), <c>handles/</c>, <c>logs/</c>, <c>status.json</c>, <c>supervisor/</c>.</summary>
+    /// <summary>The agent's data directory: <c>tasks/</c> (task directories), <c>handles/</c>, <c>logs/</c> (with <see cref="LocalLogCopy"/>), <c>shipping/</c> (when joined), <c>status.json</c>, <c>supervisor/</c>.</summary>
     public required string DataDirectory { get; init; }
 
     /// <value>The supervisor's data directory. Default <c>DATA/supervisor</c>.</value>
@@ -23,6 +23,13 @@ public sealed class AgentOptions
 
     /// <value>Log segments kept per task. Default 5.</value>
     public int LogMaxSegments { get; init; } = 5;
+
+    /// <value>
+    /// Whether the tasks' lines are also appended to <c>DATA/logs/ID.log</c> (<see cref="FileLogSink"/>): true for a
+    /// standalone agent (<c>--tasks</c>), whose only log output that is; false for an agent joined to a cluster, whose
+    /// log shipper sends the segments to the servers and keeps nothing it has shipped. Default true.
+    /// </value>
+    public bool LocalLogCopy { get; init; } = true;
 
     /// <value>How often a task's log is polled for new lines. Default 100 ms.</value>
     public TimeSpan LogPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
