@@ -101,6 +101,9 @@ internal sealed class JoinedCluster : IAsyncDisposable
         return (process.ExitCode, await File.ReadAllTextAsync(_dir.Combine(log)));
     }
 
+    /// <summary>Starts <c>corral ARGS --config ADMIN</c> without waiting for it.</summary>
+    public Process StartCli(string log, params string[] args) => Start(log, [.. args, "--config", AdminConfig]);
+
     /// <summary>SIGKILLs every process of data dir <paramref name="dataDir"/> (an agent, its supervisor and tasks): the node is gone.</summary>
     public void KillNode(string dataDir) => ClusterProcesses.KillAll(ClusterProcesses.Find(_dir.Combine(dataDir)));
 

@@ -100,9 +100,23 @@ public sealed class LogsTests : IAsyncLifetime
         await _cluster.StartServerAsync();
         await WaitForMoreAsync(afterAgent + 200, "shipping to resume after the server restart");
 
+        // Someone follows the logs from here on; Ctrl-C ends that cleanly.
+        var follower = _cluster.StartCli("logs-follow.log", "logs", "counter", "-f", "--tail", "1");
         await File.WriteAllTextAsync(stop, "");
         await Eventually.ValueAsync(async () => (await NumbersAsync()).Last, JoinedCluster.Timeout, "the last line to be shipped");
         await AssertEveryNumberOnceAsync("logs-1.log");
+        await Eventually.ValueAsync(
+            () => Task.FromResult(_cluster.Log("logs-follow.log").Contains("| last=", StringComparison.Ordinal) ? "followed" : null),
+            JoinedCluster.Timeout, "corral logs -f to print the last line");
+        Assert.False(follower.HasExited, "corral logs -f ended by itself\n" + _cluster.Log("logs-follow.log"));
+        ClusterProcesses.Signal(follower.Id, 2);
+        using (var wait = new CancellationTokenSource(JoinedCluster.Timeout))
+        {
+            await follower.WaitForExitAsync(wait.Token);
+        }
+        Assert.True(follower.ExitCode == 0, $"corral logs -f exited {follower.ExitCode} on Ctrl-C\n" + _cluster.Log("logs-follow.log"));
+        var followed = _cluster.Log("logs-follow.log").Split('\n').Where(l => l.Contains(" | n=", StringComparison.Ordinal)).Select(l => l[(l.IndexOf("n=", StringComparison.Ordinal) + 2)..].Trim()).ToList();
+        Assert.Equal(followed.Count, followed.Distinct().Count());
 
         // The agent keeps no log of its own beyond the segment the supervisor is still writing.
         var taskLogs = Directory.GetDirectories(Path.Combine(_cluster.Combine("a1"), "tasks")).Select(d => Path.Combine(d, "logs")).Where(Directory.Exists).ToList();

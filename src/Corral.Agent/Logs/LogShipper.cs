@@ -80,8 +80,10 @@ public sealed class LogShipper
             {
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or JsonException or UnauthorizedAccessException)
+            catch (Exception)
             {
+                // Unreachable servers, a refused batch or an unreadable file: everything stays where it was, and the
+                // next attempt sends the same lines again. Shipping must never end the agent.
                 pause = _options.RetryInterval;
             }
             if (pause > TimeSpan.Zero)

@@ -5,6 +5,7 @@ using Corral.Core.Api;
 using Corral.Server.Logs;
 using Corral.Server.Security;
 using Corral.Server.State;
+using Microsoft.Extensions.Hosting;
 
 namespace Corral.Server.Api;
 
@@ -16,7 +17,7 @@ internal static class LogEndpoints
 
     public static void Map(IEndpointRouteBuilder api)
     {
-        api.MapGet("/logs", async (HttpContext context, ClusterState state, TimeProvider time) =>
+        api.MapGet("/logs", async (HttpContext context, ClusterState state, TimeProvider time, IHostApplicationLifetime lifetime) =>
         {
             var ct = context.RequestAborted;
             var (query, follow, error) = Parse(context.Request.Query, time.GetUtcNow());
@@ -43,17 +44,18 @@ internal static class LogEndpoints
             await body.FlushAsync(ct).ConfigureAwait(false);
             if (follow)
             {
+                // Following ends when the client goes away or this server shuts down (the client then asks another).
+                using var until = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
                 try
                 {
-                    await foreach (var record in logs.FollowAsync(query, cursor, revision, ct).ConfigureAwait(false))
+                    await foreach (var record in logs.FollowAsync(query, cursor, revision, until.Token).ConfigureAwait(false))
                     {
-                        await WriteAsync(body, record, ct).ConfigureAwait(false);
-                        await body.FlushAsync(ct).ConfigureAwait(false);
+                        await WriteAsync(body, record, until.Token).ConfigureAwait(false);
+                        await body.FlushAsync(until.Token).ConfigureAwait(false);
                     }
                 }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                catch (OperationCanceledException) when (until.IsCancellationRequested)
                 {
-                    // The client went away: following ends.
                 }
             }
             return Results.Empty;
