@@ -38,4 +38,8 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.AgentHeartbeat))]
 [JsonSerializable(typeof(List<Corral.Core.Api.FieldError>))]
 [JsonSerializable(typeof(Corral.Core.Api.ClientConfig))]
+[JsonSerializable(typeof(Corral.Core.Api.Alarm))]
+[JsonSerializable(typeof(List<Corral.Core.Api.Alarm>))]
+[JsonSerializable(typeof(Corral.Core.Api.HealthReport))]
+[JsonSerializable(typeof(Corral.Core.Api.AlarmNotification))]
 public sealed partial class CoreJson : JsonSerializerContext;

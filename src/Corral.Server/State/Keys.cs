@@ -14,6 +14,10 @@ public static class Keys
     public const string ApiKeys = "/corral/apikeys/";
     public const string JoinTokens = "/corral/tokens/";
     public const string Stacks = "/corral/stacks/";
+    public const string Alarms = "/corral/alarms/";
+
+    /// <summary>The leader monitor's last health report (HealthReport JSON).</summary>
+    public const string Health = "/corral/health";
 
     /// <summary>Name of the leader election of the control plane.</summary>
     public const string LeaderElection = "corral-leader";
@@ -29,4 +33,6 @@ public static class Keys
     public static string Stack(string name) => Stacks + name;
 
     public static string JoinToken(string id) => JoinTokens + id;
+
+    public static string Alarm(string id) => Alarms + id;
 }
