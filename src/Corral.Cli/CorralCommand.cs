@@ -20,6 +20,7 @@ public static class CorralCommand
         root.Subcommands.Add(DeployCommand.Create());
         root.Subcommands.Add(DiffCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());
+        root.Subcommands.Add(AlarmsCommand.Create());
         root.Subcommands.Add(ApiKeyCommand.Create());
         return root;
     }
