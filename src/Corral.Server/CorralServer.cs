@@ -93,6 +93,8 @@ public static class CorralServer
         var app = builder.Build();
         // Open the store now: a locked, read-only or corrupt store fails the start, not the first request.
         app.Services.GetRequiredService<IClusterStore>();
+        // Start listening to the meters now: counts from before the first scrape are not lost.
+        app.Services.GetRequiredService<PrometheusExporter>();
         app.UseExceptionHandler(errors => errors.Run(async http =>
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;

@@ -4,11 +4,14 @@ namespace Corral.Core.Api;
 public enum AlarmSeverity
 {
     /// <summary>Something is broken or about to lose data or availability: act now.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("critical")]
     Critical,
 
     /// <summary>Degraded, or one step from broken: act soon.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("warning")]
     Warning,
 
     /// <summary>Worth knowing; no action needed yet.</summary>
+    [System.Text.Json.Serialization.JsonStringEnumMemberName("info")]
     Info,
 }
