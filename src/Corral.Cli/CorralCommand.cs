@@ -21,6 +21,7 @@ public static class CorralCommand
         root.Subcommands.Add(DiffCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());
         root.Subcommands.Add(LogsCommand.Create());
+        root.Subcommands.Add(AlarmsCommand.Create());
         root.Subcommands.Add(ApiKeyCommand.Create());
         return root;
     }

@@ -3,16 +3,17 @@ using Corral.Core;
 
 namespace Corral.Cli;
 
-/// <summary><c>corral status</c>: the cluster at a glance: store, leader, nodes and services.</summary>
+/// <summary><c>corral status</c>: the cluster at a glance: store, leader, health score, active alarms, nodes and services.</summary>
 internal static class StatusCommand
 {
     public static Command Create()
     {
-        var command = new Command("status", "Show the cluster: version, store, leader, nodes and services.");
+        var command = new Command("status", "Show the cluster: version, store, leader, health score, active alarms, nodes and services.");
         var options = ClientOptions.AddTo(command);
         ClientAction.Set(command, options, async (context, cancellationToken) =>
         {
             var status = await context.Client.GetStatusAsync(cancellationToken).ConfigureAwait(false);
+            var alarms = await context.Client.ListAlarmsAsync(all: false, cancellationToken).ConfigureAwait(false);
             var output = context.Output;
             if (output.Json)
             {
@@ -28,7 +29,11 @@ internal static class StatusCommand
                 ("revision", status.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 ("nodes", $"{status.Nodes.Count(n => n.Node.Status == Core.Cluster.NodeStatus.Ready)} ready of {status.Nodes.Count}"),
                 ("services", $"{status.Services.Count(s => s.Healthy >= s.Desired)} converged of {status.Services.Count}"),
+                ("health", status.Health is { } health ? $"{Num(health.Score)}/100" : "not computed yet (no leader monitor pass)"),
+                ("alarms", status.Alarms is { } counts ? $"{Num(counts.Critical)} critical, {Num(counts.Warning)} warning, {Num(counts.Info)} info" : "-"),
             ]));
+            output.Line("");
+            AlarmsCommand.WriteAlarms(output, alarms, all: false);
             output.Line("");
             NodeCommand.WriteNodes(output, status.Nodes);
             output.Line("");

@@ -41,4 +41,8 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.AgentLogBatch))]
 [JsonSerializable(typeof(Corral.Core.Api.AgentLogChunk))]
 [JsonSerializable(typeof(Corral.Core.Api.LogRecord))]
+[JsonSerializable(typeof(Corral.Core.Api.Alarm))]
+[JsonSerializable(typeof(List<Corral.Core.Api.Alarm>))]
+[JsonSerializable(typeof(Corral.Core.Api.HealthReport))]
+[JsonSerializable(typeof(Corral.Core.Api.AlarmNotification))]
 public sealed partial class CoreJson : JsonSerializerContext;

@@ -4,7 +4,10 @@ using System.Text.Json.Serialization;
 using Corral.Core;
 using Corral.Server.Agents;
 using Corral.Server.Api;
+using Corral.Core.Monitoring;
 using Corral.Server.Leadership;
+using Corral.Server.Metrics;
+using Corral.Server.Monitoring;
 using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
@@ -61,16 +64,24 @@ public static class CorralServer
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(paths);
         builder.Services.AddSingleton(ca);
-        builder.Services.AddSingleton<IClusterStore>(sp => config.Store switch
+        builder.Services.AddSingleton<IClusterStore>(sp => new InstrumentedStore(config.Store switch
         {
             "sqlite" => SqliteStore.Open(new SqliteStoreOptions { DataDirectory = paths.StoreDir }, time, sp.GetRequiredService<ILogger<SqliteStore>>()),
             _ => throw new InvalidOperationException($"{paths.ServerConfig}: store '{config.Store}' is not supported by this server yet"),
-        });
+        }));
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
         builder.Services.AddSingleton(options.LogRetention);
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
+        builder.Services.AddCorralMonitoring(
+            MonitorOptionsLoader.Load(Path.Combine(paths.DataDir, MonitorOptions.FileName)),
+            new ServerCertificates([
+                new CertificateHealth("cert/ca", "the cluster CA certificate", ca.Certificate.NotAfter.ToUniversalTime(),
+                    "the CA signs every node and server certificate: plan a new cluster CA and re-issue every certificate before it expires."),
+                new CertificateHealth("cert/server/" + config.Name, $"server {config.Name}'s certificate", serverCertificate.NotAfter.ToUniversalTime(),
+                    $"issue a new server certificate from the cluster CA into {paths.ServerCertificate} and restart the server."),
+            ]));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>
@@ -83,6 +94,8 @@ public static class CorralServer
         var app = builder.Build();
         // Open the store now: a locked, read-only or corrupt store fails the start, not the first request.
         app.Services.GetRequiredService<IClusterStore>();
+        // Start listening to the meters now: counts from before the first scrape are not lost.
+        app.Services.GetRequiredService<PrometheusExporter>();
         app.UseExceptionHandler(errors => errors.Run(async http =>
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
@@ -92,6 +105,8 @@ public static class CorralServer
             await result.ExecuteAsync(http).ConfigureAwait(false);
         }));
 
+        app.UseRouting();
+        app.Use(MetricsEndpoints.CountRequestAsync);
         var api = app.MapGroup("/v1");
         StatusEndpoints.Map(app, api);
         ServiceEndpoints.Map(api);
@@ -100,6 +115,8 @@ public static class CorralServer
         EventEndpoints.Map(api);
         LogEndpoints.Map(api);
         KeyEndpoints.Map(api);
+        AlarmEndpoints.Map(api);
+        MetricsEndpoints.Map(app);
         JoinEndpoints.Map(api);
         app.MapAgentEndpoints();
         app.MapOpenApi().RequireRole(Role.Viewer);

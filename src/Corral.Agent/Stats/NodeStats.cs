@@ -21,4 +21,11 @@ public sealed record NodeStats(
     double Load1,
     double Load5,
     double Load15,
-    DateTimeOffset At);
+    DateTimeOffset At)
+{
+    /// <summary>Bytes of the disk path's file system in use (by anyone, reserved blocks included), for the disk alarm.</summary>
+    public long DiskUsedBytes => Math.Max(0, DiskTotalBytes - DiskFreeBytes);
+
+    /// <summary>Used share of the disk path's file system, 0–100.</summary>
+    public double DiskUsedPercent => DiskTotalBytes > 0 ? 100.0 * DiskUsedBytes / DiskTotalBytes : 0;
+}

@@ -36,7 +36,9 @@ public sealed record NodeView(
     int Replicas,
     double? CpuPercent,
     long? MemoryUsedBytes,
-    double? Load1);
+    double? Load1,
+    long? DiskUsedBytes = null,
+    long? DiskTotalBytes = null);
 
 /// <summary>What a deploy or diff changes for one service.</summary>
 public sealed record ServiceChange(string Service, ServiceChangeKind Kind, string Detail);
@@ -107,7 +109,7 @@ public sealed record JoinRequest(string Token, string Node, string CsrPem, IRead
 /// <summary>The answer to POST /v1/join: the node's client certificate and the cluster CA, both PEM.</summary>
 public sealed record JoinResponse(string CertificatePem, string CaPem);
 
-/// <summary>GET /v1/status.</summary>
+/// <summary>GET /v1/status. <c>health</c> is null until the leader's monitor has run once; <c>alarms</c> counts active alarms.</summary>
 public sealed record ClusterStatus(
     string Version,
     string StoreKind,
@@ -115,7 +117,9 @@ public sealed record ClusterStatus(
     string? Leader,
     long Revision,
     IReadOnlyList<NodeView> Nodes,
-    IReadOnlyList<ServiceSummary> Services);
+    IReadOnlyList<ServiceSummary> Services,
+    HealthReport? Health = null,
+    AlarmCounts? Alarms = null);
 
 /// <summary>One line of the service summary.</summary>
 public sealed record ServiceSummary(string Name, string Version, int Desired, int Running, int Healthy);
@@ -131,7 +135,7 @@ public sealed record AssignmentSet(long Index, IReadOnlyList<Assignment> Assignm
 /// <summary>One replica the node must run (or stop, when absent from the set).</summary>
 public sealed record Assignment(string ReplicaId, string Service, string Version, TaskSpec Task, bool Singleton, TimeSpan FenceAfter);
 
-/// <summary>A replica's state as the node sees it, in heartbeats and status posts.</summary>
+/// <summary>A replica's state as the node sees it, in heartbeats and status posts. <c>restarts</c>: restarts its restart policy granted since the agent started running it.</summary>
 public sealed record ReplicaReport(
     string ReplicaId,
     ReplicaState State,
@@ -141,10 +145,13 @@ public sealed record ReplicaReport(
     int? ExitCode,
     IReadOnlyDictionary<string, int>? Ports,
     double? CpuPercent,
-    long? RssBytes);
+    long? RssBytes,
+    int? Restarts = null);
 
 /// <summary>
 /// POST /v1/agent/heartbeat: liveness, node stats and a report for every replica the node runs now (the whole runtime,
 /// every time): a replica the server told to stop that is missing from its node's heartbeat counts as stopped.
 /// </summary>
-public sealed record AgentHeartbeat(string Node, IReadOnlyList<ReplicaReport> Replicas, double? CpuPercent, long? MemoryUsedBytes, double? Load1);
+/// <param name="DiskUsedBytes">Used bytes of the file system holding the agent's data dir (for the disk alarm).</param>
+/// <param name="DiskTotalBytes">Size of that file system.</param>
+public sealed record AgentHeartbeat(string Node, IReadOnlyList<ReplicaReport> Replicas, double? CpuPercent, long? MemoryUsedBytes, double? Load1, long? DiskUsedBytes = null, long? DiskTotalBytes = null);

@@ -150,7 +150,8 @@ public static class AgentEndpoints
         {
             return Problem(StatusCodes.Status404NotFound, "node not registered", $"node {name} is not registered: register it first");
         }
-        services.GetRequiredService<HeartbeatTable>().Record(heartbeat with { Replicas = reports }, services.GetRequiredService<TimeProvider>().GetUtcNow());
+        services.GetRequiredService<HeartbeatTable>().Record(heartbeat with { Replicas = reports }, services.GetRequiredService<TimeProvider>().GetUtcNow(),
+            context.Connection.ClientCertificate is { } certificate ? new DateTimeOffset(certificate.NotAfter.ToUniversalTime()) : null);
         await services.GetRequiredService<ReplicaReportWriter>().ApplyAsync(name, reports, ct).ConfigureAwait(false);
         return Results.NoContent();
     }

@@ -26,7 +26,7 @@ internal static class KeyEndpoints
             }
             if (!Enum.TryParse<Role>(body.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role) || int.TryParse(body.Role, out _))
             {
-                errors.Add(new FieldError("role", $"'{body.Role}' is not one of viewer, operator, admin"));
+                errors.Add(new FieldError("role", $"'{body.Role}' is not one of metrics, viewer, operator, admin"));
             }
             if (errors.Count > 0)
             {

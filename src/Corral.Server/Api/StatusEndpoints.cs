@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json;
 using Corral.Core;
 using Corral.Core.Api;
 using Corral.Server.Controllers;
@@ -37,7 +38,10 @@ internal static class StatusEndpoints
                 .OrderBy(s => s.Spec.Name, StringComparer.Ordinal)
                 .Select(v => new ServiceSummary(v.Spec.Name, v.Version, v.Desired, v.Running, v.Healthy)).ToList();
             var nodes = snapshot.Nodes.Values.OrderBy(n => n.Value.Name, StringComparer.Ordinal).Select(n => Views.Node(n.Value, snapshot, heartbeats)).ToList();
-            return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, leader?.ValueString, snapshot.Revision, nodes, services), CoreJson.Default.ClusterStatus);
+            var healthKv = await state.Store.GetAsync(Keys.Health, ct).ConfigureAwait(false);
+            var health = healthKv is null ? null : JsonSerializer.Deserialize(healthKv.Value.Span, CoreJson.Default.HealthReport);
+            var alarms = AlarmCounts.Of((await AlarmEndpoints.ReadAsync(state, ct).ConfigureAwait(false)).Values.Select(v => v.Alarm));
+            return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, leader?.ValueString, snapshot.Revision, nodes, services, health, alarms), CoreJson.Default.ClusterStatus);
         }).RequireRole(Role.Viewer);
 
         api.MapGet("/nodes", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>

@@ -43,7 +43,7 @@ internal static class Views
     {
         var heartbeat = heartbeats.Get(node.Name);
         return new(node, heartbeat?.LastSeen, snapshot.Replicas.Values.Count(r => r.Value.Node == node.Name && r.Value.Active),
-            heartbeat?.CpuPercent, heartbeat?.MemoryUsedBytes, heartbeat?.Load1);
+            heartbeat?.CpuPercent, heartbeat?.MemoryUsedBytes, heartbeat?.Load1, heartbeat?.DiskUsedBytes, heartbeat?.DiskTotalBytes);
     }
 
     public static bool IsRunning(Replica r) =>

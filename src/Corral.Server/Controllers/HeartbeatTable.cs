@@ -15,11 +15,14 @@ public sealed class HeartbeatTable
     private readonly ConcurrentDictionary<string, byte> _down = new(StringComparer.Ordinal);
     private readonly WakeSignal _returned = new();
 
-    /// <summary>Records a heartbeat received at <paramref name="now"/>: liveness, node stats and each replica's last report.</summary>
-    public void Record(AgentHeartbeat heartbeat, DateTimeOffset now)
+    /// <summary>
+    /// Records a heartbeat received at <paramref name="now"/>: liveness, node stats (disk included), each replica's last
+    /// report and when the node's client certificate expires (<paramref name="certificateNotAfter"/>, for the monitor).
+    /// </summary>
+    public void Record(AgentHeartbeat heartbeat, DateTimeOffset now, DateTimeOffset? certificateNotAfter = null)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
-        _nodes[heartbeat.Node] = new NodeHeartbeat(now, heartbeat.CpuPercent, heartbeat.MemoryUsedBytes, heartbeat.Load1);
+        _nodes[heartbeat.Node] = new NodeHeartbeat(now, heartbeat.CpuPercent, heartbeat.MemoryUsedBytes, heartbeat.Load1, heartbeat.DiskUsedBytes, heartbeat.DiskTotalBytes, certificateNotAfter);
         foreach (var report in heartbeat.Replicas ?? [])
         {
             _replicas[report.ReplicaId] = report;
@@ -37,6 +40,9 @@ public sealed class HeartbeatTable
 
     /// <summary>The node's last heartbeat to this server, or null when it sent none since this server started.</summary>
     public NodeHeartbeat? Get(string node) => _nodes.TryGetValue(node, out var heartbeat) ? heartbeat : null;
+
+    /// <summary>Every node's last heartbeat to this server, by node name.</summary>
+    public IReadOnlyDictionary<string, NodeHeartbeat> Nodes => _nodes;
 
     /// <summary>The last report a node sent for a replica, or null.</summary>
     public ReplicaReport? GetReplica(string replicaId) => _replicas.TryGetValue(replicaId, out var report) ? report : null;

@@ -65,7 +65,18 @@ public sealed partial class ReconcileController
             [.. snapshot.Replicas.Values.Select(v => v.Value).Where(r => r.Phase is ReplicaPhase.Pending or ReplicaPhase.Assigned or ReplicaPhase.Stopping)],
             [.. snapshot.Nodes.Values.Select(v => v.Value)],
             now);
+        var planning = System.Diagnostics.Stopwatch.GetTimestamp();
         var plan = Reconciler.Plan(input, newReplicaId);
+        Metrics.Instrumentation.SchedulerDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(planning).TotalSeconds);
+        var placedCount = plan.Placements.Count(p => p is PlacementDecision.Placed);
+        if (placedCount > 0)
+        {
+            Metrics.Instrumentation.SchedulerPlacements.Add(placedCount, new KeyValuePair<string, object?>("outcome", "placed"));
+        }
+        if (plan.Placements.Count > placedCount)
+        {
+            Metrics.Instrumentation.SchedulerPlacements.Add(plan.Placements.Count - placedCount, new KeyValuePair<string, object?>("outcome", "pending"));
+        }
         var versions = new HashSet<string>(versionKeys, StringComparer.Ordinal);
         var batcher = new TxnBatcher(term.StillLeading(), () => new TxnOp.Get(term.Key));
         var actor = term.Actor;

@@ -3,7 +3,10 @@ namespace Corral.Server.Security;
 /// <summary>What an API key may do; each role includes the ones before it.</summary>
 public enum Role
 {
-    /// <summary>Read everything.</summary>
+    /// <summary>Only scrape <c>/metrics</c> (a key for Prometheus).</summary>
+    Metrics = 0,
+
+    /// <summary>Read everything (and scrape /metrics).</summary>
     Viewer = 1,
 
     /// <summary>Also deploy, scale, restart, drain.</summary>

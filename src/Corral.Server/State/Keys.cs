@@ -14,6 +14,10 @@ public static class Keys
     public const string ApiKeys = "/corral/apikeys/";
     public const string JoinTokens = "/corral/tokens/";
     public const string Stacks = "/corral/stacks/";
+    public const string Alarms = "/corral/alarms/";
+
+    /// <summary>The leader monitor's last health report (HealthReport JSON).</summary>
+    public const string Health = "/corral/health";
 
     /// <summary>Replicas' log chunks: <c>/corral/logs/SERVICE/REPLICA/FROM</c>, FROM the chunk's first offset in 20 digits.</summary>
     public const string Logs = "/corral/logs/";
@@ -35,4 +39,5 @@ public static class Keys
 
     public static string LogChunk(string service, string replicaId, long from) =>
         $"{Logs}{service}/{replicaId}/{from.ToString("D20", System.Globalization.CultureInfo.InvariantCulture)}";
+    public static string Alarm(string id) => Alarms + id;
 }
