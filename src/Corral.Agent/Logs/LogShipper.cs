@@ -28,6 +28,9 @@ public sealed class LogShipper
     private readonly LogShipperOptions _options;
     private readonly ConcurrentDictionary<string, string> _services = new(StringComparer.Ordinal);
 
+    /// <summary>The saved states read so far (the files are written only by this shipper).</summary>
+    private readonly ConcurrentDictionary<string, LogShipState?> _states = new(StringComparer.Ordinal);
+
     /// <param name="dataDirectory">The agent's data directory.</param>
     /// <param name="node">This node's name, sent with every batch.</param>
     /// <param name="send">Stores a batch on a server; returns once it is stored, throws otherwise.</param>
@@ -203,6 +206,7 @@ public sealed class LogShipper
     {
         Directory.Delete(logDirectory, recursive: true);
         File.Delete(StatePath(id));
+        _states.TryRemove(id, out _);
         _services.TryRemove(id, out _);
     }
 
@@ -223,22 +227,25 @@ public sealed class LogShipper
 
     private string StatePath(string id) => Path.Combine(StateDirectory, id + ".json");
 
-    private LogShipState? LoadState(string id)
+    private LogShipState? LoadState(string id) => _states.GetOrAdd(id, key =>
     {
-        var path = StatePath(id);
+        var path = StatePath(key);
         try
         {
             return File.Exists(path) ? JsonSerializer.Deserialize<LogShipState>(File.ReadAllBytes(path), AgentJson.Options) : null;
         }
         catch (JsonException)
         {
+            // A damaged state ships the replica's log from its oldest line again: the servers store it under the
+            // same offsets, and readers show each offset once.
             return null;
         }
-    }
+    });
 
     private void SaveState(string id, LogShipState state)
     {
         Directory.CreateDirectory(StateDirectory);
         AgentJson.WriteAtomically(StatePath(id), state);
+        _states[id] = state;
     }
 }
