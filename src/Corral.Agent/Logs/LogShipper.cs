@@ -131,7 +131,7 @@ public sealed class LogShipper
             }
             var chunk = ToChunk(id, ServiceOf(id, state), from, read);
             chunks.Add(chunk);
-            more |= chunk.Next < read.NextOffset || read.NextOffset - from >= _options.ChunkReadBytes;
+            more |= chunk.Next < LogEnd(logDirectory);
         }
         if (chunks.Count == 0)
         {
@@ -181,6 +181,18 @@ public sealed class LogShipper
 
     private string Cut(string text) =>
         text.Length <= _options.MaxLineChars ? text : string.Concat(text.AsSpan(0, _options.MaxLineChars), " [cut: line of ", text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), " characters]");
+
+    /// <summary>The offset just past the last byte written to the log (0 when it has no segment).</summary>
+    private static long LogEnd(string logDirectory)
+    {
+        var segments = LogSegment.List(logDirectory);
+        if (segments.Count == 0)
+        {
+            return 0;
+        }
+        var last = new FileInfo(segments[^1].Path);
+        return segments[^1].Start + (last.Exists ? last.Length : 0);
+    }
 
     /// <summary>Deletes the segments that end at or below <paramref name="acknowledged"/>; never the newest one, which the supervisor may still write.</summary>
     internal static void DeleteShippedSegments(string logDirectory, long acknowledged)
