@@ -67,6 +67,13 @@ internal sealed class TestServer : IAsyncDisposable
         await state.Store.TxnAsync(new Corral.Store.Txn([], [Corral.Server.State.ClusterState.PutNode(node)], []), CancellationToken.None);
     }
 
+    /// <summary>Stores log chunks straight in the server's store (as an agent's <c>POST /v1/agent/logs</c> would).</summary>
+    public async Task PutLogChunksAsync(string node, params Corral.Core.Api.AgentLogChunk[] chunks)
+    {
+        var state = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Corral.Server.State.ClusterState>(_app!.Services);
+        await new Corral.Server.Logs.LogStore(state.Store).WriteAsync(node, chunks, CancellationToken.None);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_app is not null)

@@ -28,6 +28,9 @@ public sealed class LogShipper
     private readonly LogShipperOptions _options;
     private readonly ConcurrentDictionary<string, string> _services = new(StringComparer.Ordinal);
 
+    /// <summary>The saved states read so far (the files are written only by this shipper).</summary>
+    private readonly ConcurrentDictionary<string, LogShipState?> _states = new(StringComparer.Ordinal);
+
     /// <param name="dataDirectory">The agent's data directory.</param>
     /// <param name="node">This node's name, sent with every batch.</param>
     /// <param name="send">Stores a batch on a server; returns once it is stored, throws otherwise.</param>
@@ -128,7 +131,7 @@ public sealed class LogShipper
             }
             var chunk = ToChunk(id, ServiceOf(id, state), from, read);
             chunks.Add(chunk);
-            more |= chunk.Next < read.NextOffset || read.NextOffset - from >= _options.ChunkReadBytes;
+            more |= chunk.Next < LogEnd(logDirectory);
         }
         if (chunks.Count == 0)
         {
@@ -179,6 +182,18 @@ public sealed class LogShipper
     private string Cut(string text) =>
         text.Length <= _options.MaxLineChars ? text : string.Concat(text.AsSpan(0, _options.MaxLineChars), " [cut: line of ", text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), " characters]");
 
+    /// <summary>The offset just past the last byte written to the log (0 when it has no segment).</summary>
+    private static long LogEnd(string logDirectory)
+    {
+        var segments = LogSegment.List(logDirectory);
+        if (segments.Count == 0)
+        {
+            return 0;
+        }
+        var last = new FileInfo(segments[^1].Path);
+        return segments[^1].Start + (last.Exists ? last.Length : 0);
+    }
+
     /// <summary>Deletes the segments that end at or below <paramref name="acknowledged"/>; never the newest one, which the supervisor may still write.</summary>
     internal static void DeleteShippedSegments(string logDirectory, long acknowledged)
     {
@@ -203,6 +218,7 @@ public sealed class LogShipper
     {
         Directory.Delete(logDirectory, recursive: true);
         File.Delete(StatePath(id));
+        _states.TryRemove(id, out _);
         _services.TryRemove(id, out _);
     }
 
@@ -223,22 +239,25 @@ public sealed class LogShipper
 
     private string StatePath(string id) => Path.Combine(StateDirectory, id + ".json");
 
-    private LogShipState? LoadState(string id)
+    private LogShipState? LoadState(string id) => _states.GetOrAdd(id, key =>
     {
-        var path = StatePath(id);
+        var path = StatePath(key);
         try
         {
             return File.Exists(path) ? JsonSerializer.Deserialize<LogShipState>(File.ReadAllBytes(path), AgentJson.Options) : null;
         }
         catch (JsonException)
         {
+            // A damaged state ships the replica's log from its oldest line again: the servers store it under the
+            // same offsets, and readers show each offset once.
             return null;
         }
-    }
+    });
 
     private void SaveState(string id, LogShipState state)
     {
         Directory.CreateDirectory(StateDirectory);
         AgentJson.WriteAtomically(StatePath(id), state);
+        _states[id] = state;
     }
 }

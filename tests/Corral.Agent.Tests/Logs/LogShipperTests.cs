@@ -109,6 +109,26 @@ public sealed class LogShipperTests : IDisposable
     }
 
     [Fact]
+    public async Task ShipOnce_OneLargeSegment_SaysThereIsMoreUntilTheLastLineIsShipped()
+    {
+        _running.Add("web-1");
+        using var writer = new TaskLogWriter(LogDirectory("web-1"), 10 * 1024 * 1024, 5, _time);
+        WriteNumbers(writer, 0, 500);
+        var shipper = NewShipper();
+
+        var passes = 1;
+        while (await shipper.ShipOnceAsync(CancellationToken.None))
+        {
+            passes++;
+            Assert.True(passes < 100, "the shipper keeps saying there is more");
+        }
+
+        Assert.True(passes > 5, $"500 lines in 2 KiB chunks took {passes} passes");
+        Assert.Equal(Numbers(0, 500), Shipped("web-1"));
+        Assert.Equal(writer.Offset, shipper.Acknowledged("web-1"));
+    }
+
+    [Fact]
     public async Task ShipOnce_SendFailsOrItsAnswerIsLost_NothingAdvancesAndTheResendAfterARestartDuplicatesNothing()
     {
         _running.Add("web-1");
