@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Corral.Core;
 using Corral.Server;
 using Microsoft.Extensions.Logging;
 
@@ -70,10 +71,12 @@ internal static class ServerCommand
         var dataDir = new Option<string>("--data-dir") { Description = "An initialized server data directory.", Required = true };
         var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
+        var heartbeatGrace = new Option<string>("--heartbeat-grace") { Description = "Mark a node down after this long without a heartbeat (1s to 5m).", DefaultValueFactory = _ => "5s" };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
         command.Options.Add(dataDir);
         command.Options.Add(listen);
         command.Options.Add(port);
+        command.Options.Add(heartbeatGrace);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -81,7 +84,14 @@ internal static class ServerCommand
                 await Console.Error.WriteLineAsync($"corral server run: --listen '{parse.GetValue(listen)}' is not an IP address").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+            var graceText = parse.GetValue(heartbeatGrace)!;
+            if (!Durations.TryParse(graceText, out var grace, out var graceError) || grace < TimeSpan.FromSeconds(1) || grace > TimeSpan.FromMinutes(5))
+            {
+                await Console.Error.WriteLineAsync($"corral server run: --heartbeat-grace '{graceText}' must be a duration from 1s to 5m{(graceError.Length == 0 ? "" : ": " + graceError)}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            var options = new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { HeartbeatGrace = grace };
+            return await RunAsync(options, "--port", ct).ConfigureAwait(false);
         });
         return command;
     }

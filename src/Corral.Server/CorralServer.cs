@@ -69,7 +69,7 @@ public static class CorralServer
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
-        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
+        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name, HeartbeatGrace = options.HeartbeatGrace });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>

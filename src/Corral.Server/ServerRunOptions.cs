@@ -1,4 +1,5 @@
 using System.Net;
+using Corral.Server.Leadership;
 
 namespace Corral.Server;
 
@@ -9,4 +10,10 @@ namespace Corral.Server;
 public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port)
 {
     public const int DefaultPort = 7700;
+
+    /// <value>
+    /// A node with no heartbeat for this long is marked down (<see cref="ControlPlaneOptions.HeartbeatGrace"/>):
+    /// 1 s to 5 min. Default 5 s.
+    /// </value>
+    public TimeSpan HeartbeatGrace { get; init; } = ControlPlaneOptions.Default.HeartbeatGrace;
 }
