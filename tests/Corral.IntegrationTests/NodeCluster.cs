@@ -78,13 +78,17 @@ internal sealed class NodeCluster : IAsyncDisposable
     /// <summary>Starts <c>corral server run</c> on the cluster's port and waits until it answers the API.</summary>
     public async Task StartServerAsync()
     {
-        _server = Start("server.log", "server", "run", "--data-dir", ServerDir, "--port", _port.ToString(CultureInfo.InvariantCulture), "--heartbeat-grace", _heartbeatGrace);
+        LaunchServer();
         await Eventually.ValueAsync(async () =>
         {
-            Assert.False(_server.HasExited, "corral server run exited\n" + Log("server.log"));
+            Assert.False(Server.HasExited, "corral server run exited\n" + Log("server.log"));
             return await Client.GetStatusAsync(CancellationToken.None);
         }, Timeout, "the server to answer");
     }
+
+    /// <summary>Starts <c>corral server run</c> on the cluster's port without waiting for it.</summary>
+    public void LaunchServer() =>
+        _server = Start("server.log", "server", "run", "--data-dir", ServerDir, "--port", _port.ToString(CultureInfo.InvariantCulture), "--heartbeat-grace", _heartbeatGrace);
 
     /// <summary>SIGKILLs the server (a crashed server machine) and waits until it is gone.</summary>
     public async Task KillServerAsync()
