@@ -6,6 +6,8 @@ internal static class BenchCommands
     public static IReadOnlyDictionary<string, Func<string[], Task<int>>> All { get; } =
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
+            ["heartbeats"] = HeartbeatBench.RunAsync,
+            ["node-loss"] = NodeLossBench.RunAsync,
             ["schedule"] = ScheduleBench.RunAsync,
             ["stats"] = StatsBench.RunAsync,
             ["store"] = StoreBench.RunAsync,

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Corral.IntegrationTests;
+namespace Corral.Testing;
 
 /// <summary>
 /// Finds, through /proc, the live processes that belong to one cluster data directory: those whose command line
