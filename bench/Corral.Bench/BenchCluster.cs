@@ -38,7 +38,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         var cluster = new BenchCluster();
         try
         {
-            var serverDir = cluster._dir.Combine("server");
+            var serverDir = cluster.ServerDir;
             var port = cluster._port.ToString(CultureInfo.InvariantCulture);
             var init = cluster.Start("server-init.log", "server", "init", "--data-dir", serverDir, "--port", port);
             await init.WaitForExitAsync();
@@ -74,15 +74,24 @@ internal sealed class BenchCluster : IAsyncDisposable
         }
     }
 
+    public string ServerDir => _dir.Combine("server");
+
     /// <summary>The CPU time the server process has used so far (user + system), from /proc.</summary>
-    public TimeSpan ServerCpu()
+    public TimeSpan ServerCpu() => ProcessCpu(Server.Id);
+
+    /// <summary>The CPU time a process has used so far (user + system), from /proc.</summary>
+    public static TimeSpan ProcessCpu(int pid)
     {
-        var stat = File.ReadAllText($"/proc/{Server.Id.ToString(CultureInfo.InvariantCulture)}/stat");
+        var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         // Fields 14 and 15 of stat (utime, stime), counted from the state field (3), in clock ticks of 1/100 s.
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
         return TimeSpan.FromMilliseconds(ticks * 10);
     }
+
+    /// <summary>Starts this benchmark's own executable with <paramref name="args"/> as a child process (killed on dispose).</summary>
+    public Process StartBench(string log, params string[] args) =>
+        _reaper.Start(Dotnet, [typeof(BenchCluster).Assembly.Location, .. args], _dir.Combine(log), new Dictionary<string, string> { ["DOTNET_NOLOGO"] = "1" });
 
     public string AgentDir(string node) => _dir.Combine("agent-" + node);
 

@@ -7,6 +7,7 @@ internal static class BenchCommands
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
             ["heartbeats"] = HeartbeatBench.RunAsync,
+            ["heartbeats-reference-server"] = HeartbeatReferenceServer.RunAsync,
             ["node-loss"] = NodeLossBench.RunAsync,
             ["schedule"] = ScheduleBench.RunAsync,
             ["stats"] = StatsBench.RunAsync,

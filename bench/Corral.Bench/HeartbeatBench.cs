@@ -10,6 +10,7 @@ using Corral.Core;
 using Corral.Core.Api;
 using Corral.Core.Security;
 using Corral.Core.Tasks;
+using Corral.Testing;
 
 namespace Corral.Bench;
 
@@ -20,6 +21,9 @@ namespace Corral.Bench;
 /// heartbeats every second reporting it healthy. After the warm-up (the first reports change the replicas' state),
 /// the steady state is measured: the server's CPU time (user + system, from /proc) as a percentage of one core,
 /// heartbeat latency at the agents, and the store revisions the window advanced (every store write advances it).
+/// Then the same agents heartbeat, in a second window, at a reference process
+/// (<see cref="HeartbeatReferenceServer"/>: bare Kestrel, the same TLS, mTLS check and HTTP/2, parsing the heartbeat
+/// and answering 204), so what the machine's load costs is measured beside what Corral costs.
 /// </summary>
 internal static class HeartbeatBench
 {
@@ -82,60 +86,60 @@ internal static class HeartbeatBench
             await BenchCluster.WaitAsync(async () => (await client.GetServiceAsync("hb", CancellationToken.None)).Replicas.Count(r => r.Replica.Node is not null) == count, "every replica placed", TimeSpan.FromMinutes(2));
             await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (agent, ct) => await agent.FetchAssignmentsAsync(ct));
 
-            Console.Error.WriteLine($"heartbeats: {count} agents heartbeating every second; warm-up {warmup.TotalSeconds:0} s, then {window.TotalSeconds:0} s measured...");
-            using var stop = new CancellationTokenSource();
-            var loops = agents.Select((a, i) => Task.Run(() => a.HeartbeatLoopAsync(TimeSpan.FromSeconds(i / (double)count), stop.Token))).ToList();
-            await Task.Delay(warmup);
+            Console.Error.WriteLine($"heartbeats: {count} agents heartbeating every second at the server; warm-up {warmup.TotalSeconds:0} s, then {window.TotalSeconds:0} s measured...");
+            var corral = await MeasureAsync(agents, cluster.Url, () => cluster.ServerCpu(), async () => (await client.GetStatusAsync(CancellationToken.None)).Revision, warmup, window);
             var healthy = (await client.GetServiceAsync("hb", CancellationToken.None)).Healthy;
-            foreach (var agent in agents)
-            {
-                agent.StartMeasuring();
-            }
-            var revision0 = (await client.GetStatusAsync(CancellationToken.None)).Revision;
-            var cpu0 = cluster.ServerCpu();
-            var clock = Stopwatch.StartNew();
-            await Task.Delay(window);
-            var cpu1 = cluster.ServerCpu();
-            var elapsed = clock.Elapsed;
-            foreach (var agent in agents)
-            {
-                agent.StopMeasuring();
-            }
-            var revision1 = (await client.GetStatusAsync(CancellationToken.None)).Revision;
-            await stop.CancelAsync();
-            await Task.WhenAll(loops);
 
-            var latencies = agents.SelectMany(a => a.Latencies).Order().ToList();
-            var failures = agents.Sum(a => a.Failures);
-            var cpuPercent = (cpu1 - cpu0).TotalMilliseconds / elapsed.TotalMilliseconds * 100;
-            var writesPerSecond = (revision1 - revision0) / elapsed.TotalSeconds;
-            var perSecond = latencies.Count / elapsed.TotalSeconds;
-            Console.WriteLine("| figure | value | target |");
-            Console.WriteLine("| --- | --- | --- |");
-            Console.WriteLine($"| agents (own certificate each, mTLS, HTTP/2) | {count} | 1,000 |");
-            Console.WriteLine($"| replicas reported healthy at the start of the window | {healthy} of {count} | |");
-            Console.WriteLine($"| measured window | {elapsed.TotalSeconds:0.0} s | |");
-            Console.WriteLine($"| heartbeats answered | {latencies.Count} ({perSecond:0} /s), {failures} failed | |");
-            Console.WriteLine($"| server CPU | {cpuPercent:0.0} % of one core | <= 25 % |");
-            Console.WriteLine($"| heartbeat latency p50 | {Percentile(latencies, 50):0.00} ms | |");
-            Console.WriteLine($"| heartbeat latency p99 | {Percentile(latencies, 99):0.00} ms | <= 20 ms |");
-            Console.WriteLine($"| heartbeat latency max | {(latencies.Count == 0 ? 0 : latencies[^1]):0.00} ms | |");
-            Console.WriteLine($"| store writes in steady state | {revision1 - revision0} ({writesPerSecond:0.00} /s) | 0 |");
+            var referencePort = FreePorts.Next();
+            var reference = cluster.StartBench("reference.log", "heartbeats-reference-server", "--data-dir", cluster.ServerDir, "--port", referencePort.ToString(CultureInfo.InvariantCulture));
+            var referenceUrl = new Uri($"https://127.0.0.1:{referencePort.ToString(CultureInfo.InvariantCulture)}/");
+            await BenchCluster.WaitAsync(async () =>
+            {
+                try
+                {
+                    using var probe = new System.Net.Sockets.TcpClient();
+                    await probe.ConnectAsync(IPAddress.Loopback, referencePort);
+                    return true;
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                    return !reference.HasExited ? false : throw new InvalidOperationException("the reference server exited");
+                }
+            }, "the reference server to listen");
+            Console.Error.WriteLine($"heartbeats: the same agents at the reference (bare Kestrel, same mTLS and HTTP/2, parse and 204); warm-up {warmup.TotalSeconds:0} s, then {window.TotalSeconds:0} s measured...");
+            var bare = await MeasureAsync(agents, referenceUrl, () => BenchCluster.ProcessCpu(reference.Id), () => Task.FromResult(0L), warmup, window);
+
+            Console.WriteLine("| figure | corral server | reference (bare Kestrel) | target |");
+            Console.WriteLine("| --- | --- | --- | --- |");
+            Console.WriteLine($"| agents (own certificate each, mTLS, HTTP/2) | {count} | {count} | 1,000 |");
+            Console.WriteLine($"| replicas reported healthy (after the window) | {healthy} of {count} | | |");
+            Console.WriteLine($"| measured window | {corral.Elapsed.TotalSeconds:0.0} s | {bare.Elapsed.TotalSeconds:0.0} s | |");
+            Console.WriteLine($"| heartbeats answered | {corral.Latencies.Count} ({corral.PerSecond:0} /s), {corral.Failures} failed | {bare.Latencies.Count} ({bare.PerSecond:0} /s), {bare.Failures} failed | |");
+            Console.WriteLine($"| server CPU | {corral.CpuPercent:0.0} % of one core | {bare.CpuPercent:0.0} % | <= 25 % |");
+            Console.WriteLine($"| heartbeat latency p50 | {corral.Percentile(50):0.00} ms | {bare.Percentile(50):0.00} ms | |");
+            Console.WriteLine($"| heartbeat latency p99 | {corral.Percentile(99):0.00} ms | {bare.Percentile(99):0.00} ms | <= 20 ms |");
+            Console.WriteLine($"| heartbeat latency max | {corral.Percentile(100):0.00} ms | {bare.Percentile(100):0.00} ms | |");
+            Console.WriteLine($"| store writes in steady state | {corral.Writes} ({corral.Writes / corral.Elapsed.TotalSeconds:0.00} /s) | | 0 |");
             var json = new Dictionary<string, object>
             {
                 ["command"] = "heartbeats",
                 ["agents"] = count,
-                ["healthy_at_start"] = healthy,
-                ["window_s"] = Math.Round(elapsed.TotalSeconds, 1),
-                ["heartbeats"] = latencies.Count,
-                ["heartbeats_per_s"] = Math.Round(perSecond, 1),
-                ["failures"] = failures,
-                ["server_cpu_percent_of_core"] = Math.Round(cpuPercent, 1),
-                ["latency_p50_ms"] = Math.Round(Percentile(latencies, 50), 2),
-                ["latency_p99_ms"] = Math.Round(Percentile(latencies, 99), 2),
-                ["latency_max_ms"] = Math.Round(latencies.Count == 0 ? 0 : latencies[^1], 2),
-                ["store_writes"] = revision1 - revision0,
-                ["store_writes_per_s"] = Math.Round(writesPerSecond, 2),
+                ["healthy"] = healthy,
+                ["window_s"] = Math.Round(corral.Elapsed.TotalSeconds, 1),
+                ["heartbeats"] = corral.Latencies.Count,
+                ["heartbeats_per_s"] = Math.Round(corral.PerSecond, 1),
+                ["failures"] = corral.Failures,
+                ["server_cpu_percent_of_core"] = Math.Round(corral.CpuPercent, 1),
+                ["latency_p50_ms"] = Math.Round(corral.Percentile(50), 2),
+                ["latency_p99_ms"] = Math.Round(corral.Percentile(99), 2),
+                ["latency_max_ms"] = Math.Round(corral.Percentile(100), 2),
+                ["store_writes"] = corral.Writes,
+                ["store_writes_per_s"] = Math.Round(corral.Writes / corral.Elapsed.TotalSeconds, 2),
+                ["reference_cpu_percent_of_core"] = Math.Round(bare.CpuPercent, 1),
+                ["reference_latency_p50_ms"] = Math.Round(bare.Percentile(50), 2),
+                ["reference_latency_p99_ms"] = Math.Round(bare.Percentile(99), 2),
+                ["reference_latency_max_ms"] = Math.Round(bare.Percentile(100), 2),
+                ["reference_failures"] = bare.Failures,
             };
             Console.WriteLine(JsonSerializer.Serialize(json));
             return 0;
@@ -149,8 +153,41 @@ internal static class HeartbeatBench
         }
     }
 
-    private static double Percentile(List<double> sorted, double percentile) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+    /// <summary>Runs every agent's heartbeat loop at <paramref name="server"/>: a warm-up, then the measured window.</summary>
+    private static async Task<Figures> MeasureAsync(SimulatedAgent[] agents, Uri server, Func<TimeSpan> cpu, Func<Task<long>> revision, TimeSpan warmup, TimeSpan window)
+    {
+        using var stop = new CancellationTokenSource();
+        var loops = agents.Select((a, i) => Task.Run(() => a.HeartbeatLoopAsync(server, TimeSpan.FromSeconds(i / (double)agents.Length), stop.Token))).ToList();
+        await Task.Delay(warmup);
+        foreach (var agent in agents)
+        {
+            agent.StartMeasuring();
+        }
+        var revision0 = await revision();
+        var cpu0 = cpu();
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(window);
+        var cpu1 = cpu();
+        var elapsed = clock.Elapsed;
+        foreach (var agent in agents)
+        {
+            agent.StopMeasuring();
+        }
+        var revision1 = await revision();
+        await stop.CancelAsync();
+        await Task.WhenAll(loops);
+        var latencies = agents.SelectMany(a => a.TakeLatencies()).Order().ToList();
+        return new Figures(elapsed, latencies, agents.Sum(a => a.TakeFailures()), (cpu1 - cpu0).TotalMilliseconds / elapsed.TotalMilliseconds * 100, revision1 - revision0);
+    }
+
+    /// <summary>One measured window.</summary>
+    private sealed record Figures(TimeSpan Elapsed, List<double> Latencies, int Failures, double CpuPercent, long Writes)
+    {
+        public double PerSecond => Latencies.Count / Elapsed.TotalSeconds;
+
+        public double Percentile(double percentile) =>
+            Latencies.Count == 0 ? 0 : Latencies[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * Latencies.Count) - 1, 0, Latencies.Count - 1)];
+    }
 
     /// <summary>One simulated agent: its identity, its own HTTP/2 connection, its replicas and its latencies.</summary>
     private sealed class SimulatedAgent : IDisposable
@@ -188,9 +225,23 @@ internal static class HeartbeatBench
             };
         }
 
-        public IReadOnlyList<double> Latencies => _latencies;
+        private int _failures;
 
-        public int Failures { get; private set; }
+        /// <summary>The latencies measured so far, forgotten by this call; only while no loop runs.</summary>
+        public List<double> TakeLatencies()
+        {
+            var taken = new List<double>(_latencies);
+            _latencies.Clear();
+            return taken;
+        }
+
+        /// <summary>The failures counted so far, forgotten by this call; only while no loop runs.</summary>
+        public int TakeFailures()
+        {
+            var taken = _failures;
+            _failures = 0;
+            return taken;
+        }
 
         public async Task RegisterAsync(CancellationToken cancellationToken)
         {
@@ -210,7 +261,7 @@ internal static class HeartbeatBench
         public void StopMeasuring() => _measuring = false;
 
         /// <summary>Heartbeats every second, starting at <paramref name="phase"/>, on a fixed schedule (a slow answer does not shift the next).</summary>
-        public async Task HeartbeatLoopAsync(TimeSpan phase, CancellationToken cancellationToken)
+        public async Task HeartbeatLoopAsync(Uri server, TimeSpan phase, CancellationToken cancellationToken)
         {
             var reports = _replicas.Select((id, i) => new ReplicaReport(id, ReplicaState.Healthy, _started, "", 10_000 + i, null, null, 0.1, 10L << 20)).ToList();
             var heartbeat = new AgentHeartbeat(_node, reports, 3.5, 1L << 30, 0.2);
@@ -234,7 +285,7 @@ internal static class HeartbeatBench
                 var sent = Stopwatch.GetTimestamp();
                 try
                 {
-                    using var response = await _http.PostAsJsonAsync(new Uri(_server, "v1/agent/heartbeat"), heartbeat, CoreJson.Default.AgentHeartbeat, cancellationToken);
+                    using var response = await _http.PostAsJsonAsync(new Uri(server, "v1/agent/heartbeat"), heartbeat, CoreJson.Default.AgentHeartbeat, cancellationToken);
                     response.EnsureSuccessStatusCode();
                     if (_measuring)
                     {
@@ -249,7 +300,7 @@ internal static class HeartbeatBench
                 {
                     if (_measuring)
                     {
-                        Failures++;
+                        _failures++;
                     }
                 }
             }
