@@ -6,6 +6,9 @@ internal static class BenchCommands
     public static IReadOnlyDictionary<string, Func<string[], Task<int>>> All { get; } =
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
+            ["heartbeats"] = HeartbeatBench.RunAsync,
+            ["heartbeats-reference-server"] = HeartbeatReferenceServer.RunAsync,
+            ["node-loss"] = NodeLossBench.RunAsync,
             ["logs"] = LogsBench.RunAsync,
             ["schedule"] = ScheduleBench.RunAsync,
             ["stats"] = StatsBench.RunAsync,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Corral.Core;
 using Corral.Server;
 using Microsoft.Extensions.Logging;
 
@@ -72,12 +73,14 @@ internal static class ServerCommand
         var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
         var logMaxSize = new Option<string>("--log-max-size") { Description = "Most replica log data the cluster keeps (oldest goes first), e.g. 64M.", DefaultValueFactory = _ => "64M" };
         var logMaxAge = new Option<string>("--log-max-age") { Description = "Replica log lines older than this are deleted, e.g. 7d.", DefaultValueFactory = _ => "7d" };
+        var heartbeatGrace = new Option<string>("--heartbeat-grace") { Description = "Mark a node down after this long without a heartbeat (1s to 5m).", DefaultValueFactory = _ => "5s" };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
         command.Options.Add(dataDir);
         command.Options.Add(listen);
         command.Options.Add(port);
         command.Options.Add(logMaxSize);
         command.Options.Add(logMaxAge);
+        command.Options.Add(heartbeatGrace);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -86,6 +89,11 @@ internal static class ServerCommand
                 return ExitCodes.Usage;
             }
             var problems = new List<string>();
+            var graceText = parse.GetValue(heartbeatGrace)!;
+            if (!Durations.TryParse(graceText, out var grace, out var graceError) || grace < TimeSpan.FromSeconds(1) || grace > TimeSpan.FromMinutes(5))
+            {
+                problems.Add($"--heartbeat-grace '{graceText}' must be a duration from 1s to 5m{(graceError.Length == 0 ? "" : ": " + graceError)}");
+            }
             if (!Corral.Core.ByteSizes.TryParse(parse.GetValue(logMaxSize), out var maxBytes, out var sizeError))
             {
                 problems.Add($"--log-max-size '{parse.GetValue(logMaxSize)}': {sizeError}");
@@ -107,7 +115,7 @@ internal static class ServerCommand
                 }
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention }, "--port", ct).ConfigureAwait(false);
+            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention, HeartbeatGrace = grace }, "--port", ct).ConfigureAwait(false);
         });
         return command;
     }

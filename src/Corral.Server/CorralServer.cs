@@ -73,7 +73,7 @@ public static class CorralServer
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
         builder.Services.AddSingleton(options.LogRetention);
-        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
+        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name, HeartbeatGrace = options.HeartbeatGrace });
         builder.Services.AddCorralMonitoring(
             MonitorOptionsLoader.Load(Path.Combine(paths.DataDir, MonitorOptions.FileName)),
             new ServerCertificates([

@@ -1,4 +1,5 @@
 using System.Net;
+using Corral.Server.Leadership;
 
 namespace Corral.Server;
 
@@ -12,4 +13,10 @@ public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port
 
     /// <value>How much of the replicas' logs the cluster keeps (docs/logs.md). Default 64 MiB and 7 days.</value>
     public Logs.LogRetentionOptions LogRetention { get; init; } = new();
+
+    /// <value>
+    /// A node with no heartbeat for this long is marked down (<see cref="ControlPlaneOptions.HeartbeatGrace"/>):
+    /// 1 s to 5 min. Default 5 s.
+    /// </value>
+    public TimeSpan HeartbeatGrace { get; init; } = ControlPlaneOptions.Default.HeartbeatGrace;
 }

@@ -70,4 +70,17 @@ public sealed class ProcessTests : CliTestBase, IDisposable
         Assert.True(code == ExitCodes.Usage, output);
         Assert.Contains("Required argument missing", output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("500ms")]
+    [InlineData("10m")]
+    [InlineData("soon")]
+    public async Task ServerRun_HeartbeatGraceOutOfRange_Exit2NamingTheFlag(string grace)
+    {
+        var (code, output) = await RunAsync(new Dictionary<string, string>(), "server", "run", "--data-dir", _dir.Combine("never-initialized"), "--heartbeat-grace", grace);
+
+        Assert.True(code == ExitCodes.Usage, output);
+        Assert.Contains($"--heartbeat-grace '{grace}' must be a duration from 1s to 5m", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_dir.Combine("never-initialized")));
+    }
 }

@@ -1,4 +1,5 @@
 using Corral.Core.Cluster;
+using Corral.Testing;
 
 namespace Corral.IntegrationTests;
 

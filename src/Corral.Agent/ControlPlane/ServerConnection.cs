@@ -28,6 +28,7 @@ public sealed class ServerConnection : IAsyncDisposable
     private readonly LogShipper _logs;
     private int _server;
     private long _lastContactTicks;
+    private TaskCompletionSource _replicaChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ServerConnection(ServerConnectionOptions options, AgentRuntime runtime, string dataDirectory, TimeProvider time)
     {
@@ -53,6 +54,7 @@ public sealed class ServerConnection : IAsyncDisposable
         };
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _logs = new LogShipper(dataDirectory, options.NodeName, SendLogsAsync, () => [.. runtime.Snapshot().Keys], time, new LogShipperOptions { RetryInterval = options.RetryInterval });
+        _runtime.ReplicaChanged += () => Volatile.Read(ref _replicaChanged).TrySetResult();
     }
 
     /// <summary>Ships the replicas' logs (see <see cref="LogShipper"/>).</summary>
@@ -100,8 +102,9 @@ public sealed class ServerConnection : IAsyncDisposable
         {
             try
             {
+                Volatile.Write(ref _replicaChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                 await SendHeartbeatAsync(cancellationToken).ConfigureAwait(false);
-                await Task.Delay(_options.HeartbeatInterval, _time, cancellationToken).ConfigureAwait(false);
+                await WaitForNextHeartbeatAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -114,6 +117,25 @@ public sealed class ServerConnection : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Waits <see cref="ServerConnectionOptions.HeartbeatInterval"/>, or less when a replica changes state meanwhile (a
+    /// new replica healthy, one exited): the server learns of it at once instead of up to an interval later. Heartbeats
+    /// stay at least <see cref="MinHeartbeatSpacing"/> apart, so a burst of changes costs one.
+    /// </summary>
+    private async Task WaitForNextHeartbeatAsync(CancellationToken cancellationToken)
+    {
+        var spacing = MinHeartbeatSpacing < _options.HeartbeatInterval ? MinHeartbeatSpacing : _options.HeartbeatInterval;
+        await Task.Delay(spacing, _time, cancellationToken).ConfigureAwait(false);
+        using var rest = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var interval = Task.Delay(_options.HeartbeatInterval - spacing, _time, rest.Token);
+        await Task.WhenAny(interval, Volatile.Read(ref _replicaChanged).Task).ConfigureAwait(false);
+        await rest.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>The least time between two heartbeats: 100 ms.</summary>
+    public static readonly TimeSpan MinHeartbeatSpacing = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Sends one heartbeat with every replica's report (those recently stopped included) and the node's stats.</summary>
     public async Task SendHeartbeatAsync(CancellationToken cancellationToken)

@@ -42,6 +42,12 @@ public sealed class AgentRuntime : IAsyncDisposable
 
     public SupervisorGuard Guard { get; }
 
+    /// <summary>
+    /// Raised when a replica changes state (starting, running, healthy, unhealthy, exited, failed); not for stats. Raised
+    /// on the runner's thread: handlers must be quick and must not throw.
+    /// </summary>
+    public event Action? ReplicaChanged;
+
     public ITaskDriver Driver { get; }
 
     public string StatusPath => Path.Combine(_options.DataDirectory, "status.json");
@@ -138,7 +144,11 @@ public sealed class AgentRuntime : IAsyncDisposable
                     saved = null;
                 }
                 var runner = new ReplicaRunner(id, spec, _services);
-                runner.Changed += _ => RequestStatusWrite();
+                runner.Changed += _ =>
+                {
+                    RequestStatusWrite();
+                    ReplicaChanged?.Invoke();
+                };
                 lock (_statusLock)
                 {
                     _runners[id] = (runner, fingerprint);

@@ -24,7 +24,10 @@ public sealed record Node
     /// <value>Default <see cref="NodeStatus.Ready"/>.</value>
     public NodeStatus Status { get; init; } = NodeStatus.Ready;
 
-    /// <summary>When <see cref="Status"/> last changed (a down node's replicas are lost <c>eviction_timeout</c> after this).</summary>
+    /// <summary>
+    /// When <see cref="Status"/> last changed; for a down node, when it was last heard from (its last heartbeat), so its
+    /// replicas are lost <c>eviction_timeout</c> after the node fell silent.
+    /// </summary>
     public DateTimeOffset StatusSince { get; init; }
 
     /// <value>False while drained or drain is in progress: no new replica is placed on it. Default true.</value>

@@ -10,7 +10,8 @@ namespace Corral.Server.Controllers;
 
 /// <summary>
 /// Leader-only: marks a node <see cref="NodeStatus.Down"/> (with <c>node.down</c>) once it has sent no heartbeat for
-/// <see cref="ControlPlaneOptions.HeartbeatGrace"/>, and <see cref="NodeStatus.Ready"/> again (with <c>node.up</c>) as
+/// <see cref="ControlPlaneOptions.HeartbeatGrace"/> (down since its last heartbeat, or since this term began when it
+/// sent none to this leader), and <see cref="NodeStatus.Ready"/> again (with <c>node.up</c>) as
 /// soon as a down node heartbeats. Only these transitions write to the store.
 /// </summary>
 /// <remarks>
@@ -86,7 +87,9 @@ public sealed class NodeMonitor : ILeaderController
             string kind = "", message = "";
             if (node.Status == NodeStatus.Ready && silence >= _options.HeartbeatGrace)
             {
-                next = node with { Status = NodeStatus.Down, StatusSince = now };
+                // Down since the node fell silent, not since this check noticed it: eviction timeouts count from the
+                // last heartbeat, so the grace and this check's period do not add to how long a lost node's work waits.
+                next = node with { Status = NodeStatus.Down, StatusSince = effective };
                 kind = "node.down";
                 message = $"no heartbeat for {Durations.Format(silence)} (heartbeat_grace {Durations.Format(_options.HeartbeatGrace)})";
             }

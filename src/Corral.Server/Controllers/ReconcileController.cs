@@ -16,7 +16,8 @@ namespace Corral.Server.Controllers;
 /// <remarks>
 /// Runs after any change under <c>/corral/services/</c>, <c>/corral/replicas/</c> or <c>/corral/nodes/</c> (debounced
 /// by <see cref="ControlPlaneOptions.ReconcileDebounce"/>; its own commits do not wake it) and at least every
-/// <see cref="ControlPlaneOptions.ReconcileInterval"/>, which bounds how late an eviction timeout is noticed.
+/// <see cref="ControlPlaneOptions.ReconcileInterval"/>; also at the moment the next eviction timeout of a down node's
+/// replicas is over, so a lost node's replicas are replaced without waiting for the interval.
 /// </remarks>
 public sealed partial class ReconcileController : ILeaderController
 {
@@ -80,11 +81,19 @@ public sealed partial class ReconcileController : ILeaderController
         {
             while (!cancellationToken.IsCancellationRequested)
             {
+                var wait = _options.ReconcileInterval;
                 try
                 {
                     for (var attempt = 0; attempt < MaxStaleRetries; attempt++)
                     {
-                        var outcome = await ReconcileOnceAsync(term, cancellationToken).ConfigureAwait(false);
+                        var pass = await PlanAsync(term, cancellationToken).ConfigureAwait(false);
+                        var outcome = await CommitAsync(term, pass, cancellationToken).ConfigureAwait(false);
+                        if (NextEviction(pass.Snapshot, _time.GetUtcNow()) is { } due)
+                        {
+                            // A millisecond late, so the pass then sees the timeout as over.
+                            var untilDue = due - _time.GetUtcNow() + TimeSpan.FromMilliseconds(1);
+                            wait = untilDue < wait ? (untilDue > TimeSpan.Zero ? untilDue : TimeSpan.FromMilliseconds(1)) : wait;
+                        }
                         if (!outcome.Stale || outcome.LeadershipLost)
                         {
                             break;
@@ -95,7 +104,7 @@ public sealed partial class ReconcileController : ILeaderController
                 {
                     ControllersLog.PassFailed(_logger, e);
                 }
-                if (await wake.WaitAsync(_options.ReconcileInterval, _time, cancellationToken).ConfigureAwait(false)
+                if (await wake.WaitAsync(wait, _time, cancellationToken).ConfigureAwait(false)
                     && _options.ReconcileDebounce > TimeSpan.Zero)
                 {
                     await Task.Delay(_options.ReconcileDebounce, _time, cancellationToken).ConfigureAwait(false);

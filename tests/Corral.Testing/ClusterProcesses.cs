@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Corral.IntegrationTests;
+namespace Corral.Testing;
 
 /// <summary>
 /// Finds, through /proc, the live processes that belong to one cluster data directory: those whose command line
@@ -76,15 +76,30 @@ public static partial class ClusterProcesses
         return target is null ? null : Path.TrimEndingDirectorySeparator(target);
     }
 
-    private static string? TaskDir(string procDir)
+    private static string? TaskDir(string procDir) => Variable(Path.Combine(procDir, "environ"), "CORRAL_TASK_DIR");
+
+    /// <summary>The value of one environment variable of a live process, or null when it has none or is gone.</summary>
+    public static string? EnvironmentVariable(int pid, string name)
     {
-        const string Prefix = "CORRAL_TASK_DIR=";
-        var environ = File.ReadAllBytes(Path.Combine(procDir, "environ"));
+        try
+        {
+            return Variable($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/environ", name);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Variable(string environFile, string name)
+    {
+        var prefix = name + "=";
+        var environ = File.ReadAllBytes(environFile);
         foreach (var entry in Encoding.UTF8.GetString(environ).Split('\0'))
         {
-            if (entry.StartsWith(Prefix, StringComparison.Ordinal))
+            if (entry.StartsWith(prefix, StringComparison.Ordinal))
             {
-                return entry[Prefix.Length..];
+                return entry[prefix.Length..];
             }
         }
         return null;

@@ -1,0 +1,67 @@
+using Corral.Core.Cluster;
+using Corral.Server.Controllers;
+
+namespace Corral.Server.Tests.Controllers;
+
+/// <summary>How long a lost node's replicas wait: the eviction timeout counts from the node's last heartbeat.</summary>
+public sealed class NodeLossTests
+{
+    [Fact]
+    public async Task NodeMonitor_NodeFallsSilent_DownSinceItsLastHeartbeat()
+    {
+        await using var h = new StoreHarness();
+        await h.AddNodesAsync("a");
+        var term = await h.LeadAsync();
+        var monitor = h.Monitor();
+        await monitor.EstablishAsync(term, CancellationToken.None);
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var lastHeartbeat = h.Time.GetUtcNow();
+        h.Heartbeats.Touch("a", lastHeartbeat);
+
+        h.Time.Advance(StoreHarness.Options.HeartbeatGrace + TimeSpan.FromMilliseconds(700));
+        Assert.Equal(1, await monitor.CheckOnceAsync(term, CancellationToken.None));
+
+        var node = await h.GetNodeAsync("a");
+        Assert.Equal(NodeStatus.Down, node.Status);
+        Assert.Equal(lastHeartbeat, node.StatusSince);
+    }
+
+    [Fact]
+    public async Task NodeDown_EvictionCountsFromTheLastHeartbeat_NotFromWhenTheMonitorNoticed()
+    {
+        var eviction = TimeSpan.FromSeconds(10);
+        await using var h = new StoreHarness();
+        await h.AddNodesAsync("a", "b");
+        var term = await h.LeadAsync();
+        var reconciler = h.Reconciler();
+        var monitor = h.Monitor();
+        await monitor.EstablishAsync(term, CancellationToken.None);
+        await h.PutServiceAsync(StoreHarness.Service("web", 2, eviction: eviction));
+        await reconciler.ReconcileOnceAsync(term, CancellationToken.None);
+        await h.MarkAllHealthyAsync();
+        h.Heartbeats.Touch("a", h.Time.GetUtcNow());
+        h.Heartbeats.Touch("b", h.Time.GetUtcNow());
+        var victim = (await h.ReplicasAsync())[0].Node!;
+        var survivor = victim == "a" ? "b" : "a";
+        var lastHeartbeat = h.Time.GetUtcNow();
+
+        // The monitor notices late (a slow check); the replicas still go at last heartbeat + eviction_timeout.
+        for (var i = 0; i < 8; i++)
+        {
+            h.Time.Advance(TimeSpan.FromSeconds(1));
+            h.Heartbeats.Touch(survivor, h.Time.GetUtcNow());
+        }
+        Assert.Equal(1, await monitor.CheckOnceAsync(term, CancellationToken.None));
+        var snapshot = await h.State.ReadAsync(CancellationToken.None);
+        Assert.Equal(lastHeartbeat + eviction, ReconcileController.NextEviction(snapshot, h.Time.GetUtcNow()));
+
+        h.Time.Advance(lastHeartbeat + eviction - h.Time.GetUtcNow() - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, (await reconciler.ReconcileOnceAsync(term, CancellationToken.None)).Lost);
+        h.Time.Advance(TimeSpan.FromMilliseconds(1));
+        var outcome = await reconciler.ReconcileOnceAsync(term, CancellationToken.None);
+
+        Assert.Equal(1, outcome.Lost);
+        Assert.Null(ReconcileController.NextEviction(await h.State.ReadAsync(CancellationToken.None), h.Time.GetUtcNow()));
+        Assert.All((await h.ReplicasAsync()).Where(r => r.Phase == ReplicaPhase.Assigned), r => Assert.Equal(survivor, r.Node));
+    }
+}
