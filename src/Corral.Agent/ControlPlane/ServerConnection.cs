@@ -24,6 +24,7 @@ public sealed class ServerConnection : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly HttpClient _http;
     private readonly NodeStatsSampler _nodeStats;
+    private readonly SingletonFence _fence;
     private int _server;
     private long _lastContactTicks;
 
@@ -39,6 +40,7 @@ public sealed class ServerConnection : IAsyncDisposable
         _runtime = runtime;
         _time = time;
         _nodeStats = new NodeStatsSampler(dataDirectory, time);
+        _fence = new SingletonFence(time);
         var handler = new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
@@ -62,6 +64,9 @@ public sealed class ServerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Which singleton replicas are stopped for lack of contact, and when they may start again.</summary>
+    public SingletonFence Fence => _fence;
+
     /// <summary>The server currently talked to.</summary>
     public Uri CurrentServer => _options.Servers[Volatile.Read(ref _server) % _options.Servers.Count];
 
@@ -71,7 +76,8 @@ public sealed class ServerConnection : IAsyncDisposable
         await RetryAsync(RegisterAsync, cancellationToken).ConfigureAwait(false);
         var heartbeats = Task.Run(() => HeartbeatLoopAsync(cancellationToken), cancellationToken);
         var assignments = Task.Run(() => AssignmentLoopAsync(cancellationToken), cancellationToken);
-        await Task.WhenAll(heartbeats, assignments).ConfigureAwait(false);
+        var fencing = Task.Run(() => FenceLoopAsync(cancellationToken), cancellationToken);
+        await Task.WhenAll(heartbeats, assignments, fencing).ConfigureAwait(false);
     }
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
@@ -127,9 +133,28 @@ public sealed class ServerConnection : IAsyncDisposable
         var heartbeat = new AgentHeartbeat(_options.NodeName, reports, stats.CpuPercent, stats.MemoryTotalBytes - stats.MemoryAvailableBytes, stats.Load1);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        var sentAt = _time.GetUtcNow();
         using var response = await _http.PostAsJsonAsync(Url("/v1/agent/heartbeat"), heartbeat, CoreJson.Default.AgentHeartbeat, timeout.Token).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
+        _fence.Reached(sentAt);
     }
+
+    /// <summary>Stops singleton replicas once no server has acknowledged a heartbeat for their <c>fence_after</c>.</summary>
+    private async Task FenceLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await DelayQuietlyAsync(FenceCheckInterval, cancellationToken).ConfigureAwait(false);
+            var due = _fence.Due();
+            if (due.Count > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                await _runtime.FenceAsync(due, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>How often the fence is checked: 100 ms, well inside the shortest <c>fence_after</c> (1 s).</summary>
+    public static readonly TimeSpan FenceCheckInterval = TimeSpan.FromMilliseconds(100);
 
     private async Task AssignmentLoopAsync(CancellationToken cancellationToken)
     {
@@ -139,17 +164,28 @@ public sealed class ServerConnection : IAsyncDisposable
             try
             {
                 var wait = Durations.Format(_options.AssignmentWait);
-                var url = Url($"/v1/agent/assignments?node={Uri.EscapeDataString(_options.NodeName)}&index={index.ToString(CultureInfo.InvariantCulture)}&wait={wait}");
+                // While fenced replicas wait, ask for the current set at once rather than block on an unchanged index.
+                var fenced = _fence.HasFenced;
+                var ask = fenced ? 0 : index;
+                var requestedAt = _time.GetUtcNow();
+                var url = Url($"/v1/agent/assignments?node={Uri.EscapeDataString(_options.NodeName)}&index={ask.ToString(CultureInfo.InvariantCulture)}&wait={wait}");
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(_options.AssignmentWait + TimeSpan.FromSeconds(10));
                 using var response = await _http.GetAsync(url, timeout.Token).ConfigureAwait(false);
                 await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
                 var set = await response.Content.ReadFromJsonAsync(CoreJson.Default.AssignmentSet, cancellationToken).ConfigureAwait(false)
                     ?? throw new HttpRequestException("empty assignment set");
-                if (set.Index != index || index == 0)
+                if (!_fence.MayApply(requestedAt))
+                {
+                    // Requested before a heartbeat acknowledged contact again: it may predate the replacement of a fenced singleton.
+                    await DelayQuietlyAsync(FenceCheckInterval, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (set.Index != index || index == 0 || fenced)
                 {
                     var desired = set.Assignments.ToDictionary(a => a.ReplicaId, a => a.Task, StringComparer.Ordinal);
                     await _runtime.ApplyAsync(desired, cancellationToken).ConfigureAwait(false);
+                    _fence.Applied(set.Assignments);
                     index = set.Index;
                 }
             }
