@@ -70,10 +70,12 @@ internal static class ServerCommand
         var dataDir = new Option<string>("--data-dir") { Description = "An initialized server data directory.", Required = true };
         var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
+        var certValidity = new Option<string?>("--node-cert-validity") { Description = "How long node certificates issued at join and renewal are valid (default 365d, at least 10s); agents renew after two thirds of it." };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
         command.Options.Add(dataDir);
         command.Options.Add(listen);
         command.Options.Add(port);
+        command.Options.Add(certValidity);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -81,7 +83,15 @@ internal static class ServerCommand
                 await Console.Error.WriteLineAsync($"corral server run: --listen '{parse.GetValue(listen)}' is not an IP address").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+            var validity = Corral.Server.Security.NodeCertificates.DefaultValidity;
+            if (parse.GetValue(certValidity) is { } validityText
+                && (!Corral.Core.Durations.TryParse(validityText, out validity, out _) || validity < Corral.Server.Security.NodeCertificates.MinValidity))
+            {
+                await Console.Error.WriteLineAsync($"corral server run: --node-cert-validity must be a duration of at least 10s (e.g. 30d), got '{validityText}'").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            var options = new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { NodeCertificateValidity = validity };
+            return await RunAsync(options, "--port", ct).ConfigureAwait(false);
         });
         return command;
     }

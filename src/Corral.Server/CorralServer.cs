@@ -69,6 +69,7 @@ public static class CorralServer
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
+        builder.Services.AddSingleton(sp => new NodeCertificates(ca, sp.GetRequiredService<ClusterState>(), time, options.NodeCertificateValidity));
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();

@@ -9,4 +9,7 @@ namespace Corral.Server;
 public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port)
 {
     public const int DefaultPort = 7700;
+
+    /// <value>How long the node certificates this server issues (at join and renewal) are valid. Default 1 year, at least 10 s.</value>
+    public TimeSpan NodeCertificateValidity { get; init; } = Security.NodeCertificates.DefaultValidity;
 }

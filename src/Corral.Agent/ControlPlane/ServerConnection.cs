@@ -25,6 +25,9 @@ public sealed class ServerConnection : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly NodeStatsSampler _nodeStats;
     private readonly SingletonFence _fence;
+    private readonly string _dataDirectory;
+    private readonly List<X509Certificate2> _renewed = [];
+    private volatile X509Certificate2? _clientCertificate;
     private int _server;
     private long _lastContactTicks;
 
@@ -41,6 +44,8 @@ public sealed class ServerConnection : IAsyncDisposable
         _time = time;
         _nodeStats = new NodeStatsSampler(dataDirectory, time);
         _fence = new SingletonFence(time);
+        _dataDirectory = dataDirectory;
+        _clientCertificate = options.ClientCertificate;
         var handler = new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
@@ -48,9 +53,14 @@ public sealed class ServerConnection : IAsyncDisposable
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(options.ClusterCa, c),
-                ClientCertificates = options.ClientCertificate is null ? null : new X509CertificateCollection { options.ClientCertificate },
+                // Read at each new connection, so a renewed certificate is used from the next connection on.
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => _clientCertificate!,
             },
         };
+        if (options.ClientCertificate is null)
+        {
+            handler.SslOptions.LocalCertificateSelectionCallback = null;
+        }
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
@@ -64,20 +74,120 @@ public sealed class ServerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>The client certificate new connections present: the one given in the options until a renewal replaces it.</summary>
+    public X509Certificate2? ClientCertificate => _clientCertificate;
+
+    /// <summary>Raised after the client certificate was renewed and stored, with the new certificate.</summary>
+    public event Action<X509Certificate2>? CertificateRenewed;
+
     /// <summary>Which singleton replicas are stopped for lack of contact, and when they may start again.</summary>
     public SingletonFence Fence => _fence;
 
     /// <summary>The server currently talked to.</summary>
     public Uri CurrentServer => _options.Servers[Volatile.Read(ref _server) % _options.Servers.Count];
 
-    /// <summary>Runs until cancelled: register, then heartbeats and assignments side by side.</summary>
+    /// <summary>
+    /// Runs until cancelled: register, then heartbeats, assignments, fencing and certificate renewal side by side.
+    /// Throws <see cref="NodeRevokedException"/> (after stopping every loop) when a server refuses the node's
+    /// certificate as revoked.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await RetryAsync(RegisterAsync, cancellationToken).ConfigureAwait(false);
-        var heartbeats = Task.Run(() => HeartbeatLoopAsync(cancellationToken), cancellationToken);
-        var assignments = Task.Run(() => AssignmentLoopAsync(cancellationToken), cancellationToken);
-        var fencing = Task.Run(() => FenceLoopAsync(cancellationToken), cancellationToken);
-        await Task.WhenAll(heartbeats, assignments, fencing).ConfigureAwait(false);
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = run.Token;
+        Task Loop(Func<CancellationToken, Task> loop) => Task.Run(async () =>
+        {
+            try
+            {
+                await loop(token).ConfigureAwait(false);
+            }
+            catch (NodeRevokedException)
+            {
+                await run.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }, CancellationToken.None);
+        await Loop(ct => RetryAsync(RegisterAsync, ct)).ConfigureAwait(false);
+        var heartbeats = Loop(HeartbeatLoopAsync);
+        var assignments = Loop(AssignmentLoopAsync);
+        var fencing = Loop(FenceLoopAsync);
+        var renewal = Loop(RenewLoopAsync);
+        try
+        {
+            await Task.WhenAll(heartbeats, assignments, fencing, renewal).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        foreach (var task in new[] { heartbeats, assignments, fencing, renewal })
+        {
+            if (task.Exception?.InnerException is NodeRevokedException revoked)
+            {
+                throw revoked;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renews the client certificate after <see cref="ServerConnectionOptions.RenewAt"/> of its validity, when the node's
+    /// identity is stored in the data dir (a joined agent); a failed attempt is retried on the next server.
+    /// </summary>
+    private async Task RenewLoopAsync(CancellationToken cancellationToken)
+    {
+        if (_clientCertificate is null || !NodeIdentity.Exists(_dataDirectory))
+        {
+            return;
+        }
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var due = CertificateRenewal.DueAt(_clientCertificate!, _options.RenewAt) - _time.GetUtcNow();
+            if (due > TimeSpan.Zero)
+            {
+                // Re-checked at least hourly, so a wall-clock jump cannot postpone a renewal for long.
+                await DelayQuietlyAsync(due < TimeSpan.FromHours(1) ? due : TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            try
+            {
+                await RenewOnceAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (IsTransient(e) || e is InvalidDataException)
+            {
+                NextServer();
+                await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks a server for a new certificate for a new key (<c>POST /v1/agent/renew</c>, authenticated by the current
+    /// one), stores the pair in the data dir and uses it for every new connection. Running replicas are not touched.
+    /// </summary>
+    public async Task RenewOnceAsync(CancellationToken cancellationToken)
+    {
+        var (key, csr) = CertificateRenewal.NewRequest(_options.NodeName);
+        using (key)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            using var response = await _http.PostAsJsonAsync(Url("/v1/agent/renew"), new CertificateRenewRequest(_options.NodeName, csr), CoreJson.Default.CertificateRenewRequest, timeout.Token).ConfigureAwait(false);
+            await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
+            var issued = await response.Content.ReadFromJsonAsync(CoreJson.Default.JoinResponse, cancellationToken).ConfigureAwait(false)
+                ?? throw new HttpRequestException("empty renewal answer");
+            var certificate = CertificateRenewal.Accept(issued.CertificatePem, key, _options.ClusterCa, _options.NodeName, _time.GetUtcNow());
+            NodeIdentity.ReplaceCertificate(_dataDirectory, issued.CertificatePem, key.ExportPkcs8PrivateKeyPem());
+            lock (_renewed)
+            {
+                // Earlier certificates may still be read by a handshake in flight: disposed with the connection.
+                _renewed.Add(certificate);
+            }
+            _clientCertificate = certificate;
+            CertificateRenewed?.Invoke(certificate);
+        }
     }
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
@@ -224,12 +334,36 @@ public sealed class ServerConnection : IAsyncDisposable
         if (!response.IsSuccessStatusCode)
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized && IsRevocation(body, out var detail))
+            {
+                throw new NodeRevokedException(detail);
+            }
             throw new HttpRequestException($"{response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {body}", null, response.StatusCode);
         }
         Interlocked.Exchange(ref _lastContactTicks, _time.GetUtcNow().UtcTicks);
     }
 
     private Uri Url(string pathAndQuery) => new(CurrentServer, pathAndQuery);
+
+    /// <summary>True for the problem a server answers a revoked certificate with (title <c>certificate revoked</c>).</summary>
+    private static bool IsRevocation(string body, out string detail)
+    {
+        detail = "";
+        try
+        {
+            using var problem = System.Text.Json.JsonDocument.Parse(body);
+            if (problem.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && problem.RootElement.TryGetProperty("title", out var title) && title.GetString() == "certificate revoked")
+            {
+                detail = problem.RootElement.TryGetProperty("detail", out var d) ? d.GetString() ?? "" : "";
+                return true;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return false;
+    }
 
     private void NextServer() => Interlocked.Increment(ref _server);
 
@@ -250,6 +384,14 @@ public sealed class ServerConnection : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _http.Dispose();
+        lock (_renewed)
+        {
+            foreach (var certificate in _renewed)
+            {
+                certificate.Dispose();
+            }
+            _renewed.Clear();
+        }
         return ValueTask.CompletedTask;
     }
 }

@@ -25,6 +25,12 @@ public static class AgentEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup("/v1/agent");
+        // Identity checks need the revoked certificates loaded (moments after the server starts).
+        group.AddEndpointFilter(async (invocation, next) =>
+        {
+            await invocation.HttpContext.RequestServices.GetRequiredService<Security.RevokedCertificates>().WaitReadyAsync(invocation.HttpContext.RequestAborted).ConfigureAwait(false);
+            return await next(invocation).ConfigureAwait(false);
+        });
         group.MapPost("/register", (Delegate)RegisterAsync);
         group.MapPost("/heartbeat", (Delegate)HeartbeatAsync);
         group.MapGet("/assignments", (Delegate)AssignmentsAsync);
@@ -190,13 +196,7 @@ public static class AgentEndpoints
 
     private static string? Identify(HttpContext context, string? claimed, out IResult? denied)
     {
-        var node = context.RequestServices.GetRequiredService<AgentIdentity>().Resolve(context, claimed, out var status, out var error);
-        var title = status switch
-        {
-            StatusCodes.Status401Unauthorized => "no node certificate",
-            StatusCodes.Status403Forbidden => "not this node",
-            _ => "invalid node name",
-        };
+        var node = context.RequestServices.GetRequiredService<AgentIdentity>().Resolve(context, claimed, out var status, out var title, out var error);
         denied = node is null ? Problem(status, title, error) : null;
         return node;
     }

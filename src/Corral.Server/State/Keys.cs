@@ -14,6 +14,8 @@ public static class Keys
     public const string ApiKeys = "/corral/apikeys/";
     public const string JoinTokens = "/corral/tokens/";
     public const string Stacks = "/corral/stacks/";
+    public const string NodeCertificates = "/corral/nodecerts/";
+    public const string RevokedCertificates = "/corral/revoked/";
 
     /// <summary>Name of the leader election of the control plane.</summary>
     public const string LeaderElection = "corral-leader";
@@ -29,4 +31,8 @@ public static class Keys
     public static string Stack(string name) => Stacks + name;
 
     public static string JoinToken(string id) => JoinTokens + id;
+
+    public static string NodeCertificate(string node) => NodeCertificates + node;
+
+    public static string RevokedCertificate(string serial) => RevokedCertificates + serial;
 }
