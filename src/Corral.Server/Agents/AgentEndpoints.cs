@@ -88,12 +88,11 @@ public static class AgentEndpoints
                 {
                     Name = name,
                     Addresses = [.. registration.Addresses!],
-                    Labels = sortedLabels,
                     CpuCores = registration.CpuCores,
                     MemoryBytes = registration.MemoryBytes,
                     Status = NodeStatus.Ready,
                     StatusSince = now,
-                };
+                }.WithLabels(agent: sortedLabels);
                 var txn = Txn.If(Compare.Missing(Keys.Node(name)))
                     .Then(ClusterState.PutNode(node), state.EventOp("node.registered", "node/" + name, $"registered with {node.CpuCores} CPU and {ByteSizes.Format(node.MemoryBytes)} memory", actor));
                 if ((await state.Store.TxnAsync(txn, ct).ConfigureAwait(false)).Succeeded)
@@ -103,13 +102,13 @@ public static class AgentEndpoints
                 }
                 continue;
             }
-            var updated = existing.Value with
+            // The agent's labels are replaced; operator labels ('corral node label') are kept and win on conflict.
+            var updated = (existing.Value with
             {
                 Addresses = [.. registration.Addresses!],
-                Labels = sortedLabels,
                 CpuCores = registration.CpuCores,
                 MemoryBytes = registration.MemoryBytes,
-            };
+            }).WithLabels(agent: sortedLabels);
             if (SameJson(existing.Value, updated))
             {
                 result = existing.Value;

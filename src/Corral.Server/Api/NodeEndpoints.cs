@@ -63,11 +63,12 @@ internal static class NodeEndpoints
             }
             var labels = new SortedDictionary<string, string>(body.Labels.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal), StringComparer.Ordinal);
             var caller = ApiAuth.CallerOf(request.HttpContext);
+            // Only the operator labels change; the agent's own labels stay (and lose to an operator label of the same name).
             return await UpdateAsync(state, heartbeats, name, ct,
-                current => current.Labels.Count == labels.Count && labels.All(l => current.Labels.TryGetValue(l.Key, out var v) && v == l.Value)
+                current => current.OperatorLabels.Count == labels.Count && labels.All(l => current.OperatorLabels.TryGetValue(l.Key, out var v) && v == l.Value)
                     ? current
-                    : current with { Labels = labels },
-                _ => state.EventOp("node.labeled", $"node/{name}", labels.Count == 0 ? $"node '{name}' labels cleared" : $"node '{name}' labels set to {string.Join(", ", labels.Select(l => l.Key + "=" + l.Value))}", caller.Actor)).ConfigureAwait(false);
+                    : current.WithLabels(@operator: labels),
+                _ => state.EventOp("node.labeled", $"node/{name}", labels.Count == 0 ? $"node '{name}' operator labels cleared" : $"node '{name}' operator labels set to {string.Join(", ", labels.Select(l => l.Key + "=" + l.Value))}", caller.Actor)).ConfigureAwait(false);
         }).RequireRole(Role.Operator);
 
         api.MapDelete("/nodes/{name}", async (string name, HttpContext http, ClusterState state, NodeCertificates certificates, CancellationToken ct) =>

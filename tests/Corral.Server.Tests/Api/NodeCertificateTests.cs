@@ -11,25 +11,17 @@ namespace Corral.Server.Tests.Api;
 /// <summary>Node certificates over real HTTPS: revocation by <c>node rm</c>, joining again, and renewal over mTLS.</summary>
 public sealed class NodeCertificateTests : IAsyncLifetime
 {
-    private readonly List<IDisposable> _owned = [];
     private ServerHost _server = null!;
 
     public async Task InitializeAsync() => _server = await ServerHost.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        foreach (var item in _owned)
-        {
-            item.Dispose();
-        }
-        await _server.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
     public async Task RemovedNode_IsRefusedAsRevokedOnEveryAgentEndpoint_UntilItJoinsAgainWithANewToken()
     {
-        var first = await JoinAsync("n1");
-        var agent = NodeClient(first);
+        var first = await _server.JoinNodeAsync("n1");
+        var agent = _server.NodeClient(first);
         Assert.Equal(HttpStatusCode.OK, (await RegisterAsync(agent, "n1")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await HeartbeatAsync(agent, "n1")).StatusCode);
 
@@ -46,24 +38,24 @@ public sealed class NodeCertificateTests : IAsyncLifetime
         await AssertRevokedAsync(() => agent.GetAsync("/v1/agent/assignments?node=n1&index=0&wait=1s"));
         await AssertRevokedAsync(() => RenewAsync(agent, "n1", Csr("n1").Csr));
         // A fresh connection with the same certificate is refused too (not only the pooled one).
-        await AssertRevokedAsync(() => HeartbeatAsync(NodeClient(first), "n1"));
+        await AssertRevokedAsync(() => HeartbeatAsync(_server.NodeClient(first), "n1"));
 
-        var again = await JoinAsync("n1");
-        var rejoined = NodeClient(again);
+        var again = await _server.JoinNodeAsync("n1");
+        var rejoined = _server.NodeClient(again);
         Assert.Equal(HttpStatusCode.OK, (await RegisterAsync(rejoined, "n1")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await HeartbeatAsync(rejoined, "n1")).StatusCode);
-        await AssertRevokedAsync(() => HeartbeatAsync(NodeClient(first), "n1"));
+        await AssertRevokedAsync(() => HeartbeatAsync(_server.NodeClient(first), "n1"));
     }
 
     [Fact]
     public async Task Renew_WithCurrentCertificate_IssuesANewOneForANewKeyThatWorksAndIsRevokedWithTheNode()
     {
-        var first = await JoinAsync("n2");
-        var agent = NodeClient(first);
+        var first = await _server.JoinNodeAsync("n2");
+        var agent = _server.NodeClient(first);
         Assert.Equal(HttpStatusCode.OK, (await RegisterAsync(agent, "n2")).StatusCode);
 
         var (key, csr) = Csr("n2");
-        _owned.Add(key);
+        _server.Own(key);
         using var response = await RenewAsync(agent, "n2", csr);
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         var renewed = (await response.Content.ReadFromJsonAsync(CoreJson.Default.JoinResponse))!;
@@ -71,23 +63,23 @@ public sealed class NodeCertificateTests : IAsyncLifetime
         Assert.Equal("n2", issued.GetNameInfo(X509NameType.SimpleName, forIssuer: false));
         Assert.NotEqual(first.SerialNumber, issued.SerialNumber);
         Assert.Equal(key.ExportSubjectPublicKeyInfo(), issued.GetECDsaPublicKey()!.ExportSubjectPublicKeyInfo());
-        var second = WithKey(issued, key);
-        var renewedAgent = NodeClient(second);
+        var second = _server.WithKey(issued, key);
+        var renewedAgent = _server.NodeClient(second);
         Assert.Equal(HttpStatusCode.NoContent, (await HeartbeatAsync(renewedAgent, "n2")).StatusCode);
 
         using (var admin = _server.Client(_server.AdminToken))
         {
             Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/v1/nodes/n2")).StatusCode);
         }
-        await AssertRevokedAsync(() => HeartbeatAsync(NodeClient(first), "n2"));
-        await AssertRevokedAsync(() => HeartbeatAsync(NodeClient(second), "n2"));
+        await AssertRevokedAsync(() => HeartbeatAsync(_server.NodeClient(first), "n2"));
+        await AssertRevokedAsync(() => HeartbeatAsync(_server.NodeClient(second), "n2"));
     }
 
     [Fact]
     public async Task Renew_ForAnotherNodeOrWithoutCertificateOrBadCsr_IsRefused()
     {
-        var certificate = await JoinAsync("n3");
-        var agent = NodeClient(certificate);
+        var certificate = await _server.JoinNodeAsync("n3");
+        var agent = _server.NodeClient(certificate);
 
         using var other = await RenewAsync(agent, "n4", Csr("n4").Csr);
         Assert.Equal(HttpStatusCode.Forbidden, other.StatusCode);
@@ -118,47 +110,14 @@ public sealed class NodeCertificateTests : IAsyncLifetime
         }
     }
 
-    private async Task<X509Certificate2> JoinAsync(string node)
-    {
-        using var admin = _server.Client(_server.AdminToken);
-        var created = await admin.PostAsync("/v1/tokens", ServerHost.Json(new JoinTokenCreateRequest(null, 1, null), CoreJson.Default.JoinTokenCreateRequest));
-        var token = (await created.Content.ReadFromJsonAsync(CoreJson.Default.JoinTokenCreated))!.Token;
-        var (key, csr) = Csr(node);
-        _owned.Add(key);
-        using var anonymous = _server.Client();
-        using var response = await anonymous.PostAsync("/v1/join", ServerHost.Json(new JoinRequest(token, node, csr, null), CoreJson.Default.JoinRequest));
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-        var joined = (await response.Content.ReadFromJsonAsync(CoreJson.Default.JoinResponse))!;
-        using var certificate = X509Certificate2.CreateFromPem(joined.CertificatePem);
-        return WithKey(certificate, key);
-    }
-
-    private X509Certificate2 WithKey(X509Certificate2 certificate, ECDsa key)
-    {
-        using var withKey = certificate.CopyWithPrivateKey(key);
-        var usable = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-        _owned.Add(usable);
-        return usable;
-    }
-
     private static (ECDsa Key, string Csr) Csr(string node)
     {
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return (key, new CertificateRequest($"CN={node}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem());
     }
 
-    private HttpClient NodeClient(X509Certificate2 certificate)
-    {
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-        handler.SslOptions.ClientCertificates = [certificate];
-        var client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{_server.Port}") };
-        _owned.Add(client);
-        return client;
-    }
-
-    private static Task<HttpResponseMessage> RegisterAsync(HttpClient client, string node) =>
-        client.PostAsync("/v1/agent/register", JsonContent.Create(new AgentRegistration(node, ["127.0.0.1"], 2, 1L << 30, new Dictionary<string, string>()), CoreJson.Default.AgentRegistration));
+    internal static Task<HttpResponseMessage> RegisterAsync(HttpClient client, string node, IReadOnlyDictionary<string, string>? labels = null) =>
+        client.PostAsync("/v1/agent/register", JsonContent.Create(new AgentRegistration(node, ["127.0.0.1"], 2, 1L << 30, labels ?? new Dictionary<string, string>()), CoreJson.Default.AgentRegistration));
 
     private static Task<HttpResponseMessage> HeartbeatAsync(HttpClient client, string node) =>
         client.PostAsync("/v1/agent/heartbeat", JsonContent.Create(new AgentHeartbeat(node, [], null, null, null), CoreJson.Default.AgentHeartbeat));
