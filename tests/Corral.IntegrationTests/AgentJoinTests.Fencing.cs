@@ -94,6 +94,48 @@ public sealed partial class AgentJoinTests
         AssertNoOverlap(Lines(witness));
     }
 
+    [Fact]
+    public async Task Singleton_AgentFrozenWithSigstop_SupervisorStopsItAfterFenceAfterAndReplacementStartsAfterEvictionWithoutOverlap()
+    {
+        var eviction = TimeSpan.FromSeconds(4);
+        var witness = _dir.Combine("witness-frozen.txt");
+        var token = (await Client.CreateJoinTokenAsync("10m", 2, "agent", CancellationToken.None)).Token;
+        var frozen = StartAgent("fz", "--server", ServerUrl, "--token", token, "--name", "fz");
+        await WaitHeartbeatAsync("fz", frozen, "fz.log", DateTimeOffset.MinValue);
+        await Client.DeployAsync(Stacks.Request(Stacks.Stack("fence", Witnessed("frozen", witness, eviction))), CancellationToken.None);
+        await Eventually.ValueAsync(async () => (await Client.ListReplicasAsync("frozen", "fz", CancellationToken.None)).FirstOrDefault(r => r.Pid is not null), Timeout, "the singleton to run on fz");
+        var healthy = StartAgent("fy", "--server", ServerUrl, "--token", token, "--name", "fy");
+        await WaitHeartbeatAsync("fy", healthy, "fy.log", DateTimeOffset.MinValue);
+        await Eventually.TrueAsync(() => Lines(witness).Count(l => l.Kind == "start") == 1, Timeout, "the singleton's start in the witness");
+
+        // The agent is frozen, not cut off: only the supervisor, which owns the task, can stop it now.
+        var frozenAt = DateTimeOffset.UtcNow;
+        Assert.True(ClusterProcesses.Signal(frozen.Id, 19), "SIGSTOP the agent");
+        try
+        {
+            await Eventually.TrueAsync(() => Lines(witness).Any(l => l.Kind == "start" && l.Node == "fy"), Timeout, "the replacement's start on fy");
+        }
+        finally
+        {
+            ClusterProcesses.Signal(frozen.Id, 18);
+        }
+        var lines = Lines(witness);
+        var stop = Assert.Single(lines, l => l.Kind == "stop" && l.Node == "fz");
+        var start = Assert.Single(lines, l => l.Kind == "start" && l.Node == "fy");
+        var shown = string.Join('\n', lines);
+        Assert.True(stop.At - frozenAt >= FenceAfter - TimeSpan.FromSeconds(1.2), $"stopped {(stop.At - frozenAt).TotalSeconds:0.00} s after the freeze, before fence_after\n{shown}");
+        Assert.True(stop.At - frozenAt < eviction, $"stopped only {(stop.At - frozenAt).TotalSeconds:0.00} s after the freeze\n{shown}");
+        Assert.True(start.At - frozenAt >= eviction, $"the replacement started {(start.At - frozenAt).TotalSeconds:0.00} s after the freeze, before eviction_timeout\n{shown}");
+
+        // Thawed, the agent finds its singleton fenced and replaced: it never starts it again.
+        var thawedAt = DateTimeOffset.UtcNow;
+        await WaitHeartbeatAsync("fz", frozen, "fz.log", thawedAt);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        lines = Lines(witness);
+        Assert.Single(lines, l => l.Kind == "start" && l.Node == "fz");
+        AssertNoOverlap(lines);
+    }
+
     private static string ProxyUrl(TcpProxy proxy) => $"https://127.0.0.1:{proxy.Port.ToString(CultureInfo.InvariantCulture)}";
 
     private async Task WaitHeartbeatAsync(string node, System.Diagnostics.Process agent, string log, DateTimeOffset after) =>

@@ -199,8 +199,11 @@ public sealed class ServerConnection : IAsyncDisposable
             stats.CpuCount,
             stats.MemoryTotalBytes,
             _options.Labels);
+        var sentAt = _time.GetUtcNow();
         using var response = await _http.PostAsJsonAsync(Url("/v1/agent/register"), registration, CoreJson.Default.AgentRegistration, cancellationToken).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
+        // The server counts a registration as a heartbeat, and so does the fence.
+        _fence.Reached(sentAt);
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
@@ -247,6 +250,39 @@ public sealed class ServerConnection : IAsyncDisposable
         using var response = await _http.PostAsJsonAsync(Url("/v1/agent/heartbeat"), heartbeat, CoreJson.Default.AgentHeartbeat, timeout.Token).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
         _fence.Reached(sentAt);
+        await RenewTaskFencesAsync(_fence.Singletons, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <value>
+    /// How much later than the agent's own deadline the supervisor stops a singleton whose fence was not renewed:
+    /// 500 ms. A live agent fences first (and reports it); the supervisor's fence acts when the agent is frozen or dead.
+    /// </value>
+    public static readonly TimeSpan SupervisorFenceGrace = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Renews each singleton's fence at the supervisor to <see cref="SingletonFence.LastContact"/> + its
+    /// <c>fence_after</c> + <see cref="SupervisorFenceGrace"/>, and clears the fences of <paramref name="cleared"/>.
+    /// A supervisor that does not answer is left alone: its tasks died with it.
+    /// </summary>
+    private async Task RenewTaskFencesAsync(IReadOnlyDictionary<string, TimeSpan> singletons, CancellationToken cancellationToken, IEnumerable<string>? cleared = null)
+    {
+        var contact = _fence.LastContact;
+        var now = _time.GetUtcNow();
+        try
+        {
+            foreach (var id in cleared ?? [])
+            {
+                await _runtime.Driver.FenceAsync(id, null, cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var (id, fenceAfter) in singletons)
+            {
+                var within = contact + fenceAfter + SupervisorFenceGrace - now;
+                await _runtime.Driver.FenceAsync(id, within > TimeSpan.Zero ? within : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is Drivers.DriverUnavailableException or Supervisor.SupervisorException)
+        {
+        }
     }
 
     /// <summary>Stops singleton replicas once no server has acknowledged a heartbeat for their <c>fence_after</c>.</summary>
@@ -294,6 +330,10 @@ public sealed class ServerConnection : IAsyncDisposable
                 if (set.Index != index || index == 0 || fenced)
                 {
                     var desired = set.Assignments.ToDictionary(a => a.ReplicaId, a => a.Task, StringComparer.Ordinal);
+                    // The supervisor guards each singleton before it (re)starts; one that stopped being a singleton loses its fence.
+                    var singletons = set.Assignments.Where(a => a.Singleton && a.FenceAfter > TimeSpan.Zero).ToDictionary(a => a.ReplicaId, a => a.FenceAfter, StringComparer.Ordinal);
+                    var unfenced = desired.Keys.Where(id => !singletons.ContainsKey(id)).ToList();
+                    await RenewTaskFencesAsync(singletons, cancellationToken, unfenced).ConfigureAwait(false);
                     await _runtime.ApplyAsync(desired, cancellationToken).ConfigureAwait(false);
                     _fence.Applied(set.Assignments);
                     index = set.Index;

@@ -57,6 +57,18 @@ public sealed class SingletonFence
         }
     }
 
+    /// <summary>The singleton replicas of the last applied set, each with its <c>fence_after</c>.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> Singletons
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _singletons;
+            }
+        }
+    }
+
     /// <summary>The replicas fenced since the last applied assignment set.</summary>
     public IReadOnlyCollection<string> Fenced
     {
