@@ -123,6 +123,8 @@ internal static partial class AgentCommand
             ClientCertificate = certificate,
             Labels = identity.Labels,
         }, runtime, dataDir, TimeProvider.System);
+        connection.CertificateRenewed += renewed => Console.WriteLine(
+            $"corral agent: certificate renewed (serial {renewed.SerialNumber}, valid until {renewed.NotAfter.ToUniversalTime():u}); stored in {NodeIdentity.DirectoryOf(dataDir)}");
         await using (runtime.ConfigureAwait(false))
         await using (connection.ConfigureAwait(false))
         {
@@ -134,6 +136,14 @@ internal static partial class AgentCommand
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
+            }
+            catch (NodeRevokedException e)
+            {
+                // Removed from the cluster: its replicas were declared lost and replaced elsewhere, so they stop here too.
+                await runtime.ApplyAsync(new Dictionary<string, Corral.Core.Tasks.TaskSpec>(), CancellationToken.None).ConfigureAwait(false);
+                var retired = NodeIdentity.Retire(dataDir, DateTimeOffset.UtcNow);
+                await Console.Error.WriteLineAsync($"corral agent: node '{identity.NodeName}' was removed from the cluster: {e.Message}. Its replicas are stopped; its identity moved to {retired}. Start again with --server and a new --token to join again.").ConfigureAwait(false);
+                return ExitCodes.Unauthorized;
             }
         }
         return ExitCodes.Ok;

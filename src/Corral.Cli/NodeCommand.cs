@@ -68,7 +68,7 @@ internal static class NodeCommand
                 ("memory", $"{Show.Bytes(node.MemoryBytes)}, {Show.Bytes(view.MemoryUsedBytes)} used"),
                 ("load1", view.Load1?.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) ?? "-"),
                 ("ports", StatusCommand.Num(node.PortCapacity) + " dynamic"),
-                ("labels", Show.Labels(node.Labels)),
+                ("labels", Show.LabelSources(node)),
                 ("heartbeat", view.LastHeartbeat is null ? "-" : Show.Ago(view.LastHeartbeat, now) + " ago"),
                 ("replicas", StatusCommand.Num(view.Replicas)),
             ]));
@@ -115,7 +115,7 @@ internal static class NodeCommand
     private static Command Label()
     {
         var name = NameArgument();
-        var labels = new Argument<string[]>("LABEL") { Description = "key=value; the node's labels become exactly these (none clears them).", Arity = ArgumentArity.ZeroOrMore };
+        var labels = new Argument<string[]>("LABEL") { Description = "key=value; the node's operator labels become exactly these (none clears them); labels its agent reports stay.", Arity = ArgumentArity.ZeroOrMore };
         labels.Validators.Add(result =>
         {
             foreach (var token in result.Tokens)
@@ -126,7 +126,7 @@ internal static class NodeCommand
                 }
             }
         });
-        var command = new Command("label", "Set a node's labels (used by placement constraints), replacing the ones it had.") { name, labels };
+        var command = new Command("label", "Set a node's operator labels (used by placement constraints), replacing the operator labels it had; they win over agent labels of the same name and survive agent restarts.") { name, labels };
         var options = ClientOptions.AddTo(command);
         ClientAction.Set(command, options, async (context, cancellationToken) =>
         {
@@ -137,7 +137,7 @@ internal static class NodeCommand
                 map[pair[..at]] = pair[(at + 1)..];
             }
             var view = await context.Client.SetNodeLabelsAsync(context.Parse.GetValue(name)!, map, cancellationToken).ConfigureAwait(false);
-            return WriteNode(context.Output, view, $"node '{view.Node.Name}' labels: {Show.Labels(view.Node.Labels)}");
+            return WriteNode(context.Output, view, $"node '{view.Node.Name}' labels: {Show.LabelSources(view.Node)}");
         });
         return command;
     }

@@ -74,6 +74,7 @@ internal static class ServerCommand
         var logMaxSize = new Option<string>("--log-max-size") { Description = "Most replica log data the cluster keeps (oldest goes first), e.g. 64M.", DefaultValueFactory = _ => "64M" };
         var logMaxAge = new Option<string>("--log-max-age") { Description = "Replica log lines older than this are deleted, e.g. 7d.", DefaultValueFactory = _ => "7d" };
         var heartbeatGrace = new Option<string>("--heartbeat-grace") { Description = "Mark a node down after this long without a heartbeat (1s to 5m).", DefaultValueFactory = _ => "5s" };
+        var certValidity = new Option<string?>("--node-cert-validity") { Description = "How long node certificates issued at join and renewal are valid (default 365d, at least 10s); agents renew after two thirds of it." };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
         command.Options.Add(dataDir);
         command.Options.Add(listen);
@@ -81,6 +82,7 @@ internal static class ServerCommand
         command.Options.Add(logMaxSize);
         command.Options.Add(logMaxAge);
         command.Options.Add(heartbeatGrace);
+        command.Options.Add(certValidity);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -107,6 +109,12 @@ internal static class ServerCommand
             {
                 problems.AddRange(retention.Validate().Select(e => e.Replace("MaxBytes", "--log-max-size", StringComparison.Ordinal).Replace("MaxAge", "--log-max-age", StringComparison.Ordinal)));
             }
+            var validity = Corral.Server.Security.NodeCertificates.DefaultValidity;
+            if (parse.GetValue(certValidity) is { } validityText
+                && (!Corral.Core.Durations.TryParse(validityText, out validity, out _) || validity < Corral.Server.Security.NodeCertificates.MinValidity))
+            {
+                problems.Add($"--node-cert-validity must be a duration of at least 10s (e.g. 30d), got '{validityText}'");
+            }
             if (problems.Count > 0)
             {
                 foreach (var problem in problems)
@@ -115,7 +123,7 @@ internal static class ServerCommand
                 }
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention, HeartbeatGrace = grace }, "--port", ct).ConfigureAwait(false);
+            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention, HeartbeatGrace = grace, NodeCertificateValidity = validity }, "--port", ct).ConfigureAwait(false);
         });
         return command;
     }

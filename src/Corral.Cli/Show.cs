@@ -60,6 +60,26 @@ internal static class Show
     public static string Labels(IReadOnlyDictionary<string, string>? labels) =>
         labels is null || labels.Count == 0 ? "-" : string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"));
 
+    /// <summary>
+    /// The node's labels, each with where it comes from: <c>zone=b (operator; agent: a), rack=r1 (agent)</c>.
+    /// </summary>
+    public static string LabelSources(Node node)
+    {
+        if (node.Labels.Count == 0)
+        {
+            return "-";
+        }
+        return string.Join(", ", node.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l =>
+        {
+            var fromOperator = node.OperatorLabels.ContainsKey(l.Key);
+            var fromAgent = node.AgentLabels.TryGetValue(l.Key, out var agentValue);
+            var source = fromOperator
+                ? fromAgent && agentValue != l.Value ? $" (operator; agent: {agentValue})" : " (operator)"
+                : fromAgent ? " (agent)" : "";
+            return $"{l.Key}={l.Value}{source}";
+        }));
+    }
+
     public static string NodeStatus(Node node)
     {
         var status = node.Status.ToString().ToLowerInvariant();

@@ -45,4 +45,5 @@ namespace Corral.Core;
 [JsonSerializable(typeof(List<Corral.Core.Api.Alarm>))]
 [JsonSerializable(typeof(Corral.Core.Api.HealthReport))]
 [JsonSerializable(typeof(Corral.Core.Api.AlarmNotification))]
+[JsonSerializable(typeof(Corral.Core.Api.CertificateRenewRequest))]
 public sealed partial class CoreJson : JsonSerializerContext;

@@ -82,6 +82,7 @@ public static class CorralServer
                 new CertificateHealth("cert/server/" + config.Name, $"server {config.Name}'s certificate", serverCertificate.NotAfter.ToUniversalTime(),
                     $"issue a new server certificate from the cluster CA into {paths.ServerCertificate} and restart the server."),
             ]));
+        builder.Services.AddSingleton(sp => new NodeCertificates(ca, sp.GetRequiredService<ClusterState>(), time, options.NodeCertificateValidity));
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>

@@ -19,4 +19,7 @@ public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port
     /// 1 s to 5 min. Default 5 s.
     /// </value>
     public TimeSpan HeartbeatGrace { get; init; } = ControlPlaneOptions.Default.HeartbeatGrace;
+
+    /// <value>How long the node certificates this server issues (at join and renewal) are valid. Default 1 year, at least 10 s.</value>
+    public TimeSpan NodeCertificateValidity { get; init; } = Security.NodeCertificates.DefaultValidity;
 }

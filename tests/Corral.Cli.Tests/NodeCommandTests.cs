@@ -40,7 +40,7 @@ public sealed class NodeCommandTests : CliTestBase
 
         var set = await CorralAsync("node", "label", "n1", "zone=a", "disk=ssd");
         AssertOk(set);
-        Assert.Contains("disk=ssd", set.Out, StringComparison.Ordinal);
+        Assert.Contains("disk=ssd (operator)", set.Out, StringComparison.Ordinal);
         var json = await CorralAsync("node", "label", "n1", "zone=b", "-o", "json");
         AssertOk(json);
         Assert.Equal([new KeyValuePair<string, string>("zone", "b")], JsonSerializer.Deserialize(json.Out, CoreJson.Default.NodeView)!.Node.Labels);

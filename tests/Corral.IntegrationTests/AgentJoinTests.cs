@@ -11,7 +11,7 @@ namespace Corral.IntegrationTests;
 /// A real <c>corral server run</c> child process and <c>corral agent --server … --token …</c> child processes, each
 /// with its own data dir. Every process of those data dirs (agents, supervisors, the server) is killed at the end.
 /// </summary>
-public sealed class AgentJoinTests : IAsyncLifetime
+public sealed partial class AgentJoinTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 

@@ -26,6 +26,10 @@ public sealed class ServerConnection : IAsyncDisposable
     private readonly HttpClient _http;
     private readonly NodeStatsSampler _nodeStats;
     private readonly LogShipper _logs;
+    private readonly SingletonFence _fence;
+    private readonly string _dataDirectory;
+    private readonly List<X509Certificate2> _renewed = [];
+    private volatile X509Certificate2? _clientCertificate;
     private int _server;
     private long _lastContactTicks;
     private TaskCompletionSource _replicaChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,6 +46,9 @@ public sealed class ServerConnection : IAsyncDisposable
         _runtime = runtime;
         _time = time;
         _nodeStats = new NodeStatsSampler(dataDirectory, time);
+        _fence = new SingletonFence(time);
+        _dataDirectory = dataDirectory;
+        _clientCertificate = options.ClientCertificate;
         var handler = new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
@@ -49,9 +56,14 @@ public sealed class ServerConnection : IAsyncDisposable
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(options.ClusterCa, c),
-                ClientCertificates = options.ClientCertificate is null ? null : new X509CertificateCollection { options.ClientCertificate },
+                // Read at each new connection, so a renewed certificate is used from the next connection on.
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => _clientCertificate!,
             },
         };
+        if (options.ClientCertificate is null)
+        {
+            handler.SslOptions.LocalCertificateSelectionCallback = null;
+        }
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _logs = new LogShipper(dataDirectory, options.NodeName, SendLogsAsync, () => [.. runtime.Snapshot().Keys], time, new LogShipperOptions { RetryInterval = options.RetryInterval });
         _runtime.ReplicaChanged += () => Volatile.Read(ref _replicaChanged).TrySetResult();
@@ -70,17 +82,121 @@ public sealed class ServerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>The client certificate new connections present: the one given in the options until a renewal replaces it.</summary>
+    public X509Certificate2? ClientCertificate => _clientCertificate;
+
+    /// <summary>Raised after the client certificate was renewed and stored, with the new certificate.</summary>
+    public event Action<X509Certificate2>? CertificateRenewed;
+
+    /// <summary>Which singleton replicas are stopped for lack of contact, and when they may start again.</summary>
+    public SingletonFence Fence => _fence;
+
     /// <summary>The server currently talked to.</summary>
     public Uri CurrentServer => _options.Servers[Volatile.Read(ref _server) % _options.Servers.Count];
 
-    /// <summary>Runs until cancelled: register, then heartbeats and assignments side by side.</summary>
+    /// <summary>
+    /// Runs until cancelled: register, then heartbeats, assignments, fencing, certificate renewal and log shipping side by side.
+    /// Throws <see cref="NodeRevokedException"/> (after stopping every loop) when a server refuses the node's
+    /// certificate as revoked.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await RetryAsync(RegisterAsync, cancellationToken).ConfigureAwait(false);
-        var heartbeats = Task.Run(() => HeartbeatLoopAsync(cancellationToken), cancellationToken);
-        var assignments = Task.Run(() => AssignmentLoopAsync(cancellationToken), cancellationToken);
-        var logs = Task.Run(() => _logs.RunAsync(cancellationToken), cancellationToken);
-        await Task.WhenAll(heartbeats, assignments, logs).ConfigureAwait(false);
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = run.Token;
+        Task Loop(Func<CancellationToken, Task> loop) => Task.Run(async () =>
+        {
+            try
+            {
+                await loop(token).ConfigureAwait(false);
+            }
+            catch (NodeRevokedException)
+            {
+                await run.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }, CancellationToken.None);
+        await Loop(ct => RetryAsync(RegisterAsync, ct)).ConfigureAwait(false);
+        var heartbeats = Loop(HeartbeatLoopAsync);
+        var assignments = Loop(AssignmentLoopAsync);
+        var fencing = Loop(FenceLoopAsync);
+        var renewal = Loop(RenewLoopAsync);
+        var logs = Loop(_logs.RunAsync);
+        try
+        {
+            await Task.WhenAll(heartbeats, assignments, fencing, renewal, logs).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        foreach (var task in new[] { heartbeats, assignments, fencing, renewal, logs })
+        {
+            if (task.Exception?.InnerException is NodeRevokedException revoked)
+            {
+                throw revoked;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Renews the client certificate after <see cref="ServerConnectionOptions.RenewAt"/> of its validity, when the node's
+    /// identity is stored in the data dir (a joined agent); a failed attempt is retried on the next server.
+    /// </summary>
+    private async Task RenewLoopAsync(CancellationToken cancellationToken)
+    {
+        if (_clientCertificate is null || !NodeIdentity.Exists(_dataDirectory))
+        {
+            return;
+        }
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var due = CertificateRenewal.DueAt(_clientCertificate!, _options.RenewAt) - _time.GetUtcNow();
+            if (due > TimeSpan.Zero)
+            {
+                // Re-checked at least hourly, so a wall-clock jump cannot postpone a renewal for long.
+                await DelayQuietlyAsync(due < TimeSpan.FromHours(1) ? due : TimeSpan.FromHours(1), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            try
+            {
+                await RenewOnceAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (IsTransient(e) || e is InvalidDataException)
+            {
+                NextServer();
+                await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks a server for a new certificate for a new key (<c>POST /v1/agent/renew</c>, authenticated by the current
+    /// one), stores the pair in the data dir and uses it for every new connection. Running replicas are not touched.
+    /// </summary>
+    public async Task RenewOnceAsync(CancellationToken cancellationToken)
+    {
+        var (key, csr) = CertificateRenewal.NewRequest(_options.NodeName);
+        using (key)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            using var response = await _http.PostAsJsonAsync(Url("/v1/agent/renew"), new CertificateRenewRequest(_options.NodeName, csr), CoreJson.Default.CertificateRenewRequest, timeout.Token).ConfigureAwait(false);
+            await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
+            var issued = await response.Content.ReadFromJsonAsync(CoreJson.Default.JoinResponse, cancellationToken).ConfigureAwait(false)
+                ?? throw new HttpRequestException("empty renewal answer");
+            var certificate = CertificateRenewal.Accept(issued.CertificatePem, key, _options.ClusterCa, _options.NodeName, _time.GetUtcNow());
+            NodeIdentity.ReplaceCertificate(_dataDirectory, issued.CertificatePem, key.ExportPkcs8PrivateKeyPem());
+            lock (_renewed)
+            {
+                // Earlier certificates may still be read by a handshake in flight: disposed with the connection.
+                _renewed.Add(certificate);
+            }
+            _clientCertificate = certificate;
+            CertificateRenewed?.Invoke(certificate);
+        }
     }
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
@@ -92,8 +208,11 @@ public sealed class ServerConnection : IAsyncDisposable
             stats.CpuCount,
             stats.MemoryTotalBytes,
             _options.Labels);
+        var sentAt = _time.GetUtcNow();
         using var response = await _http.PostAsJsonAsync(Url("/v1/agent/register"), registration, CoreJson.Default.AgentRegistration, cancellationToken).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
+        // The server counts a registration as a heartbeat, and so does the fence.
+        _fence.Reached(sentAt);
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
@@ -157,9 +276,61 @@ public sealed class ServerConnection : IAsyncDisposable
         var heartbeat = new AgentHeartbeat(_options.NodeName, reports, stats.CpuPercent, stats.MemoryTotalBytes - stats.MemoryAvailableBytes, stats.Load1, stats.DiskUsedBytes, stats.DiskTotalBytes);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        var sentAt = _time.GetUtcNow();
         using var response = await _http.PostAsJsonAsync(Url("/v1/agent/heartbeat"), heartbeat, CoreJson.Default.AgentHeartbeat, timeout.Token).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
+        _fence.Reached(sentAt);
+        await RenewTaskFencesAsync(_fence.Singletons, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <value>
+    /// How much later than the agent's own deadline the supervisor stops a singleton whose fence was not renewed:
+    /// 500 ms. A live agent fences first (and reports it); the supervisor's fence acts when the agent is frozen or dead.
+    /// </value>
+    public static readonly TimeSpan SupervisorFenceGrace = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Renews each singleton's fence at the supervisor to <see cref="SingletonFence.LastContact"/> + its
+    /// <c>fence_after</c> + <see cref="SupervisorFenceGrace"/>, and clears the fences of <paramref name="cleared"/>.
+    /// A supervisor that does not answer is left alone: its tasks died with it.
+    /// </summary>
+    private async Task RenewTaskFencesAsync(IReadOnlyDictionary<string, TimeSpan> singletons, CancellationToken cancellationToken, IEnumerable<string>? cleared = null)
+    {
+        var contact = _fence.LastContact;
+        var now = _time.GetUtcNow();
+        try
+        {
+            foreach (var id in cleared ?? [])
+            {
+                await _runtime.Driver.FenceAsync(id, null, cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var (id, fenceAfter) in singletons)
+            {
+                var within = contact + fenceAfter + SupervisorFenceGrace - now;
+                await _runtime.Driver.FenceAsync(id, within > TimeSpan.Zero ? within : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is Drivers.DriverUnavailableException or Supervisor.SupervisorException)
+        {
+        }
+    }
+
+    /// <summary>Stops singleton replicas once no server has acknowledged a heartbeat for their <c>fence_after</c>.</summary>
+    private async Task FenceLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await DelayQuietlyAsync(FenceCheckInterval, cancellationToken).ConfigureAwait(false);
+            var due = _fence.Due();
+            if (due.Count > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                await _runtime.FenceAsync(due, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>How often the fence is checked: 100 ms, well inside the shortest <c>fence_after</c> (1 s).</summary>
+    public static readonly TimeSpan FenceCheckInterval = TimeSpan.FromMilliseconds(100);
 
     private async Task AssignmentLoopAsync(CancellationToken cancellationToken)
     {
@@ -169,7 +340,11 @@ public sealed class ServerConnection : IAsyncDisposable
             try
             {
                 var wait = Durations.Format(_options.AssignmentWait);
-                var url = Url($"/v1/agent/assignments?node={Uri.EscapeDataString(_options.NodeName)}&index={index.ToString(CultureInfo.InvariantCulture)}&wait={wait}");
+                // While fenced replicas wait, ask for the current set at once rather than block on an unchanged index.
+                var fenced = _fence.HasFenced;
+                var ask = fenced ? 0 : index;
+                var requestedAt = _time.GetUtcNow();
+                var url = Url($"/v1/agent/assignments?node={Uri.EscapeDataString(_options.NodeName)}&index={ask.ToString(CultureInfo.InvariantCulture)}&wait={wait}");
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(_options.AssignmentWait + TimeSpan.FromSeconds(10));
                 using var response = await _http.GetAsync(url, timeout.Token).ConfigureAwait(false);
@@ -177,10 +352,21 @@ public sealed class ServerConnection : IAsyncDisposable
                 var set = await response.Content.ReadFromJsonAsync(CoreJson.Default.AssignmentSet, cancellationToken).ConfigureAwait(false)
                     ?? throw new HttpRequestException("empty assignment set");
                 _logs.Learn(set.Assignments);
-                if (set.Index != index || index == 0)
+                if (!_fence.MayApply(requestedAt))
+                {
+                    // Requested before a heartbeat acknowledged contact again: it may predate the replacement of a fenced singleton.
+                    await DelayQuietlyAsync(FenceCheckInterval, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                if (set.Index != index || index == 0 || fenced)
                 {
                     var desired = set.Assignments.ToDictionary(a => a.ReplicaId, a => a.Task, StringComparer.Ordinal);
+                    // The supervisor guards each singleton before it (re)starts; one that stopped being a singleton loses its fence.
+                    var singletons = set.Assignments.Where(a => a.Singleton && a.FenceAfter > TimeSpan.Zero).ToDictionary(a => a.ReplicaId, a => a.FenceAfter, StringComparer.Ordinal);
+                    var unfenced = desired.Keys.Where(id => !singletons.ContainsKey(id)).ToList();
+                    await RenewTaskFencesAsync(singletons, cancellationToken, unfenced).ConfigureAwait(false);
                     await _runtime.ApplyAsync(desired, cancellationToken).ConfigureAwait(false);
+                    _fence.Applied(set.Assignments);
                     index = set.Index;
                 }
             }
@@ -236,12 +422,36 @@ public sealed class ServerConnection : IAsyncDisposable
         if (!response.IsSuccessStatusCode)
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized && IsRevocation(body, out var detail))
+            {
+                throw new NodeRevokedException(detail);
+            }
             throw new HttpRequestException($"{response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {body}", null, response.StatusCode);
         }
         Interlocked.Exchange(ref _lastContactTicks, _time.GetUtcNow().UtcTicks);
     }
 
     private Uri Url(string pathAndQuery) => new(CurrentServer, pathAndQuery);
+
+    /// <summary>True for the problem a server answers a revoked certificate with (title <c>certificate revoked</c>).</summary>
+    private static bool IsRevocation(string body, out string detail)
+    {
+        detail = "";
+        try
+        {
+            using var problem = System.Text.Json.JsonDocument.Parse(body);
+            if (problem.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && problem.RootElement.TryGetProperty("title", out var title) && title.GetString() == "certificate revoked")
+            {
+                detail = problem.RootElement.TryGetProperty("detail", out var d) ? d.GetString() ?? "" : "";
+                return true;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return false;
+    }
 
     private void NextServer() => Interlocked.Increment(ref _server);
 
@@ -262,6 +472,14 @@ public sealed class ServerConnection : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _http.Dispose();
+        lock (_renewed)
+        {
+            foreach (var certificate in _renewed)
+            {
+                certificate.Dispose();
+            }
+            _renewed.Clear();
+        }
         return ValueTask.CompletedTask;
     }
 }

@@ -29,6 +29,12 @@ public sealed class ServerConnectionOptions
     /// <value>How long one assignments long-poll may block at the server. Default 30 s.</value>
     public TimeSpan AssignmentWait { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <value>
+    /// Share of the client certificate's validity after which the agent asks for a new one (when its identity is stored
+    /// in the data dir). Default 2/3; 0.1 to 0.95.
+    /// </value>
+    public double RenewAt { get; init; } = 2.0 / 3.0;
+
     /// <summary>Every problem with these options, each naming its field; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -59,6 +65,10 @@ public sealed class ServerConnectionOptions
         if (AssignmentWait < TimeSpan.FromSeconds(1) || AssignmentWait > TimeSpan.FromMinutes(5))
         {
             errors.Add($"AssignmentWait: {AssignmentWait} must be between 1 s and 5 min");
+        }
+        if (!(RenewAt >= 0.1 && RenewAt <= 0.95))
+        {
+            errors.Add($"RenewAt: {RenewAt} must be a share of the certificate's validity from 0.1 to 0.95");
         }
         return errors;
     }

@@ -25,6 +25,12 @@ public interface ITaskDriver
     /// </summary>
     Task<TaskExit?> StopAsync(TaskHandle handle, string? signal, TimeSpan? timeout, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sets the task's fence (null clears it): the backend stops the task unless the fence is renewed within
+    /// <paramref name="within"/>, and refuses to start it after that until renewed, whether or not the agent still runs.
+    /// </summary>
+    Task FenceAsync(string taskId, TimeSpan? within, CancellationToken cancellationToken);
+
     /// <summary>Stops the task if it runs and forgets it. Safe to call without a prior Start, and more than once.</summary>
     Task DestroyAsync(string taskId, CancellationToken cancellationToken);
 

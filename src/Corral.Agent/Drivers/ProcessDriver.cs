@@ -106,6 +106,18 @@ public sealed class ProcessDriver(SupervisorClient client, TimeProvider time) : 
         }
     }
 
+    public async Task FenceAsync(string taskId, TimeSpan? within, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.FenceAsync(taskId, within, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SupervisorUnavailableException ex)
+        {
+            throw new DriverUnavailableException(ex.Message, ex);
+        }
+    }
+
     public async Task DestroyAsync(string taskId, CancellationToken cancellationToken)
     {
         try

@@ -19,6 +19,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     private readonly Lock _statusLock = new();
     private readonly Dictionary<string, (ReplicaRunner Runner, string Fingerprint)> _runners = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ReplicaView View, DateTimeOffset Until)> _ended = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ReplicaView> _fenced = new(StringComparer.Ordinal);
     private readonly RunnerServices _services;
     private readonly NodeStatsSampler _nodeStats;
     private readonly CancellationTokenSource _stopSampling = new();
@@ -129,6 +130,16 @@ public sealed class AgentRuntime : IAsyncDisposable
                 _firstApply = false;
                 await ForgetUndesiredAsync(desired, cancellationToken).ConfigureAwait(false);
             }
+            lock (_statusLock)
+            {
+                foreach (var (id, view) in _fenced.Where(f => !desired.ContainsKey(f.Key)).ToList())
+                {
+                    // Fenced, then replaced elsewhere: it stays stopped.
+                    _fenced.Remove(id);
+                    var now = _time.GetUtcNow();
+                    _ended[id] = (view with { Since = now, Reason = "stopped: no longer assigned to this node (it had been fenced)" }, now + EndedRetention);
+                }
+            }
             foreach (var (id, spec) in desired)
             {
                 if (_runners.ContainsKey(id))
@@ -153,6 +164,7 @@ public sealed class AgentRuntime : IAsyncDisposable
                 {
                     _runners[id] = (runner, fingerprint);
                     _ended.Remove(id);
+                    _fenced.Remove(id);
                 }
                 runner.Start(saved);
             }
@@ -168,7 +180,8 @@ public sealed class AgentRuntime : IAsyncDisposable
     /// Replicas this runtime stopped because they were no longer desired, each with its last view in state
     /// <see cref="ReplicaState.Exited"/> (or <see cref="ReplicaState.Failed"/> when it had failed) and no PID, for
     /// <see cref="EndedRetention"/> after the stop: what a server needs to confirm a stop it asked for. A replica that is
-    /// desired again is no longer listed.
+    /// desired again is no longer listed. Replicas stopped by <see cref="FenceAsync"/> are listed too (state
+    /// <see cref="ReplicaState.Exited"/>, a reason that starts with <c>fenced:</c>) until the next apply settles them.
     /// </summary>
     public IReadOnlyDictionary<string, ReplicaView> Ended()
     {
@@ -179,7 +192,56 @@ public sealed class AgentRuntime : IAsyncDisposable
             {
                 _ended.Remove(id);
             }
-            return _ended.ToDictionary(e => e.Key, e => e.Value.View, StringComparer.Ordinal);
+            var ended = _ended.ToDictionary(e => e.Key, e => e.Value.View, StringComparer.Ordinal);
+            foreach (var (id, view) in _fenced)
+            {
+                ended[id] = view;
+            }
+            return ended;
+        }
+    }
+
+    /// <summary>
+    /// Stops the given replicas (id → reason) without forgetting that they were assigned: they are reported as
+    /// <see cref="ReplicaState.Exited"/> with the reason, and start again only when a later <see cref="ApplyAsync"/>
+    /// still desires them (or are forgotten when it does not). Ids this runtime does not run are ignored.
+    /// </summary>
+    public async Task FenceAsync(IReadOnlyDictionary<string, string> replicas, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(replicas);
+        await _apply.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stops = new List<Task>();
+            foreach (var (id, reason) in replicas)
+            {
+                ReplicaRunner runner;
+                lock (_statusLock)
+                {
+                    if (!_runners.Remove(id, out var entry))
+                    {
+                        continue;
+                    }
+                    runner = entry.Runner;
+                }
+                stops.Add(StopFencedAsync(id, runner, reason, cancellationToken));
+            }
+            await Task.WhenAll(stops).ConfigureAwait(false);
+        }
+        finally
+        {
+            _apply.Release();
+        }
+        WriteStatus();
+    }
+
+    private async Task StopFencedAsync(string id, ReplicaRunner runner, string reason, CancellationToken cancellationToken)
+    {
+        await runner.RemoveAsync(cancellationToken).ConfigureAwait(false);
+        var last = runner.View();
+        lock (_statusLock)
+        {
+            _fenced[id] = last with { State = ReplicaState.Exited, Since = _time.GetUtcNow(), Reason = reason, Pid = 0, Stats = null };
         }
     }
 

@@ -26,6 +26,10 @@ public sealed partial class NodeSupervisor
         {
             return (null, $"invalid task id '{spec.Id}': use letters, digits, '.', '_' and '-' (at most 128)");
         }
+        if (FencedReason(spec.Id) is { } fenced)
+        {
+            return (Inspect(spec.Id), fenced);
+        }
         TaskEntry entry;
         lock (_lock)
         {

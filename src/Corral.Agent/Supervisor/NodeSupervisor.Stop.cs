@@ -93,6 +93,7 @@ public sealed partial class NodeSupervisor
             {
                 _tasks.Remove(id);
             }
+            ClearFence(id);
             lock (entry.Gate)
             {
                 entry.Log?.Dispose();

@@ -100,6 +100,7 @@ public sealed partial class NodeSupervisor : IDisposable
 
     public void Dispose()
     {
+        DisposeFences();
         TaskEntry[] entries;
         lock (_lock)
         {

@@ -41,6 +41,13 @@ public sealed class SupervisorClient(string socketPath)
     public async Task<SupervisedTaskInfo> WaitAsync(string id, long? generation, TimeSpan timeout, CancellationToken cancellationToken) =>
         Required(await CallAsync(new SupervisorRequest { Op = "wait", Id = id, Generation = generation, TimeoutMs = (long)timeout.TotalMilliseconds }, cancellationToken).ConfigureAwait(false));
 
+    /// <summary>
+    /// Sets the task's fence: the supervisor stops it unless this is called again within <paramref name="within"/>,
+    /// and refuses to start it once that happened; null clears the fence. The task need not be known yet.
+    /// </summary>
+    public async Task FenceAsync(string id, TimeSpan? within, CancellationToken cancellationToken) =>
+        await CallAsync(new SupervisorRequest { Op = "fence", Id = id, TimeoutMs = within is { } w ? (long)Math.Max(0, w.TotalMilliseconds) : null }, cancellationToken).ConfigureAwait(false);
+
     /// <summary>Stops and forgets the task; null when it was not known.</summary>
     public async Task<SupervisedTaskInfo?> RemoveAsync(string id, CancellationToken cancellationToken)
     {

@@ -148,6 +148,11 @@ public sealed class SupervisorServer(NodeSupervisor supervisor)
                     var (info, error) = await supervisor.StopAsync(request.Id, request.Signal, timeout, cancellationToken).ConfigureAwait(false);
                     return info is null ? SupervisorResponse.Unknown(request.Id) with { Error = error } : new SupervisorResponse { Ok = error is null, Error = error, Task = info };
                 }
+            case "fence":
+                {
+                    supervisor.Fence(request.Id, request.TimeoutMs is { } within ? TimeSpan.FromMilliseconds(within) : null);
+                    return new SupervisorResponse { Ok = true, Task = supervisor.Inspect(request.Id) };
+                }
             case "remove":
                 {
                     var (info, error) = await supervisor.RemoveAsync(request.Id, cancellationToken).ConfigureAwait(false);

@@ -67,7 +67,10 @@ public sealed record DeployResult(string Stack, IReadOnlyList<ServiceChange> Cha
 /// <summary>PUT /v1/services/{name}/scale.</summary>
 public sealed record ScaleRequest(int Replicas);
 
-/// <summary>PUT /v1/nodes/{name}/labels: the node's complete set of operator labels (replaces the previous set).</summary>
+/// <summary>
+/// PUT /v1/nodes/{name}/labels: the node's complete set of operator labels (replaces the previous set). Labels the
+/// agent reports are kept; an operator label wins over an agent label of the same name.
+/// </summary>
 public sealed record NodeLabelsRequest(IReadOnlyDictionary<string, string> Labels);
 
 /// <summary>An event in the cluster's append-only log.</summary>

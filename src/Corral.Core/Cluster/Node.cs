@@ -9,8 +9,17 @@ public sealed record Node
     /// <summary>Addresses the node reported, first preferred.</summary>
     public IReadOnlyList<string> Addresses { get; init; } = [];
 
-    /// <summary>Operator-set labels used by placement constraints.</summary>
+    /// <summary>
+    /// The labels placement constraints match: <see cref="AgentLabels"/> with <see cref="OperatorLabels"/> laid over
+    /// them (an operator label wins over an agent label of the same name). Kept in step by <see cref="WithLabels"/>.
+    /// </summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Labels the node's agent reports at registration (<c>corral agent --label</c>); replaced at each registration.</summary>
+    public IReadOnlyDictionary<string, string> AgentLabels { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Labels set through the API (<c>corral node label</c>); an agent's registration never changes them.</summary>
+    public IReadOnlyDictionary<string, string> OperatorLabels { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Schedulable CPU, in cores.</summary>
     public double CpuCores { get; init; }
@@ -38,4 +47,17 @@ public sealed record Node
 
     /// <summary>True when new replicas may be placed here.</summary>
     public bool Schedulable => Status == NodeStatus.Ready && Eligible;
+
+    /// <summary>This node with the given label sets (null keeps a set) and <see cref="Labels"/> merged from them.</summary>
+    public Node WithLabels(IReadOnlyDictionary<string, string>? agent = null, IReadOnlyDictionary<string, string>? @operator = null)
+    {
+        var agentLabels = new SortedDictionary<string, string>((IDictionary<string, string>)(agent ?? AgentLabels).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+        var operatorLabels = new SortedDictionary<string, string>((IDictionary<string, string>)(@operator ?? OperatorLabels).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+        var merged = new SortedDictionary<string, string>(agentLabels, StringComparer.Ordinal);
+        foreach (var (key, value) in operatorLabels)
+        {
+            merged[key] = value;
+        }
+        return this with { AgentLabels = agentLabels, OperatorLabels = operatorLabels, Labels = merged };
+    }
 }

@@ -18,6 +18,9 @@ namespace Corral.Core.Reconciliation;
 /// <item>With nothing to replace, missing replicas are created and extra ones stopped, pending first, then
 /// unhealthy, then the newest.</item>
 /// <item>Pending replicas, old and new, are (re)submitted to the scheduler in the same pass.</item>
+/// <item>A singleton (<c>replicas: 1</c>) never runs twice: an outdated one (new version, draining node) is stopped
+/// first, and no replica is created while one of the service may still run (stopping on a node that is not removed
+/// and not down past the eviction timeout).</item>
 /// </list>
 /// </remarks>
 public static class Reconciler
@@ -69,6 +72,13 @@ public static class Reconciler
             {
                 PlanGlobal(service, replicas, input.Nodes, create, stop, newReplicaId);
             }
+            else if (service.IsSingleton)
+            {
+                var mayStillRun = input.Replicas.Any(r => r.Service == service.Name && r.Phase == ReplicaPhase.Stopping && !gone.Contains(r.Id)
+                    && r.Node is { } n && nodes.TryGetValue(n, out var node)
+                    && !(node.Status == NodeStatus.Down && input.Now - node.StatusSince >= service.EvictionTimeout));
+                PlanSingleton(service, replicas, nodes, mayStillRun, create, stop, newReplicaId);
+            }
             else
             {
                 PlanReplicated(service, replicas, nodes, create, stop, newReplicaId);
@@ -88,6 +98,32 @@ public static class Reconciler
         var active = input.Replicas.Where(r => !gone.Contains(r.Id) && r.Active).ToList();
         var placements = requests.Count == 0 ? [] : Scheduler.Place(input.Nodes, active, requests);
         return new ReconcilePlan(create, placements, stop, lost);
+    }
+
+    /// <summary>Stop first, then start: the replacement is created once no replica of the service may still run.</summary>
+    private static void PlanSingleton(
+        ServiceSpec service,
+        List<Replica> replicas,
+        Dictionary<string, Node> nodes,
+        bool mayStillRun,
+        List<Replica> create,
+        List<StopAction> stop,
+        Func<ServiceSpec, string> newReplicaId)
+    {
+        var outdated = replicas.Where(r => NeedsReplacing(r, service, nodes)).ToList();
+        var current = replicas.Where(r => !NeedsReplacing(r, service, nodes)).ToList();
+        foreach (var replica in outdated)
+        {
+            stop.Add(new StopAction(replica.Id, service.Name, Why(replica, service, nodes) + " (a singleton stops before its replacement starts)"));
+        }
+        foreach (var replica in StopOrder(current).Take(Math.Max(0, current.Count - 1)))
+        {
+            stop.Add(new StopAction(replica.Id, service.Name, "scaled down to 1"));
+        }
+        if (current.Count == 0 && outdated.Count == 0 && !mayStillRun)
+        {
+            create.Add(NewReplica(service, newReplicaId));
+        }
     }
 
     private static void PlanReplicated(

@@ -25,6 +25,12 @@ public static class AgentEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var group = endpoints.MapGroup("/v1/agent");
+        // Identity checks need the revoked certificates loaded (moments after the server starts).
+        group.AddEndpointFilter(async (invocation, next) =>
+        {
+            await invocation.HttpContext.RequestServices.GetRequiredService<Security.RevokedCertificates>().WaitReadyAsync(invocation.HttpContext.RequestAborted).ConfigureAwait(false);
+            return await next(invocation).ConfigureAwait(false);
+        });
         group.MapPost("/register", (Delegate)RegisterAsync);
         group.MapPost("/heartbeat", (Delegate)HeartbeatAsync);
         group.MapGet("/assignments", (Delegate)AssignmentsAsync);
@@ -83,12 +89,11 @@ public static class AgentEndpoints
                 {
                     Name = name,
                     Addresses = [.. registration.Addresses!],
-                    Labels = sortedLabels,
                     CpuCores = registration.CpuCores,
                     MemoryBytes = registration.MemoryBytes,
                     Status = NodeStatus.Ready,
                     StatusSince = now,
-                };
+                }.WithLabels(agent: sortedLabels);
                 var txn = Txn.If(Compare.Missing(Keys.Node(name)))
                     .Then(ClusterState.PutNode(node), state.EventOp("node.registered", "node/" + name, $"registered with {node.CpuCores} CPU and {ByteSizes.Format(node.MemoryBytes)} memory", actor));
                 if ((await state.Store.TxnAsync(txn, ct).ConfigureAwait(false)).Succeeded)
@@ -98,13 +103,13 @@ public static class AgentEndpoints
                 }
                 continue;
             }
-            var updated = existing.Value with
+            // The agent's labels are replaced; operator labels ('corral node label') are kept and win on conflict.
+            var updated = (existing.Value with
             {
                 Addresses = [.. registration.Addresses!],
-                Labels = sortedLabels,
                 CpuCores = registration.CpuCores,
                 MemoryBytes = registration.MemoryBytes,
-            };
+            }).WithLabels(agent: sortedLabels);
             if (SameJson(existing.Value, updated))
             {
                 result = existing.Value;
@@ -226,13 +231,7 @@ public static class AgentEndpoints
 
     private static string? Identify(HttpContext context, string? claimed, out IResult? denied)
     {
-        var node = context.RequestServices.GetRequiredService<AgentIdentity>().Resolve(context, claimed, out var status, out var error);
-        var title = status switch
-        {
-            StatusCodes.Status401Unauthorized => "no node certificate",
-            StatusCodes.Status403Forbidden => "not this node",
-            _ => "invalid node name",
-        };
+        var node = context.RequestServices.GetRequiredService<AgentIdentity>().Resolve(context, claimed, out var status, out var title, out var error);
         denied = node is null ? Problem(status, title, error) : null;
         return node;
     }

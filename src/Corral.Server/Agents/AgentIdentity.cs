@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Corral.Server.Security;
 using Microsoft.AspNetCore.Http;
 
 namespace Corral.Server.Agents;
@@ -6,10 +7,21 @@ namespace Corral.Server.Agents;
 /// <summary>
 /// Decides which node an agent request speaks for: the one place agent identity is checked. The node's identity is
 /// the common name of its client certificate, which the cluster CA issued (Kestrel has already verified the chain
-/// during the TLS handshake). A request without a certificate is 401; one that states another node is 403.
+/// during the TLS handshake). A request without a certificate is 401; so is one with a certificate revoked by
+/// <c>corral node rm</c>; one that states another node is 403.
 /// </summary>
 public sealed class AgentIdentity
 {
+    /// <summary>The problem title of a request made with a revoked certificate: agents recognise it and stop.</summary>
+    public const string RevokedTitle = "certificate revoked";
+
+    private readonly RevokedCertificates _revoked;
+
+    public AgentIdentity(RevokedCertificates revoked)
+    {
+        _revoked = revoked ?? throw new ArgumentNullException(nameof(revoked));
+    }
+
     /// <summary>Longest node name accepted (a DNS name).</summary>
     public const int MaxNodeNameLength = 253;
 
@@ -18,9 +30,15 @@ public sealed class AgentIdentity
     /// the reason in <paramref name="error"/> (and <paramref name="status"/>: 400 for a malformed name, 403 when the
     /// caller may not act for that node).
     /// </summary>
-    public string? Resolve(HttpContext context, string? claimed, out int status, out string error)
+    public string? Resolve(HttpContext context, string? claimed, out int status, out string error) =>
+        Resolve(context, claimed, out status, out _, out error);
+
+    /// <summary>As <see cref="Resolve(HttpContext, string?, out int, out string)"/>, with a problem title for the refusal.</summary>
+    /// <remarks>Revocations are those the server has loaded: await <see cref="RevokedCertificates.WaitReadyAsync"/> first.</remarks>
+    public string? Resolve(HttpContext context, string? claimed, out int status, out string title, out string error)
     {
         ArgumentNullException.ThrowIfNull(context);
+        title = "invalid node name";
         if (!IsValidNodeName(claimed))
         {
             status = StatusCodes.Status400BadRequest;
@@ -31,6 +49,7 @@ public sealed class AgentIdentity
         if (certificate is null)
         {
             status = StatusCodes.Status401Unauthorized;
+            title = "no node certificate";
             error = "agent endpoints need the node's client certificate, issued by the cluster CA (mTLS)";
             return null;
         }
@@ -38,10 +57,20 @@ public sealed class AgentIdentity
         if (!string.Equals(identity, claimed, StringComparison.Ordinal))
         {
             status = StatusCodes.Status403Forbidden;
+            title = "not this node";
             error = $"this client certificate is node '{identity}'; it may not act for node '{claimed}'";
             return null;
         }
+        if (_revoked.Find(certificate) is { } revocation)
+        {
+            status = StatusCodes.Status401Unauthorized;
+            title = RevokedTitle;
+            error = $"the certificate of node '{identity}' (serial {revocation.Serial}) was revoked at {revocation.RevokedAt:u} by {revocation.RevokedBy} "
+                + "when the node was removed ('corral node rm'); join again with a new token ('corral node token create')";
+            return null;
+        }
         status = StatusCodes.Status200OK;
+        title = "";
         error = "";
         return claimed;
     }

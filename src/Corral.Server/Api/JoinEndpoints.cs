@@ -11,9 +11,6 @@ namespace Corral.Server.Api;
 /// <summary>Join tokens (admin) and the join itself (authenticated by the token alone).</summary>
 internal static class JoinEndpoints
 {
-    /// <value>Validity of a node certificate issued at join. One year.</value>
-    public static readonly TimeSpan NodeCertificateValidity = TimeSpan.FromDays(365);
-
     /// <value>Longest node name a join accepts: the limit of an X.509 common name.</value>
     public const int MaxJoinNodeNameLength = 64;
 
@@ -79,7 +76,7 @@ internal static class JoinEndpoints
         // The cluster CA (public), for a joining node to check against its token's pin before it trusts the server.
         api.MapGet("/join/ca", (CertificateAuthority ca) => Results.Text(ca.Certificate.ExportCertificatePem(), "application/x-pem-file"));
 
-        api.MapPost("/join", async (HttpRequest request, JoinTokenStore tokens, ClusterState state, CertificateAuthority ca, CancellationToken ct) =>
+        api.MapPost("/join", async (HttpRequest request, JoinTokenStore tokens, ClusterState state, NodeCertificates certificates, CancellationToken ct) =>
         {
             var (body, error) = await ApiProblems.ReadJsonAsync(request, CoreJson.Default.JoinRequest).ConfigureAwait(false);
             if (error is not null)
@@ -112,8 +109,39 @@ internal static class JoinEndpoints
             {
                 return ApiProblems.Unauthorized(refusal);
             }
-            using var certificate = ca.IssueNodeCertificate(body.CsrPem, body.Node, NodeCertificateValidity);
-            return Results.Json(new JoinResponse(certificate.ExportCertificatePem(), ca.Certificate.ExportCertificatePem()), CoreJson.Default.JoinResponse);
+            using var certificate = await certificates.IssueAsync(body.Node, body.CsrPem, ct).ConfigureAwait(false);
+            if (certificate is null)
+            {
+                return ApiProblems.Conflict($"node '{body.Node}' was issued other certificates at the same moment; join again with a new token");
+            }
+            return Results.Json(new JoinResponse(certificate.ExportCertificatePem(), certificates.Authority.Certificate.ExportCertificatePem()), CoreJson.Default.JoinResponse);
+        });
+
+        // Renewal: authenticated by the node's current certificate (mTLS), for that node only, before it expires.
+        api.MapPost("/agent/renew", async (HttpContext http, AgentIdentity identity, RevokedCertificates revoked, NodeCertificates certificates, ILogger<NodeCertificates> logger, CancellationToken ct) =>
+        {
+            var (body, error) = await ApiProblems.ReadJsonAsync(http.Request, CoreJson.Default.CertificateRenewRequest).ConfigureAwait(false);
+            if (error is not null)
+            {
+                return error;
+            }
+            await revoked.WaitReadyAsync(ct).ConfigureAwait(false);
+            var node = identity.Resolve(http, body!.Node, out var status, out var title, out var detail);
+            if (node is null)
+            {
+                return Results.Problem(statusCode: status, title: title, detail: detail);
+            }
+            if (string.IsNullOrWhiteSpace(body.CsrPem) || !IsValidCsr(body.CsrPem))
+            {
+                return ApiProblems.BadRequest("invalid renewal request", [new FieldError("csr_pem", "must be a PEM certificate signing request (PKCS#10) with a valid signature")]);
+            }
+            using var certificate = await certificates.IssueAsync(node, body.CsrPem, ct).ConfigureAwait(false);
+            if (certificate is null)
+            {
+                return ApiProblems.Conflict($"node '{node}' was issued other certificates at the same moment; try again");
+            }
+            SecurityLog.CertificateRenewed(logger, node, certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
+            return Results.Json(new JoinResponse(certificate.ExportCertificatePem(), certificates.Authority.Certificate.ExportCertificatePem()), CoreJson.Default.JoinResponse);
         });
     }
 

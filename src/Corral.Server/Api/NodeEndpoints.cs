@@ -63,14 +63,15 @@ internal static class NodeEndpoints
             }
             var labels = new SortedDictionary<string, string>(body.Labels.ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal), StringComparer.Ordinal);
             var caller = ApiAuth.CallerOf(request.HttpContext);
+            // Only the operator labels change; the agent's own labels stay (and lose to an operator label of the same name).
             return await UpdateAsync(state, heartbeats, name, ct,
-                current => current.Labels.Count == labels.Count && labels.All(l => current.Labels.TryGetValue(l.Key, out var v) && v == l.Value)
+                current => current.OperatorLabels.Count == labels.Count && labels.All(l => current.OperatorLabels.TryGetValue(l.Key, out var v) && v == l.Value)
                     ? current
-                    : current with { Labels = labels },
-                _ => state.EventOp("node.labeled", $"node/{name}", labels.Count == 0 ? $"node '{name}' labels cleared" : $"node '{name}' labels set to {string.Join(", ", labels.Select(l => l.Key + "=" + l.Value))}", caller.Actor)).ConfigureAwait(false);
+                    : current.WithLabels(@operator: labels),
+                _ => state.EventOp("node.labeled", $"node/{name}", labels.Count == 0 ? $"node '{name}' operator labels cleared" : $"node '{name}' operator labels set to {string.Join(", ", labels.Select(l => l.Key + "=" + l.Value))}", caller.Actor)).ConfigureAwait(false);
         }).RequireRole(Role.Operator);
 
-        api.MapDelete("/nodes/{name}", async (string name, HttpContext http, ClusterState state, CancellationToken ct) =>
+        api.MapDelete("/nodes/{name}", async (string name, HttpContext http, ClusterState state, NodeCertificates certificates, CancellationToken ct) =>
         {
             var caller = ApiAuth.CallerOf(http);
             var current = await state.GetNodeAsync(name, ct).ConfigureAwait(false);
@@ -78,9 +79,12 @@ internal static class NodeEndpoints
             {
                 return ApiProblems.NotFound($"no node '{name}'");
             }
+            // The node's certificates are revoked in the same transaction: it cannot come back without a new token.
+            var (compares, revocations, revoked) = await certificates.RevokeOpsAsync(name, caller.Actor, ct).ConfigureAwait(false);
+            var message = $"node '{name}' removed; its replicas are lost and replaced elsewhere; {revoked} certificate(s) revoked: it must join again with a new token";
             var result = await state.Store.TxnAsync(
-                Txn.If(Compare.ModRevision(Keys.Node(name), CompareOp.Equal, current.ModRevision))
-                    .Then(new TxnOp.Delete(Keys.Node(name)), state.EventOp("node.removed", $"node/{name}", $"node '{name}' removed; its replicas are lost and replaced elsewhere", caller.Actor)),
+                Txn.If([Compare.ModRevision(Keys.Node(name), CompareOp.Equal, current.ModRevision), .. compares])
+                    .Then([new TxnOp.Delete(Keys.Node(name)), .. revocations, state.EventOp("node.removed", $"node/{name}", message, caller.Actor)]),
                 ct).ConfigureAwait(false);
             return result.Succeeded ? Results.NoContent() : ApiProblems.Conflict($"node '{name}' changed while it was being removed; try again");
         }).RequireRole(Role.Admin);

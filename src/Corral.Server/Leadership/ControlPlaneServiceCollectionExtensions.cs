@@ -1,5 +1,6 @@
 using Corral.Server.Agents;
 using Corral.Server.Controllers;
+using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton(options);
         services.TryAddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<HeartbeatTable>();
+        services.AddSingleton<RevokedCertificates>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<RevokedCertificates>());
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<AssignmentTracker>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<AssignmentTracker>());

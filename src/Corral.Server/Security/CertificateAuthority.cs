@@ -119,7 +119,10 @@ public sealed class CertificateAuthority : IDisposable
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7f;
         var generator = X509SignatureGenerator.CreateForECDsa(_key);
-        return request.Create(Certificate.SubjectName, generator, now.AddMinutes(-5), notAfter, serial);
+        // Backdated for clock skew, but by at most a tenth of the validity: a node renews at a share of the
+        // certificate's lifetime, which a long backdate would swallow for short-lived certificates.
+        var backdate = TimeSpan.FromTicks(Math.Min(TimeSpan.FromMinutes(5).Ticks, validity.Ticks / 10));
+        return request.Create(Certificate.SubjectName, generator, now - backdate, notAfter, serial);
     }
 
     /// <summary>True when <paramref name="certificate"/> chains to this CA (and only this CA) and is valid now.</summary>

@@ -21,6 +21,8 @@ public static class Keys
 
     /// <summary>Replicas' log chunks: <c>/corral/logs/SERVICE/REPLICA/FROM</c>, FROM the chunk's first offset in 20 digits.</summary>
     public const string Logs = "/corral/logs/";
+    public const string NodeCertificates = "/corral/nodecerts/";
+    public const string RevokedCertificates = "/corral/revoked/";
 
     /// <summary>Name of the leader election of the control plane.</summary>
     public const string LeaderElection = "corral-leader";
@@ -40,4 +42,7 @@ public static class Keys
     public static string LogChunk(string service, string replicaId, long from) =>
         $"{Logs}{service}/{replicaId}/{from.ToString("D20", System.Globalization.CultureInfo.InvariantCulture)}";
     public static string Alarm(string id) => Alarms + id;
+    public static string NodeCertificate(string node) => NodeCertificates + node;
+
+    public static string RevokedCertificate(string serial) => RevokedCertificates + serial;
 }

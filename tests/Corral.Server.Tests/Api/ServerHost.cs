@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -16,6 +17,7 @@ namespace Corral.Server.Tests.Api;
 internal sealed class ServerHost : IAsyncDisposable
 {
     private readonly TempDirectory _dir = new("corral-server");
+    private readonly List<IDisposable> _owned = [];
     private WebApplication? _app;
 
     public int Port { get; } = FreePorts.Next();
@@ -67,6 +69,50 @@ internal sealed class ServerHost : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync(CoreJson.Default.ApiKeyCreated))!.Token;
     }
 
+    /// <summary>Joins node <paramref name="node"/> with a fresh one-use token; returns its certificate with its key.</summary>
+    public async Task<X509Certificate2> JoinNodeAsync(string node)
+    {
+        using var admin = Client(AdminToken);
+        using var created = await admin.PostAsync("/v1/tokens", Json(new JoinTokenCreateRequest(null, 1, null), CoreJson.Default.JoinTokenCreateRequest));
+        var token = (await created.Content.ReadFromJsonAsync(CoreJson.Default.JoinTokenCreated))!.Token;
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Own(key);
+        var csr = new CertificateRequest($"CN={node}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        using var anonymous = Client();
+        using var response = await anonymous.PostAsync("/v1/join", Json(new JoinRequest(token, node, csr, null), CoreJson.Default.JoinRequest));
+        Xunit.Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var joined = (await response.Content.ReadFromJsonAsync(CoreJson.Default.JoinResponse))!;
+        using var certificate = X509Certificate2.CreateFromPem(joined.CertificatePem);
+        return WithKey(certificate, key);
+    }
+
+    /// <summary><paramref name="certificate"/> with <paramref name="key"/>, usable as a TLS client certificate; owned by the host.</summary>
+    public X509Certificate2 WithKey(X509Certificate2 certificate, ECDsa key)
+    {
+        using var withKey = certificate.CopyWithPrivateKey(key);
+        return Own(X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null));
+    }
+
+    /// <summary>A client that presents <paramref name="certificate"/> (mTLS), as a node's agent; owned by the host.</summary>
+    public HttpClient NodeClient(X509Certificate2 certificate)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        handler.SslOptions.ClientCertificates = [certificate];
+        return Own(new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{Port}") });
+    }
+
+    /// <summary>Disposed with the host.</summary>
+    public T Own<T>(T item)
+        where T : IDisposable
+    {
+        lock (_owned)
+        {
+            _owned.Add(item);
+        }
+        return item;
+    }
+
     public static StringContent Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         new(JsonSerializer.Serialize(value, type), Encoding.UTF8, "application/json");
 
@@ -78,6 +124,10 @@ internal sealed class ServerHost : IAsyncDisposable
             await _app.DisposeAsync();
         }
         Ca?.Dispose();
+        foreach (var item in _owned)
+        {
+            item.Dispose();
+        }
         _dir.Dispose();
     }
 }

@@ -1,0 +1,93 @@
+using Corral.Agent.ControlPlane;
+using Corral.Core.Api;
+using Corral.Core.Tasks;
+using Corral.Testing;
+
+namespace Corral.Agent.Tests.ControlPlane;
+
+public sealed class SingletonFenceTests
+{
+    private static readonly TaskSpec Task = new() { Command = "/bin/true" };
+
+    [Fact]
+    public void Due_NoAcknowledgedHeartbeatForFenceAfter_FencesOnlySingletonsOnce()
+    {
+        var time = new ManualTimeProvider();
+        var fence = new SingletonFence(time);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2)), Singleton("two", TimeSpan.FromSeconds(5)), Replicated("many")]);
+        fence.Reached(time.GetUtcNow());
+
+        time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.Empty(fence.Due());
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var due = fence.Due();
+        Assert.Equal(["one"], due.Keys);
+        Assert.StartsWith("fenced:", due["one"], StringComparison.Ordinal);
+        Assert.Contains("fence_after 2s", due["one"], StringComparison.Ordinal);
+        Assert.True(fence.HasFenced);
+        Assert.Empty(fence.Due());
+
+        time.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(["two"], fence.Due().Keys);
+        Assert.Equal(["one", "two"], fence.Fenced.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Due_HeartbeatsAcknowledged_NothingIsFenced()
+    {
+        var time = new ManualTimeProvider();
+        var fence = new SingletonFence(time);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))]);
+        for (var i = 0; i < 10; i++)
+        {
+            fence.Reached(time.GetUtcNow());
+            time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Empty(fence.Due());
+        }
+    }
+
+    [Fact]
+    public void Due_ContactCountsFromTheSendOfTheAcknowledgedHeartbeatNotItsAnswer()
+    {
+        var time = new ManualTimeProvider();
+        var fence = new SingletonFence(time);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))]);
+        var sentAt = time.GetUtcNow();
+        time.Advance(TimeSpan.FromSeconds(1.5));
+        fence.Reached(sentAt);
+        time.Advance(TimeSpan.FromSeconds(0.5));
+        Assert.Equal(["one"], fence.Due().Keys);
+    }
+
+    [Fact]
+    public void MayApply_AfterFence_OnlyASetRequestedAfterAnAcknowledgedHeartbeatSentAfterTheFence()
+    {
+        var time = new ManualTimeProvider();
+        var fence = new SingletonFence(time);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))]);
+        Assert.True(fence.MayApply(time.GetUtcNow()));
+        var staleRequest = time.GetUtcNow();
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Single(fence.Due());
+
+        Assert.False(fence.MayApply(staleRequest));
+        Assert.False(fence.MayApply(time.GetUtcNow()));
+        fence.Reached(staleRequest);
+        Assert.False(fence.MayApply(time.GetUtcNow()));
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        var regained = time.GetUtcNow();
+        fence.Reached(regained);
+        Assert.False(fence.MayApply(regained - TimeSpan.FromMilliseconds(1)));
+        Assert.True(fence.MayApply(regained));
+
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))]);
+        Assert.False(fence.HasFenced);
+        Assert.Empty(fence.Fenced);
+        Assert.Empty(fence.Due());
+    }
+
+    private static Assignment Singleton(string id, TimeSpan fenceAfter) => new(id, "svc-" + id, "v1", Task, true, fenceAfter);
+
+    private static Assignment Replicated(string id) => new(id, "svc-" + id, "v1", Task, false, TimeSpan.FromSeconds(1));
+}
