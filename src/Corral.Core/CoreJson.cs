@@ -38,4 +38,5 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.AgentHeartbeat))]
 [JsonSerializable(typeof(List<Corral.Core.Api.FieldError>))]
 [JsonSerializable(typeof(Corral.Core.Api.ClientConfig))]
+[JsonSerializable(typeof(Corral.Core.Api.WhoAmI))]
 public sealed partial class CoreJson : JsonSerializerContext;

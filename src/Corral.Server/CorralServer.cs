@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Corral.Core;
 using Corral.Server.Agents;
 using Corral.Server.Api;
+using Corral.Server.Dashboard;
 using Corral.Server.Leadership;
 using Corral.Server.Security;
 using Corral.Server.State;
@@ -99,6 +100,8 @@ public static class CorralServer
         EventEndpoints.Map(api);
         KeyEndpoints.Map(api);
         JoinEndpoints.Map(api);
+        WhoAmIEndpoints.Map(api);
+        DashboardEndpoints.Map(app);
         app.MapAgentEndpoints();
         app.MapOpenApi().RequireRole(Role.Viewer);
         return app;
