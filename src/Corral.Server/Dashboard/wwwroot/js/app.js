@@ -90,6 +90,20 @@ function mount() {
   refresh();
 }
 
+/**
+ * How long the last refreshes took (fetch and parse, then render), for the performance budget: read by the browser
+ * tests and visible in the console as corralStats. Bounded.
+ */
+const stats = { loads: [] };
+window.corralStats = stats;
+
+function recordLoad(name, fetchMs, renderMs) {
+  stats.loads.push({ route: name, fetchMs, renderMs, at: performance.now() });
+  if (stats.loads.length > 300) {
+    stats.loads.splice(0, stats.loads.length - 300);
+  }
+}
+
 /** What the current page reads, besides the event stream. */
 async function load(gen) {
   const tasks = [];
@@ -123,9 +137,18 @@ async function load(gen) {
     default:
       break;
   }
+  const started = performance.now();
   await Promise.all(tasks);
   if (gen === generation) {
+    const fetched = performance.now();
     update?.();
+    // Style and layout would run before the next paint anyway: run them here so the render time includes them.
+    void document.body.offsetHeight;
+    recordLoad(route.name, fetched - started, performance.now() - fetched);
+    // For the first-load budget: when the first page with data was on screen, relative to navigation start.
+    if (performance.getEntriesByName('corral:first-data').length === 0) {
+      performance.mark('corral:first-data');
+    }
   }
 }
 

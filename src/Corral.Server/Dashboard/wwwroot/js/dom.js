@@ -51,9 +51,10 @@ export function replaceChildren(el, ...children) {
 }
 
 /**
- * Keeps a tbody's rows in step with items without rebuilding unchanged rows: each row is keyed by key(item) and
- * rebuilt only when signature(item) changed. Keeps the page cheap to update with a thousand rows, and keeps focus and
- * typed input in rows that did not change.
+ * Keeps a tbody's rows in step with items without rebuilding what did not change: each row is keyed by key(item);
+ * when signature(item) changed, a fresh row is built and only its cells that differ replace the old ones. A cell
+ * marked with data-keep (an actions cell: a half-typed number, a button waiting for its confirming click) is kept as
+ * long as its data-keep value is the same. Keeps the page cheap to update with a thousand rows.
  */
 export function syncRows(tbody, items, key, signature, build) {
   const old = new Map();
@@ -66,12 +67,7 @@ export function syncRows(tbody, items, key, signature, build) {
     const sig = signature(item);
     let row = old.get(k);
     if (row && row.dataset.sig !== sig) {
-      const fresh = build(item);
-      row.replaceWith(fresh);
-      if (cursor === row) {
-        cursor = fresh;
-      }
-      row = fresh;
+      patchRow(row, build(item));
     } else if (!row) {
       row = build(item);
     }
@@ -86,6 +82,26 @@ export function syncRows(tbody, items, key, signature, build) {
   }
   for (const row of old.values()) {
     row.remove();
+  }
+}
+
+function patchRow(row, fresh) {
+  row.className = fresh.className;
+  const before = [...row.children];
+  const after = [...fresh.children];
+  if (before.length !== after.length) {
+    row.replaceChildren(...after);
+    return;
+  }
+  for (let i = 0; i < before.length; i++) {
+    const o = before[i];
+    const n = after[i];
+    if (o.dataset.keep !== undefined && o.dataset.keep === n.dataset.keep) {
+      continue;
+    }
+    if (o.outerHTML !== n.outerHTML) {
+      o.replaceWith(n);
+    }
   }
 }
 

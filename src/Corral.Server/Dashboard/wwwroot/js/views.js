@@ -206,20 +206,53 @@ export function overview(container, ctx) {
 
 // --- nodes ---------------------------------------------------------------------------------------------------
 
-function nodeRow(ctx, n, leader) {
+/** What a node row shows, as text: the row's signature, so a row changes only when what it shows changes. */
+function nodeCells(n, leader, newest) {
   const node = n.node;
-  const cpu = n.cpu_percent === undefined || n.cpu_percent === null ? '—' : `${fmt.percent(n.cpu_percent)} of ${node.cpu_cores} cores`;
-  const memory = n.memory_used_bytes === undefined || n.memory_used_bytes === null ? `— of ${fmt.bytes(node.memory_bytes)}` : `${fmt.bytes(n.memory_used_bytes)} of ${fmt.bytes(node.memory_bytes)}`;
+  return {
+    status: [fmt.lower(node.status), node.draining, node.eligible],
+    role: nodeRole(node.name, leader),
+    address: (node.addresses ?? [])[0] ?? '—',
+    cpu: n.cpu_percent === undefined || n.cpu_percent === null ? '—' : `${fmt.percent(n.cpu_percent)} of ${node.cpu_cores} cores`,
+    memory: n.memory_used_bytes === undefined || n.memory_used_bytes === null ? `— of ${fmt.bytes(node.memory_bytes)}` : `${fmt.bytes(n.memory_used_bytes)} of ${fmt.bytes(node.memory_bytes)}`,
+    replicas: String(n.replicas),
+    heartbeat: heartbeatText(n.last_heartbeat, newest),
+  };
+}
+
+/**
+ * "current" while a node's last heartbeat is within 5 s of the newest heartbeat any node sent (the server's clock,
+ * so the browser's clock does not matter), else the time of the last one.
+ */
+function heartbeatText(iso, newest) {
+  if (!iso) {
+    return '—';
+  }
+  return newest - Date.parse(iso) < 5000 ? 'current' : fmt.clock(iso);
+}
+
+function newestHeartbeat(list) {
+  let newest = 0;
+  for (const n of list) {
+    if (n.last_heartbeat) {
+      newest = Math.max(newest, Date.parse(n.last_heartbeat));
+    }
+  }
+  return newest;
+}
+
+function nodeRow(ctx, n, c) {
+  const node = n.node;
   return h('tr', {},
     h('td', {}, h('a', { href: `#/nodes/${encodeURIComponent(node.name)}`, text: node.name })),
     h('td', { 'data-testid': 'node-status' }, nodeStatus(node)),
-    cell(nodeRole(node.name, leader)),
-    cell((node.addresses ?? [])[0] ?? '—', 'mono'),
-    cell(cpu, 'num'),
-    cell(memory, 'num'),
-    cell(String(n.replicas), 'num', 'node-replicas'),
-    cell(fmt.ago(n.last_heartbeat), 'muted'),
-    ctx.canAct ? h('td', { class: 'actions' }, drainButton(ctx, node)) : null);
+    cell(c.role),
+    cell(c.address, 'mono'),
+    cell(c.cpu, 'num'),
+    cell(c.memory, 'num'),
+    cell(c.replicas, 'num', 'node-replicas'),
+    cell(c.heartbeat, 'muted nowrap'),
+    ctx.canAct ? h('td', { class: 'actions', dataset: { keep: node.draining || node.eligible === false ? 'undrain' : 'drain' } }, drainButton(ctx, node)) : null);
 }
 
 function nodeColumns(ctx) {
@@ -237,10 +270,11 @@ export function nodes(container, ctx) {
       return;
     }
     summary.textContent = `${status.nodes.length} nodes`;
-    const tick = Math.floor(Date.now() / 10000);
+    const newest = newestHeartbeat(status.nodes);
+    const cells = new Map(status.nodes.map(n => [n.node.name, nodeCells(n, status.leader, newest)]));
     syncRows(tbody, status.nodes, n => n.node.name,
-      n => JSON.stringify([n, status.leader, tick]),
-      n => nodeRow(ctx, n, status.leader));
+      n => JSON.stringify(cells.get(n.node.name)),
+      n => nodeRow(ctx, n, cells.get(n.node.name)));
   };
 }
 
@@ -263,9 +297,9 @@ export function node(container, ctx, name) {
         h('dt', { text: 'CPU' }), h('dd', { text: `${fmt.percent(n.cpu_percent)} of ${n.node.cpu_cores} cores · load ${n.load1 ?? '—'}` }),
         h('dt', { text: 'Memory' }), h('dd', { text: `${fmt.bytes(n.memory_used_bytes)} of ${fmt.bytes(n.node.memory_bytes)}` }),
         h('dt', { text: 'Labels' }), h('dd', { class: 'mono', text: labels }),
-        h('dt', { text: 'Heartbeat' }), h('dd', { text: fmt.ago(n.last_heartbeat) })),
+        h('dt', { text: 'Heartbeat' }), h('dd', { text: heartbeatText(n.last_heartbeat, newestHeartbeat(ctx.state.status.nodes)) })),
       h('div', { class: 'toolbar' }, drainButton(ctx, n.node)));
-    syncRows(tbody, ctx.state.nodeReplicas ?? [], r => r.replica.id, r => JSON.stringify(r), r => replicaRow(r, true));
+    syncRows(tbody, ctx.state.nodeReplicas ?? [], r => r.replica.id, replicaSignature, r => replicaRow(r, true));
   };
 }
 
@@ -292,7 +326,7 @@ function serviceRow(ctx, s) {
     cell(String(s.running), 'num', 'running'),
     h('td', { class: 'num' }, badge(String(s.healthy), serviceHealth(s))),
     h('td', {}, h('div', { text: fmt.placement(s.spec) }), h('div', { class: 'muted small', text: where(s) })),
-    ctx.canAct ? h('td', { class: 'actions' }, scaleControl(ctx, s), restartButton(ctx, name)) : null);
+    ctx.canAct ? h('td', { class: 'actions', dataset: { keep: `${s.spec.replicas}/${s.spec.mode}` } }, scaleControl(ctx, s), restartButton(ctx, name)) : null);
 }
 
 export function services(container, ctx) {
@@ -319,6 +353,12 @@ function replicaColumns(showService) {
     { label: 'Ports' }, { label: 'Since' }, { label: 'CPU', cls: 'num' }, { label: 'Memory', cls: 'num' }, { label: 'Reason' }, { label: '' }].filter(Boolean);
 }
 
+/** What a replica row shows, as text (its signature). */
+function replicaSignature(r) {
+  const x = r.replica;
+  return JSON.stringify([x.id, x.service, x.node, replicaState(r), r.pid, r.ports, r.state_since, fmt.percent(r.cpu_percent), fmt.bytes(r.rss_bytes), x.reason]);
+}
+
 function replicaRow(r, showService) {
   const replica = r.replica;
   const state = replicaState(r);
@@ -331,7 +371,7 @@ function replicaRow(r, showService) {
     h('td', { 'data-testid': 'replica-state' }, badge(state, stateKind(state))),
     cell(r.pid === undefined || r.pid === null ? '—' : String(r.pid), 'num mono', 'replica-pid'),
     cell(ports || '—', 'mono'),
-    cell(fmt.ago(r.state_since), 'muted'),
+    cell(fmt.clock(r.state_since), 'muted nowrap'),
     cell(fmt.percent(r.cpu_percent), 'num'),
     cell(fmt.bytes(r.rss_bytes), 'num'),
     cell(replica.reason || '', 'muted small'),
@@ -369,7 +409,7 @@ export function service(container, ctx, name) {
       actionsFor = actionsKey;
       replaceChildren(toolbar, scaleControl(ctx, s), restartButton(ctx, name));
     }
-    syncRows(tbody, s.replicas, r => r.replica.id, r => JSON.stringify([r, Math.floor(Date.now() / 10000)]), r => replicaRow(r, false));
+    syncRows(tbody, s.replicas, r => r.replica.id, replicaSignature, r => replicaRow(r, false));
   };
 }
 
@@ -470,6 +510,6 @@ export function alarms(container, ctx) {
       cell(fmt.time(a.first_seen), 'muted nowrap'),
       cell(fmt.ago(a.last_seen), 'muted nowrap'),
       cell(a.active === false ? 'cleared' : a.acknowledged ? `acknowledged by ${a.acknowledged_by ?? '?'}` : 'active'),
-      ctx.canAct ? h('td', { class: 'actions' }, ackButton(ctx, a)) : null));
+      ctx.canAct ? h('td', { class: 'actions', dataset: { keep: `${a.active}/${a.acknowledged}` } }, ackButton(ctx, a)) : null));
   };
 }
