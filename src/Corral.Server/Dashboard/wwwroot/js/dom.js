@@ -67,9 +67,9 @@ export function syncRows(tbody, items, key, signature, build) {
     const sig = signature(item);
     let row = old.get(k);
     if (row && row.dataset.sig !== sig) {
-      patchRow(row, build(item));
+      patchRow(row, label(build(item), tbody.labels));
     } else if (!row) {
-      row = build(item);
+      row = label(build(item), tbody.labels);
     }
     row.dataset.key = k;
     row.dataset.sig = sig;
@@ -83,6 +83,20 @@ export function syncRows(tbody, items, key, signature, build) {
   for (const row of old.values()) {
     row.remove();
   }
+}
+
+/** Names each cell after its column (data-label), for the stacked layout on phones. */
+function label(row, labels) {
+  if (labels) {
+    let i = 0;
+    for (const td of row.children) {
+      if (labels[i]) {
+        td.dataset.label = labels[i];
+      }
+      i++;
+    }
+  }
+  return row;
 }
 
 function patchRow(row, fresh) {

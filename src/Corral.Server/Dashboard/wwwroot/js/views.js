@@ -7,6 +7,9 @@ import * as fmt from './format.js';
 
 const MAX_LOG_LINES = 5000;
 
+/** Rows a table shows before "Show all": a thousand rows cost the browser about a second to lay out the first time. */
+const ROW_LIMIT = 250;
+
 function badge(text, kind) {
   return h('span', { class: `badge ${kind ?? fmt.lower(text)}`, text });
 }
@@ -17,6 +20,7 @@ function notAvailable(what) {
 
 function table(columns, testId) {
   const tbody = h('tbody');
+  tbody.labels = columns.map(c => c.label);
   const el = h('div', { class: 'table-wrap' },
     h('table', { 'data-testid': testId },
       h('thead', {}, h('tr', {}, columns.map(c => h('th', { class: c.cls, text: c.label })))),
@@ -24,8 +28,45 @@ function table(columns, testId) {
   return { el, tbody };
 }
 
+/**
+ * Caps a long table at ROW_LIMIT rows until "Show all" is clicked; when capped, problems come first so none is left
+ * out. rerender is called when the choice changes.
+ */
+function rowCap(rerender) {
+  let all = false;
+  const text = h('span');
+  const el = h('p', { class: 'muted small cap', hidden: true }, text, h('a', {
+    href: '#', 'data-testid': 'show-all', text: 'Show all',
+    onclick: e => {
+      e.preventDefault();
+      all = true;
+      rerender();
+    },
+  }));
+  return {
+    el,
+    apply(list, isProblem) {
+      if (all || list.length <= ROW_LIMIT) {
+        el.hidden = true;
+        return list;
+      }
+      el.hidden = false;
+      text.textContent = `Showing ${ROW_LIMIT} of ${list.length}, problems first. `;
+      return [...list.filter(isProblem), ...list.filter(x => !isProblem(x))].slice(0, ROW_LIMIT);
+    },
+  };
+}
+
+function replicaProblem(r) {
+  return replicaState(r) !== 'healthy';
+}
+
+function nodeProblem(n) {
+  return fmt.lower(n.node.status) !== 'ready' || n.node.draining;
+}
+
 function cell(text, cls, testId) {
-  return h('td', { class: cls, 'data-label': undefined, 'data-testid': testId, text });
+  return h('td', { class: cls, 'data-testid': testId, text });
 }
 
 function nodeStatus(node) {
@@ -263,8 +304,9 @@ function nodeColumns(ctx) {
 export function nodes(container, ctx) {
   const { el, tbody } = table(nodeColumns(ctx), 'nodes');
   const summary = h('p', { class: 'muted' });
-  replaceChildren(container, h('h1', { text: 'Nodes' }), summary, el);
-  return () => {
+  const cap = rowCap(() => update());
+  replaceChildren(container, h('h1', { text: 'Nodes' }), summary, cap.el, el);
+  const update = () => {
     const status = ctx.state.status;
     if (!status) {
       return;
@@ -272,17 +314,19 @@ export function nodes(container, ctx) {
     summary.textContent = `${status.nodes.length} nodes`;
     const newest = newestHeartbeat(status.nodes);
     const cells = new Map(status.nodes.map(n => [n.node.name, nodeCells(n, status.leader, newest)]));
-    syncRows(tbody, status.nodes, n => n.node.name,
+    syncRows(tbody, cap.apply(status.nodes, nodeProblem), n => n.node.name,
       n => JSON.stringify(cells.get(n.node.name)),
       n => nodeRow(ctx, n, cells.get(n.node.name)));
   };
+  return update;
 }
 
 export function node(container, ctx, name) {
   const head = h('div', { class: 'detail-head' });
   const { el, tbody } = table(replicaColumns(true), 'replicas');
-  replaceChildren(container, h('p', {}, h('a', { href: '#/nodes', text: '← Nodes' })), h('h1', { text: name }), head, h('h2', { text: 'Replicas' }), el);
-  return () => {
+  const cap = rowCap(() => update());
+  replaceChildren(container, h('p', {}, h('a', { href: '#/nodes', text: '← Nodes' })), h('h1', { text: name }), head, h('h2', { text: 'Replicas' }), cap.el, el);
+  const update = () => {
     const n = ctx.state.status?.nodes.find(x => x.node.name === name);
     if (!n) {
       replaceChildren(head, h('p', { class: 'error', text: `No node '${name}'.` }));
@@ -299,8 +343,9 @@ export function node(container, ctx, name) {
         h('dt', { text: 'Labels' }), h('dd', { class: 'mono', text: labels }),
         h('dt', { text: 'Heartbeat' }), h('dd', { text: heartbeatText(n.last_heartbeat, newestHeartbeat(ctx.state.status.nodes)) })),
       h('div', { class: 'toolbar' }, drainButton(ctx, n.node)));
-    syncRows(tbody, ctx.state.nodeReplicas ?? [], r => r.replica.id, replicaSignature, r => replicaRow(r, true));
+    syncRows(tbody, cap.apply(ctx.state.nodeReplicas ?? [], replicaProblem), r => r.replica.id, replicaSignature, r => replicaRow(r, true));
   };
+  return update;
 }
 
 // --- services ------------------------------------------------------------------------------------------------
@@ -382,9 +427,10 @@ export function service(container, ctx, name) {
   const head = h('div', { class: 'detail-head' });
   const toolbar = h('div', { class: 'toolbar' });
   const { el, tbody } = table(replicaColumns(false), 'replicas');
+  const cap = rowCap(() => update());
   let actionsFor = null;
-  replaceChildren(container, h('p', {}, h('a', { href: '#/services', text: '← Services' })), h('h1', { text: name }), head, toolbar, h('h2', { text: 'Replicas' }), el);
-  return () => {
+  replaceChildren(container, h('p', {}, h('a', { href: '#/services', text: '← Services' })), h('h1', { text: name }), head, toolbar, h('h2', { text: 'Replicas' }), cap.el, el);
+  const update = () => {
     const s = ctx.state.service;
     if (ctx.state.serviceMissing) {
       replaceChildren(head, h('p', { class: 'error', text: `No service '${name}'.` }));
@@ -409,8 +455,9 @@ export function service(container, ctx, name) {
       actionsFor = actionsKey;
       replaceChildren(toolbar, scaleControl(ctx, s), restartButton(ctx, name));
     }
-    syncRows(tbody, s.replicas, r => r.replica.id, replicaSignature, r => replicaRow(r, false));
+    syncRows(tbody, cap.apply(s.replicas, replicaProblem), r => r.replica.id, replicaSignature, r => replicaRow(r, false));
   };
+  return update;
 }
 
 // --- logs ----------------------------------------------------------------------------------------------------
