@@ -18,15 +18,27 @@ public sealed class DashboardPageTests(DashboardCluster fixture) : IClassFixture
     public async Task SignIn_Admin_OverviewShowsTheApiCounts()
     {
         var page = await fixture.SignInAsync(fixture.AdminKey);
-        var status = await fixture.StatusAsync();
 
         await Expect(page.Locator("#who-name")).ToHaveTextAsync("admin (admin)");
-        await Expect(page.GetByTestId("count-nodes")).ToHaveTextAsync(status.Nodes.Count.ToString(CultureInfo.InvariantCulture));
-        await Expect(page.GetByTestId("count-services")).ToHaveTextAsync(status.Services.Count.ToString(CultureInfo.InvariantCulture));
-        var healthy = status.Services.Sum(s => s.Healthy);
-        var desired = status.Services.Sum(s => s.Desired);
-        Assert.Equal((4, 4), (desired, status.Services.Sum(s => s.Running)));
-        await Expect(page.GetByTestId("count-replicas")).ToHaveTextAsync($"{healthy}/{desired}");
+        // The page and the API agree (read again until they do: a replica may be restarting while this runs).
+        var status = await Cluster.WaitAsync(async () =>
+        {
+            var current = await fixture.StatusAsync();
+            var expected = new[]
+            {
+                current.Nodes.Count.ToString(CultureInfo.InvariantCulture),
+                current.Services.Count.ToString(CultureInfo.InvariantCulture),
+                $"{current.Services.Sum(s => s.Healthy)}/{current.Services.Sum(s => s.Desired)}",
+            };
+            var shown = new[]
+            {
+                await page.GetByTestId("count-nodes").TextContentAsync(),
+                await page.GetByTestId("count-services").TextContentAsync(),
+                await page.GetByTestId("count-replicas").TextContentAsync(),
+            };
+            return expected.SequenceEqual(shown) ? current : null;
+        }, TimeSpan.FromSeconds(15), "the overview to show the API's node, service and replica counts");
+        Assert.Equal((1, 2, 4), (status.Nodes.Count, status.Services.Count, status.Services.Sum(s => s.Desired)));
         await Expect(page.Locator(".meta")).ToContainTextAsync($"leader {status.Leader}");
         // The health score and alarms come from the monitor; on a server without it the cards say so.
         var score = await page.GetByTestId("health-score").TextContentAsync();
@@ -128,11 +140,21 @@ public sealed class DashboardPageTests(DashboardCluster fixture) : IClassFixture
         var page = await fixture.SignInAsync(fixture.ViewerKey);
         await Expect(page.Locator("#who-name")).ToHaveTextAsync("watcher (viewer)");
 
-        foreach (var route in new[] { "#/", "#/services", "#/services/web", "#/nodes", "#/nodes/dev", "#/alarms", "#/events" })
+        // Each page once its data is on screen (an operator sees buttons in the same places: see the scale and drain tests).
+        var pages = new[]
+        {
+            ("#/", "[data-testid=count-nodes]:text-is('1')"),
+            ("#/services", "tr[data-service=web]"),
+            ("#/services/web", "[data-testid=replicas] tbody tr"),
+            ("#/nodes", "[data-testid=nodes] tbody tr[data-key=dev]"),
+            ("#/nodes/dev", "[data-testid=replicas] tbody tr"),
+            ("#/alarms", "#view h1:text-is('Alarms') ~ div > *"),
+            ("#/events", "[data-testid=events] tbody tr"),
+        };
+        foreach (var (route, loaded) in pages)
         {
             await page.GotoAsync(fixture.Url + route);
-            await page.WaitForTimeoutAsync(300);
-            await Expect(page.Locator("#view h1")).ToBeVisibleAsync();
+            await Expect(page.Locator(loaded).First).ToBeVisibleAsync();
             Assert.Equal(0, await page.Locator("#view button").CountAsync());
             Assert.Equal(0, await page.Locator("#view input[type=number]").CountAsync());
         }
