@@ -132,7 +132,8 @@ async function load(gen) {
       }));
       break;
     case 'alarms':
-      tasks.push(getOptional('/v1/alarms').then(a => { state.alarms = a; }));
+      // Cleared alarms too, for history (the overview reads only the active ones).
+      tasks.push(getOptional('/v1/alarms?all=true').then(a => { state.alarms = a; }));
       break;
     default:
       break;
