@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that Corral's tests and benchmarks talk to for real, when missing:
 # etcd (server and client) for the etcd store, supervisor as the restart-latency peer.
-# Later issues add chromium (dashboard browser tests) and prometheus (promtool).
+# chromium for the dashboard's browser tests. Later issues add prometheus (promtool).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 
@@ -10,6 +10,8 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v supervisord >/dev/null 2>&1 || need+=(supervisor)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+# The dashboard's browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

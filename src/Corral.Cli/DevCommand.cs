@@ -120,6 +120,7 @@ internal static class DevCommand
                 }
                 Console.WriteLine();
                 Console.WriteLine($"  API:        https://127.0.0.1:{port}/v1   (OpenAPI: /openapi/v1.json)");
+                Console.WriteLine($"  dashboard:  https://127.0.0.1:{port}/ui/   (sign in with the admin key)");
                 Console.WriteLine($"  admin key:  {client.Token}");
                 Console.WriteLine($"  CLI:        export CORRAL_CONFIG={paths.AdminClientConfig}");
                 Console.WriteLine($"  data:       {dataDir}");

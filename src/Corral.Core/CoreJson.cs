@@ -46,4 +46,5 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.HealthReport))]
 [JsonSerializable(typeof(Corral.Core.Api.AlarmNotification))]
 [JsonSerializable(typeof(Corral.Core.Api.CertificateRenewRequest))]
+[JsonSerializable(typeof(Corral.Core.Api.WhoAmI))]
 public sealed partial class CoreJson : JsonSerializerContext;

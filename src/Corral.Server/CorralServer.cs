@@ -5,6 +5,7 @@ using Corral.Core;
 using Corral.Server.Agents;
 using Corral.Server.Api;
 using Corral.Core.Monitoring;
+using Corral.Server.Dashboard;
 using Corral.Server.Leadership;
 using Corral.Server.Metrics;
 using Corral.Server.Monitoring;
@@ -119,6 +120,8 @@ public static class CorralServer
         AlarmEndpoints.Map(api);
         MetricsEndpoints.Map(app);
         JoinEndpoints.Map(api);
+        WhoAmIEndpoints.Map(api);
+        DashboardEndpoints.Map(app);
         app.MapAgentEndpoints();
         app.MapOpenApi().RequireRole(Role.Viewer);
         return app;

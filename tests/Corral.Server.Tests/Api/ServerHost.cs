@@ -42,9 +42,9 @@ internal sealed class ServerHost : IAsyncDisposable
         return host;
     }
 
-    public HttpClient Client(string? token = null)
+    public HttpClient Client(string? token = null, bool followRedirects = true)
     {
-        var handler = new SocketsHttpHandler();
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = followRedirects };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {
             using var chain = new X509Chain();
