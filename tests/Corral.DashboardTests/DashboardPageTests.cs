@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Corral.Core.Cluster;
+using Corral.Testing;
 using Corral.IntegrationTests;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
