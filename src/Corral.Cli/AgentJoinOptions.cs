@@ -18,7 +18,7 @@ internal sealed class AgentJoinOptions
         Server = new Option<string?>("--server") { Description = "A server to join or talk to, https://HOST:PORT (default: the servers stored at join)." },
         Token = new Option<string?>("--token") { Description = "Join token (K10…, see 'corral node token create'); needed only for the first start." },
         Name = new Option<string?>("--name") { Description = "The node's name when joining (default: the host name)." },
-        Labels = new Option<string[]>("--label") { Description = "A node label KEY=VALUE (repeatable).", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] },
+        Labels = new Option<string[]>("--label") { Description = "An agent label KEY=VALUE (repeatable), reported at each registration; an operator label of the same name ('corral node label') wins.", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] },
     };
 
     public void AddTo(Command command)

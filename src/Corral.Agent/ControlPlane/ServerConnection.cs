@@ -366,7 +366,7 @@ public sealed class ServerConnection : IAsyncDisposable
                     var unfenced = desired.Keys.Where(id => !singletons.ContainsKey(id)).ToList();
                     await RenewTaskFencesAsync(singletons, cancellationToken, unfenced).ConfigureAwait(false);
                     await _runtime.ApplyAsync(desired, cancellationToken).ConfigureAwait(false);
-                    _fence.Applied(set.Assignments);
+                    _fence.Applied(set.Assignments, requestedAt);
                     index = set.Index;
                 }
             }

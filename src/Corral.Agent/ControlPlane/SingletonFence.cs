@@ -20,7 +20,7 @@ public sealed class SingletonFence
 {
     private readonly TimeProvider _time;
     private readonly Lock _lock = new();
-    private readonly HashSet<string> _fenced = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _fenced = new(StringComparer.Ordinal);
     private Dictionary<string, TimeSpan> _singletons = new(StringComparer.Ordinal);
     private DateTimeOffset _lastContact;
     private DateTimeOffset? _fencedAt;
@@ -76,7 +76,7 @@ public sealed class SingletonFence
         {
             lock (_lock)
             {
-                return [.. _fenced];
+                return [.. _fenced.Keys];
             }
         }
     }
@@ -110,10 +110,12 @@ public sealed class SingletonFence
     }
 
     /// <summary>
-    /// Records the set just applied: its singletons (with their <c>fence_after</c>) are the ones watched from now on,
-    /// and fenced replicas are settled (started again when the set holds them, forgotten otherwise).
+    /// Records the set just applied, requested at <paramref name="requestedAt"/>: its singletons (with their
+    /// <c>fence_after</c>) are the ones watched from now on, and replicas fenced before the request are settled
+    /// (started again when the set holds them, forgotten otherwise). One fenced while the set was on its way stays
+    /// fenced: the set did not see it, so the next one must.
     /// </summary>
-    public void Applied(IEnumerable<Assignment> assignments)
+    public void Applied(IEnumerable<Assignment> assignments, DateTimeOffset requestedAt)
     {
         ArgumentNullException.ThrowIfNull(assignments);
         var singletons = assignments.Where(a => a.Singleton && a.FenceAfter > TimeSpan.Zero)
@@ -121,9 +123,15 @@ public sealed class SingletonFence
         lock (_lock)
         {
             _singletons = singletons;
-            _fenced.Clear();
-            _fencedAt = null;
-            _regainedAt = null;
+            foreach (var id in _fenced.Where(f => f.Value <= requestedAt).Select(f => f.Key).ToList())
+            {
+                _fenced.Remove(id);
+            }
+            if (_fenced.Count == 0)
+            {
+                _fencedAt = null;
+                _regainedAt = null;
+            }
         }
     }
 
@@ -140,7 +148,7 @@ public sealed class SingletonFence
             var silence = now - _lastContact;
             foreach (var (id, fenceAfter) in _singletons)
             {
-                if (silence >= fenceAfter && _fenced.Add(id))
+                if (silence >= fenceAfter && _fenced.TryAdd(id, now))
                 {
                     due[id] = $"fenced: no server acknowledged a heartbeat for {Durations.Format(silence)} (fence_after {Durations.Format(fenceAfter)}); "
                         + "a singleton starts again only when a server assigns it again";

@@ -81,19 +81,28 @@ public sealed class NodeCertificates
 
     /// <summary>
     /// The compares and operations that revoke every unexpired certificate issued to <paramref name="node"/> and
-    /// forget its record, for the caller to commit in the same transaction as the node's removal.
+    /// forget its record, for the caller to commit in the same transaction as the node's removal. Revocations of
+    /// certificates that have expired since (no longer usable anyway) are deleted on the way.
     /// </summary>
     public async Task<(IReadOnlyList<Compare> Compares, IReadOnlyList<TxnOp> Ops, int Revoked)> RevokeOpsAsync(string node, string actor, CancellationToken cancellationToken)
     {
         var key = Keys.NodeCertificate(node);
+        var now = _time.GetUtcNow();
+        var pruned = new List<TxnOp>();
+        foreach (var old in (await _state.Store.RangeAsync(Keys.RevokedCertificates, null, cancellationToken).ConfigureAwait(false)).Kvs)
+        {
+            if (JsonSerializer.Deserialize(old.Value.Span, SecurityJson.Default.RevokedCertificate)!.NotAfter <= now)
+            {
+                pruned.Add(new TxnOp.Delete(old.Key));
+            }
+        }
         var kv = await _state.Store.GetAsync(key, cancellationToken).ConfigureAwait(false);
         if (kv is null)
         {
-            return ([Compare.Missing(key)], [], 0);
+            return ([Compare.Missing(key)], pruned, 0);
         }
-        var now = _time.GetUtcNow();
         var record = JsonSerializer.Deserialize(kv.Value.Span, SecurityJson.Default.NodeCertificateRecord)!;
-        var ops = new List<TxnOp> { new TxnOp.Delete(key) };
+        var ops = new List<TxnOp>(pruned) { new TxnOp.Delete(key) };
         var revoked = 0;
         foreach (var certificate in record.Certificates.Where(c => c.NotAfter > now))
         {

@@ -14,7 +14,7 @@ public sealed class SingletonFenceTests
     {
         var time = new ManualTimeProvider();
         var fence = new SingletonFence(time);
-        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2)), Singleton("two", TimeSpan.FromSeconds(5)), Replicated("many")]);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2)), Singleton("two", TimeSpan.FromSeconds(5)), Replicated("many")], time.GetUtcNow());
         fence.Reached(time.GetUtcNow());
 
         time.Advance(TimeSpan.FromMilliseconds(1999));
@@ -37,7 +37,7 @@ public sealed class SingletonFenceTests
     {
         var time = new ManualTimeProvider();
         var fence = new SingletonFence(time);
-        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))]);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))], time.GetUtcNow());
         for (var i = 0; i < 10; i++)
         {
             fence.Reached(time.GetUtcNow());
@@ -51,7 +51,7 @@ public sealed class SingletonFenceTests
     {
         var time = new ManualTimeProvider();
         var fence = new SingletonFence(time);
-        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))]);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))], time.GetUtcNow());
         var sentAt = time.GetUtcNow();
         time.Advance(TimeSpan.FromSeconds(1.5));
         fence.Reached(sentAt);
@@ -64,7 +64,7 @@ public sealed class SingletonFenceTests
     {
         var time = new ManualTimeProvider();
         var fence = new SingletonFence(time);
-        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))]);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))], time.GetUtcNow());
         Assert.True(fence.MayApply(time.GetUtcNow()));
         var staleRequest = time.GetUtcNow();
         time.Advance(TimeSpan.FromSeconds(2));
@@ -81,10 +81,28 @@ public sealed class SingletonFenceTests
         Assert.False(fence.MayApply(regained - TimeSpan.FromMilliseconds(1)));
         Assert.True(fence.MayApply(regained));
 
-        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))]);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))], time.GetUtcNow());
         Assert.False(fence.HasFenced);
         Assert.Empty(fence.Fenced);
         Assert.Empty(fence.Due());
+    }
+
+    [Fact]
+    public void Applied_SetRequestedBeforeAFence_KeepsThatReplicaFenced()
+    {
+        var time = new ManualTimeProvider();
+        var fence = new SingletonFence(time);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))], time.GetUtcNow());
+        var requestedAt = time.GetUtcNow();
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Single(fence.Due());
+
+        // A set requested before the fence arrives afterwards: it settles nothing.
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(2))], requestedAt);
+
+        Assert.True(fence.HasFenced);
+        Assert.Equal(["one"], fence.Fenced);
+        Assert.False(fence.MayApply(time.GetUtcNow()));
     }
 
     private static Assignment Singleton(string id, TimeSpan fenceAfter) => new(id, "svc-" + id, "v1", Task, true, fenceAfter);

@@ -40,11 +40,23 @@ public sealed class NodeCertificateTests : IAsyncLifetime
         // A fresh connection with the same certificate is refused too (not only the pooled one).
         await AssertRevokedAsync(() => HeartbeatAsync(_server.NodeClient(first), "n1"));
 
+        // An earlier revocation whose certificate has expired since is pruned by the next removal.
+        var expired = "{\"serial\":\"0ABC\",\"node\":\"old\",\"revoked_at\":\"2020-01-01T00:00:00+00:00\",\"revoked_by\":\"key:admin\",\"not_after\":\"2020-02-01T00:00:00+00:00\"}";
+        await _server.State.Store.PutAsync("/corral/revoked/0ABC", System.Text.Encoding.UTF8.GetBytes(expired));
+
         var again = await _server.JoinNodeAsync("n1");
         var rejoined = _server.NodeClient(again);
         Assert.Equal(HttpStatusCode.OK, (await RegisterAsync(rejoined, "n1")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await HeartbeatAsync(rejoined, "n1")).StatusCode);
         await AssertRevokedAsync(() => HeartbeatAsync(_server.NodeClient(first), "n1"));
+
+        using (var admin = _server.Client(_server.AdminToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/v1/nodes/n1")).StatusCode);
+        }
+        Assert.Null(await _server.State.Store.GetAsync("/corral/revoked/0ABC"));
+        Assert.NotNull(await _server.State.Store.GetAsync("/corral/revoked/" + first.SerialNumber));
+        Assert.NotNull(await _server.State.Store.GetAsync("/corral/revoked/" + again.SerialNumber));
     }
 
     [Fact]
