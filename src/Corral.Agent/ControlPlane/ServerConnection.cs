@@ -51,7 +51,7 @@ public sealed class ServerConnection : IAsyncDisposable
             },
         };
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _runtime.ReplicaChanged += () => Volatile.Read(ref _replicaChanged).TrySetResult();
+        _runtime.ReplicaChanged += OnReplicaChanged;
     }
 
     /// <summary>When a server last answered, or null if none ever did.</summary>
@@ -233,8 +233,11 @@ public sealed class ServerConnection : IAsyncDisposable
             .OrderBy(a => System.Net.IPAddress.IsLoopback(a) ? 1 : 0)
             .Select(a => a.ToString())];
 
+    private void OnReplicaChanged() => Volatile.Read(ref _replicaChanged).TrySetResult();
+
     public ValueTask DisposeAsync()
     {
+        _runtime.ReplicaChanged -= OnReplicaChanged;
         _http.Dispose();
         return ValueTask.CompletedTask;
     }
