@@ -66,7 +66,7 @@ public sealed class ServerConnection : IAsyncDisposable
         }
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _logs = new LogShipper(dataDirectory, options.NodeName, SendLogsAsync, () => [.. runtime.Snapshot().Keys], time, new LogShipperOptions { RetryInterval = options.RetryInterval });
-        _runtime.ReplicaChanged += () => Volatile.Read(ref _replicaChanged).TrySetResult();
+        _runtime.ReplicaChanged += OnReplicaChanged;
     }
 
     /// <summary>Ships the replicas' logs (see <see cref="LogShipper"/>).</summary>
@@ -469,8 +469,11 @@ public sealed class ServerConnection : IAsyncDisposable
             .OrderBy(a => System.Net.IPAddress.IsLoopback(a) ? 1 : 0)
             .Select(a => a.ToString())];
 
+    private void OnReplicaChanged() => Volatile.Read(ref _replicaChanged).TrySetResult();
+
     public ValueTask DisposeAsync()
     {
+        _runtime.ReplicaChanged -= OnReplicaChanged;
         _http.Dispose();
         lock (_renewed)
         {

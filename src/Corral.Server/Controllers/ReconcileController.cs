@@ -86,9 +86,11 @@ public sealed partial class ReconcileController : ILeaderController
                 {
                     for (var attempt = 0; attempt < MaxStaleRetries; attempt++)
                     {
+                        // Read before planning: an eviction that falls due while the pass commits is not skipped.
+                        var planned = _time.GetUtcNow();
                         var pass = await PlanAsync(term, cancellationToken).ConfigureAwait(false);
                         var outcome = await CommitAsync(term, pass, cancellationToken).ConfigureAwait(false);
-                        if (NextEviction(pass.Snapshot, _time.GetUtcNow()) is { } due)
+                        if (NextEviction(pass.Snapshot, planned) is { } due)
                         {
                             // A millisecond late, so the pass then sees the timeout as over.
                             var untilDue = due - _time.GetUtcNow() + TimeSpan.FromMilliseconds(1);
