@@ -73,11 +73,11 @@ internal sealed class JoinedCluster : IAsyncDisposable
         }, Timeout, "the server to answer");
     }
 
-    /// <summary>Stops the server with SIGTERM and waits for it to exit.</summary>
-    public async Task StopServerAsync()
+    /// <summary>Stops the server with <paramref name="signal"/> (SIGTERM: graceful; SIGKILL: a crash) and waits for it to exit.</summary>
+    public async Task StopServerAsync(int signal = 15)
     {
         var server = _server ?? throw new InvalidOperationException("no server runs");
-        ClusterProcesses.Signal(server.Id, 15);
+        ClusterProcesses.Signal(server.Id, signal);
         await WaitForExitAsync(server);
         _server = null;
     }
