@@ -7,56 +7,98 @@ namespace Corral.Cli;
 /// <summary>
 /// <c>corral logs SERVICE [-f] [--since 10m] [--node N] [--replica ID] [--tail 100]</c>: the lines of a service's
 /// replicas as the servers keep them (also of replicas whose node is gone), oldest first; with <c>-f</c> it keeps
-/// printing new lines until Ctrl-C. <c>-o json</c> prints one JSON record per line (NDJSON).
+/// printing new lines until Ctrl-C, and when the server goes away it asks again (the next server of the config) from a
+/// minute before the newest line shown, skipping lines it showed. <c>-o json</c> prints one JSON record per line (NDJSON).
 /// </summary>
 internal static class LogsCommand
 {
+    /// <summary>Pause before following again after the server went away.</summary>
+    private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(1);
+
+    /// <summary>How far before the newest line shown a reconnect asks from.</summary>
+    private static readonly TimeSpan ReconnectOverlap = TimeSpan.FromMinutes(1);
+
     public static Command Create()
     {
         var service = new Argument<string>("SERVICE") { Description = "The service whose replicas' logs to show." };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines as they arrive, until Ctrl-C." };
-        var since = new Option<string?>("--since") { Description = "Only lines from this long ago (10m, 2h, 1d) or since this RFC 3339 time." };
+        var sinceOption = new Option<string?>("--since") { Description = "Only lines from this long ago (10m, 2h, 1d) or since this RFC 3339 time." };
         var node = new Option<string?>("--node") { Description = "Only lines of replicas that ran on this node." };
         var replica = new Option<string?>("--replica") { Description = "Only lines of this replica." };
-        var tail = new Option<int?>("--tail") { Description = "Only the last N lines (then new ones with -f)." };
-        var command = new Command("logs", "Show a service's logs, collected from every node by the servers.") { service, follow, since, node, replica, tail };
+        var tailOption = new Option<int?>("--tail") { Description = "Only the last N lines (then new ones with -f)." };
+        var command = new Command("logs", "Show a service's logs, collected from every node by the servers.") { service, follow, sinceOption, node, replica, tailOption };
         var options = ClientOptions.AddTo(command);
         ClientAction.Set(command, options, async (context, cancellationToken) =>
         {
             var output = context.Output;
             var parse = context.Parse;
-            if (parse.GetValue(tail) is < 0)
+            if (parse.GetValue(tailOption) is < 0)
             {
-                output.ErrorLine($"corral logs: --tail {parse.GetValue(tail)} must be 0 or more");
+                output.ErrorLine($"corral logs: --tail {parse.GetValue(tailOption)} must be 0 or more");
                 return ExitCodes.Usage;
             }
-            var lines = context.Client.GetLogsAsync(
-                parse.GetValue(service)!,
-                parse.GetValue(node),
-                parse.GetValue(replica),
-                parse.GetValue(since),
-                parse.GetValue(tail),
-                parse.GetValue(follow),
-                cancellationToken);
-            try
+            var following = parse.GetValue(follow);
+            var since = parse.GetValue(sinceOption);
+            var tail = parse.GetValue(tailOption);
+            var printed = new Dictionary<string, long>(StringComparer.Ordinal);
+            DateTimeOffset? newest = null;
+            var connected = false;
+            while (true)
             {
-                await foreach (var record in lines.ConfigureAwait(false))
+                try
                 {
-                    if (output.Json)
+                    var lines = context.Client.GetLogsAsync(parse.GetValue(service)!, parse.GetValue(node), parse.GetValue(replica), since, tail, following, cancellationToken);
+                    await foreach (var record in lines.ConfigureAwait(false))
                     {
-                        output.WriteJsonLine(record, CoreJson.Default.LogRecord);
+                        connected = true;
+                        // After a reconnect the server sends the last minute again: show each line once.
+                        if (printed.TryGetValue(record.ReplicaId, out var shown) && record.Offset <= shown)
+                        {
+                            continue;
+                        }
+                        printed[record.ReplicaId] = record.Offset;
+                        newest = newest is { } n && n > record.Time ? n : record.Time;
+                        if (output.Json)
+                        {
+                            output.WriteJsonLine(record, CoreJson.Default.LogRecord);
+                        }
+                        else
+                        {
+                            output.Line(Line(record));
+                        }
                     }
-                    else
+                    if (!following)
                     {
-                        output.Line(Line(record));
+                        return ExitCodes.Ok;
                     }
+                    connected = true;
+                    output.ErrorLine("corral logs: the server ended the stream; following again");
                 }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && following)
+                {
+                    // Ctrl-C is how following ends.
+                    return ExitCodes.Ok;
+                }
+                catch (Client.CorralConnectionException e) when (following && (connected || e.InnerException is IOException or HttpRequestException))
+                {
+                    connected = true;
+                    output.ErrorLine($"corral logs: {e.Message}; following again in {Durations.Format(Reconnect)}");
+                }
+                try
+                {
+                    await Task.Delay(Reconnect, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return ExitCodes.Ok;
+                }
+                // Ask again from a minute before the newest line shown (lines shipped late can be a little older).
+                if (newest is { } last)
+                {
+                    since = (last - ReconnectOverlap).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+                }
+                tail = null;
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && parse.GetValue(follow))
-            {
-                // Ctrl-C is how following ends.
-            }
-            return ExitCodes.Ok;
         });
         return command;
     }

@@ -13,7 +13,8 @@ public sealed partial class CorralClient
     /// GET /v1/logs: the kept lines of <paramref name="service"/>'s replicas, oldest first, optionally only those of
     /// one node or replica, since a time (a duration such as <c>10m</c>, or an RFC 3339 time) and the last
     /// <paramref name="tail"/>; with <paramref name="follow"/> new lines keep coming until <paramref name="cancellationToken"/>
-    /// is cancelled or the server goes away (the enumeration then ends with a <see cref="CorralConnectionException"/>).
+    /// is cancelled or the server goes away: the enumeration then ends, normally when the server shut down, or with a
+    /// <see cref="CorralConnectionException"/> whose inner exception is the broken stream's.
     /// 404 when there is no such service and no kept log of one; 400 for a bad since or tail.
     /// </summary>
     public async IAsyncEnumerable<LogRecord> GetLogsAsync(
@@ -46,7 +47,7 @@ public sealed partial class CorralClient
                 }
                 catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
                 {
-                    throw new CorralConnectionException([$"{Show(PreferredAddress)}: the log stream broke: {e.Message}"], false);
+                    throw new CorralConnectionException($"{Show(PreferredAddress)}: the log stream broke: {e.Message}", e);
                 }
                 if (line is null)
                 {

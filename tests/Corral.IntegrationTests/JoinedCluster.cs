@@ -73,11 +73,11 @@ internal sealed class JoinedCluster : IAsyncDisposable
         }, Timeout, "the server to answer");
     }
 
-    /// <summary>Stops the server with SIGTERM and waits for it to exit.</summary>
-    public async Task StopServerAsync()
+    /// <summary>Stops the server with <paramref name="signal"/> (SIGTERM: graceful; SIGKILL: a crash) and waits for it to exit.</summary>
+    public async Task StopServerAsync(int signal = 15)
     {
         var server = _server ?? throw new InvalidOperationException("no server runs");
-        ClusterProcesses.Signal(server.Id, 15);
+        ClusterProcesses.Signal(server.Id, signal);
         await WaitForExitAsync(server);
         _server = null;
     }
@@ -104,8 +104,27 @@ internal sealed class JoinedCluster : IAsyncDisposable
     /// <summary>Starts <c>corral ARGS --config ADMIN</c> without waiting for it.</summary>
     public Process StartCli(string log, params string[] args) => Start(log, [.. args, "--config", AdminConfig]);
 
-    /// <summary>SIGKILLs every process of data dir <paramref name="dataDir"/> (an agent, its supervisor and tasks): the node is gone.</summary>
-    public void KillNode(string dataDir) => ClusterProcesses.KillAll(ClusterProcesses.Find(_dir.Combine(dataDir)));
+    /// <summary>SIGKILLs every process of <paramref name="dir"/> (an agent, its supervisor and tasks; a server).</summary>
+    /// <remarks>
+    /// In bounded rounds until none is left: an agent that sees its supervisor die starts a new one, which a single
+    /// pass can miss.
+    /// </remarks>
+    public static void KillAll(string dir)
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var found = ClusterProcesses.Find(dir);
+            if (found.Count == 0)
+            {
+                return;
+            }
+            ClusterProcesses.KillAll(found);
+            Thread.Sleep(100);
+        }
+    }
+
+    /// <summary>SIGKILLs every process of data dir <paramref name="dataDir"/>: the node is gone.</summary>
+    public void KillNode(string dataDir) => KillAll(_dir.Combine(dataDir));
 
     public string Combine(string name) => _dir.Combine(name);
 
@@ -127,7 +146,7 @@ internal sealed class JoinedCluster : IAsyncDisposable
         {
             foreach (var dir in Directory.GetDirectories(_dir.Path))
             {
-                ClusterProcesses.KillAll(ClusterProcesses.Find(dir));
+                KillAll(dir);
             }
         }
         finally

@@ -31,6 +31,9 @@ public sealed class LogShipper
     /// <summary>The saved states read so far (the files are written only by this shipper).</summary>
     private readonly ConcurrentDictionary<string, LogShipState?> _states = new(StringComparer.Ordinal);
 
+    /// <summary>Where the next pass starts in the list of replicas.</summary>
+    private int _start;
+
     /// <param name="dataDirectory">The agent's data directory.</param>
     /// <param name="node">This node's name, sent with every batch.</param>
     /// <param name="send">Stores a batch on a server; returns once it is stored, throws otherwise.</param>
@@ -106,8 +109,13 @@ public sealed class LogShipper
         var running = _running();
         var chunks = new List<AgentLogChunk>();
         var more = false;
-        foreach (var (id, logDirectory) in Replicas())
+        // Each pass starts after the last replica the previous batch took, so no replica waits behind 32 chatty ones.
+        var replicas = Replicas().ToList();
+        var start = replicas.Count == 0 ? 0 : _start % replicas.Count;
+        for (var i = 0; i < replicas.Count; i++)
         {
+            var index = (start + i) % replicas.Count;
+            var (id, logDirectory) = replicas[index];
             var state = LoadState(id);
             var from = state?.Acknowledged ?? 0;
             var read = TaskLogReader.Read(logDirectory, from, _options.ChunkReadBytes);
@@ -131,6 +139,7 @@ public sealed class LogShipper
             }
             var chunk = ToChunk(id, ServiceOf(id, state), from, read);
             chunks.Add(chunk);
+            _start = index + 1;
             more |= chunk.Next < LogEnd(logDirectory);
         }
         if (chunks.Count == 0)

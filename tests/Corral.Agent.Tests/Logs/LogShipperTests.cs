@@ -129,6 +129,32 @@ public sealed class LogShipperTests : IDisposable
     }
 
     [Fact]
+    public async Task ShipOnce_MoreChattyReplicasThanABatchHolds_EveryReplicaGetsItsTurn()
+    {
+        var writers = Enumerable.Range(0, 40).Select(i => $"web-{i:D2}").ToDictionary(id => id, Writer);
+        foreach (var (id, writer) in writers)
+        {
+            _running.Add(id);
+            WriteNumbers(writer, 0, 1);
+        }
+        var shipper = NewShipper();
+
+        Assert.True(await shipper.ShipOnceAsync(CancellationToken.None));
+        foreach (var writer in writers.Values)
+        {
+            WriteNumbers(writer, 1, 1);
+        }
+        await shipper.ShipOnceAsync(CancellationToken.None);
+
+        Assert.Equal(32, _sent[0].Chunks.Count);
+        Assert.All(writers.Keys, id => Assert.Contains("number 00000", Shipped(id)));
+        foreach (var writer in writers.Values)
+        {
+            writer.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task ShipOnce_SendFailsOrItsAnswerIsLost_NothingAdvancesAndTheResendAfterARestartDuplicatesNothing()
     {
         _running.Add("web-1");
