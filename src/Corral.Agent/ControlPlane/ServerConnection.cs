@@ -125,7 +125,7 @@ public sealed class ServerConnection : IAsyncDisposable
             kv.Value.Stats?.RssBytes,
             kv.Value.Restarts)).ToList();
         var stats = _nodeStats.Sample();
-        var heartbeat = new AgentHeartbeat(_options.NodeName, reports, stats.CpuPercent, stats.MemoryTotalBytes - stats.MemoryAvailableBytes, stats.Load1, stats.DiskUsedBytes, stats.DiskTotalBytes);
+        var heartbeat = new AgentHeartbeat(_options.NodeName, reports, stats.CpuPercent, stats.MemoryTotalBytes - stats.MemoryAvailableBytes, stats.Load1, stats.DiskUsedBytes, stats.DiskUsableBytes);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         using var response = await _http.PostAsJsonAsync(Url("/v1/agent/heartbeat"), heartbeat, CoreJson.Default.AgentHeartbeat, timeout.Token).ConfigureAwait(false);
