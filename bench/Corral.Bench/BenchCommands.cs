@@ -7,6 +7,7 @@ internal static class BenchCommands
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
             ["schedule"] = ScheduleBench.RunAsync,
+            ["metrics"] = MetricsBench.RunAsync,
             ["stats"] = StatsBench.RunAsync,
             ["store"] = StoreBench.RunAsync,
             ["supervise"] = SuperviseBench.RunAsync,
