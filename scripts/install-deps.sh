@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that Corral's tests and benchmarks talk to for real, when missing:
-# etcd (server and client) for the etcd store, supervisor as the restart-latency peer.
-# Later issues add chromium (dashboard browser tests) and prometheus (promtool).
+# etcd (server and client) for the etcd store, supervisor as the restart-latency peer, prometheus for promtool
+# (the /metrics output is checked with 'promtool check metrics'). Later issues add chromium (dashboard browser tests).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v supervisord >/dev/null 2>&1 || need+=(supervisor)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -30,5 +31,6 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
 $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts the supervisor daemon on install; the benchmark runs its own instance.
-if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now supervisor >/dev/null 2>&1 || true; fi
+# Debian may start the prometheus daemon too; the tests only need promtool.
+if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now supervisor prometheus >/dev/null 2>&1 || true; fi
 $sudo pkill -x supervisord >/dev/null 2>&1 || true
