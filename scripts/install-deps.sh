@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that Corral's tests and benchmarks talk to for real, when missing:
-# etcd (server and client) for the etcd store, supervisor as the restart-latency peer.
-# chromium for the dashboard's browser tests. Later issues add prometheus (promtool).
+# etcd (server and client) for the etcd store, supervisor as the restart-latency peer, prometheus for promtool
+# (the /metrics output is checked with 'promtool check metrics'), chromium for the dashboard's browser tests.
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
 
@@ -10,6 +10,7 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v supervisord >/dev/null 2>&1 || need+=(supervisor)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # The dashboard's browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 
@@ -32,5 +33,6 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
 $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts the supervisor daemon on install; the benchmark runs its own instance.
-if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now supervisor >/dev/null 2>&1 || true; fi
+# Debian may start the prometheus daemon too; the tests only need promtool.
+if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now supervisor prometheus >/dev/null 2>&1 || true; fi
 $sudo pkill -x supervisord >/dev/null 2>&1 || true

@@ -11,6 +11,7 @@ internal static class BenchCommands
             ["node-loss"] = NodeLossBench.RunAsync,
             ["logs"] = LogsBench.RunAsync,
             ["schedule"] = ScheduleBench.RunAsync,
+            ["metrics"] = MetricsBench.RunAsync,
             ["stats"] = StatsBench.RunAsync,
             ["store"] = StoreBench.RunAsync,
             ["supervise"] = SuperviseBench.RunAsync,

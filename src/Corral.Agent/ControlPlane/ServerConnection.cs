@@ -273,7 +273,7 @@ public sealed class ServerConnection : IAsyncDisposable
             kv.Value.Stats?.RssBytes,
             kv.Value.Restarts)).ToList();
         var stats = _nodeStats.Sample();
-        var heartbeat = new AgentHeartbeat(_options.NodeName, reports, stats.CpuPercent, stats.MemoryTotalBytes - stats.MemoryAvailableBytes, stats.Load1, stats.DiskUsedBytes, stats.DiskTotalBytes);
+        var heartbeat = new AgentHeartbeat(_options.NodeName, reports, stats.CpuPercent, stats.MemoryTotalBytes - stats.MemoryAvailableBytes, stats.Load1, stats.DiskUsedBytes, stats.DiskUsableBytes);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(5));
         var sentAt = _time.GetUtcNow();

@@ -7,6 +7,7 @@ namespace Corral.Agent.Stats;
 /// <param name="MemoryAvailableBytes">MemAvailable from /proc/meminfo: what can be allocated without swapping.</param>
 /// <param name="DiskTotalBytes">Size of the file system holding the sampler's disk path.</param>
 /// <param name="DiskFreeBytes">Bytes of that file system available to unprivileged users.</param>
+/// <param name="DiskUsedBytes">Bytes of that file system in use (its size less all its free blocks, reserved ones included).</param>
 /// <param name="Load1">1-minute load average.</param>
 /// <param name="Load5">5-minute load average.</param>
 /// <param name="Load15">15-minute load average.</param>
@@ -18,14 +19,15 @@ public sealed record NodeStats(
     long MemoryAvailableBytes,
     long DiskTotalBytes,
     long DiskFreeBytes,
+    long DiskUsedBytes,
     double Load1,
     double Load5,
     double Load15,
     DateTimeOffset At)
 {
-    /// <summary>Bytes of the disk path's file system in use (by anyone, reserved blocks included), for the disk alarm.</summary>
-    public long DiskUsedBytes => Math.Max(0, DiskTotalBytes - DiskFreeBytes);
+    /// <summary>What users can fill: used plus available (blocks reserved for root left out), as <c>df</c> counts.</summary>
+    public long DiskUsableBytes => DiskUsedBytes + DiskFreeBytes;
 
-    /// <summary>Used share of the disk path's file system, 0–100.</summary>
-    public double DiskUsedPercent => DiskTotalBytes > 0 ? 100.0 * DiskUsedBytes / DiskTotalBytes : 0;
+    /// <summary>Used share of what users can fill, 0–100: <c>df</c>'s Use% (the disk alarm's measure).</summary>
+    public double DiskUsedPercent => DiskUsableBytes > 0 ? 100.0 * DiskUsedBytes / DiskUsableBytes : 0;
 }

@@ -45,6 +45,7 @@ public sealed class NodeStatsSampler
                 memAvailable,
                 drive.TotalSize,
                 drive.AvailableFreeSpace,
+                Math.Max(0, drive.TotalSize - drive.TotalFreeSpace),
                 load1,
                 load5,
                 load15,

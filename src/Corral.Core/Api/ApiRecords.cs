@@ -156,5 +156,5 @@ public sealed record ReplicaReport(
 /// every time): a replica the server told to stop that is missing from its node's heartbeat counts as stopped.
 /// </summary>
 /// <param name="DiskUsedBytes">Used bytes of the file system holding the agent's data dir (for the disk alarm).</param>
-/// <param name="DiskTotalBytes">Size of that file system.</param>
+/// <param name="DiskTotalBytes">What users can fill of that file system: used plus available, as <c>df</c> counts (its Use% is used / this).</param>
 public sealed record AgentHeartbeat(string Node, IReadOnlyList<ReplicaReport> Replicas, double? CpuPercent, long? MemoryUsedBytes, double? Load1, long? DiskUsedBytes = null, long? DiskTotalBytes = null);

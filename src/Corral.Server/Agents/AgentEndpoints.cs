@@ -149,6 +149,10 @@ public static class AgentEndpoints
         {
             return BadRequest("invalid heartbeat", [new FieldError("replicas", "every report needs a replica_id")]);
         }
+        if (heartbeat.DiskUsedBytes < 0 || heartbeat.DiskTotalBytes < 0 || heartbeat.DiskUsedBytes > heartbeat.DiskTotalBytes)
+        {
+            return BadRequest("invalid heartbeat", [new FieldError("disk_used_bytes", $"must be 0 or more and at most disk_total_bytes; got {heartbeat.DiskUsedBytes} of {heartbeat.DiskTotalBytes}")]);
+        }
         var tracker = services.GetRequiredService<AssignmentTracker>();
         await tracker.WaitReadyAsync(ct).ConfigureAwait(false);
         if (!tracker.IsKnownNode(name) && await services.GetRequiredService<ClusterState>().GetNodeAsync(name, ct).ConfigureAwait(false) is null)

@@ -41,9 +41,6 @@ public sealed class HeartbeatTable
     /// <summary>The node's last heartbeat to this server, or null when it sent none since this server started.</summary>
     public NodeHeartbeat? Get(string node) => _nodes.TryGetValue(node, out var heartbeat) ? heartbeat : null;
 
-    /// <summary>Every node's last heartbeat to this server, by node name.</summary>
-    public IReadOnlyDictionary<string, NodeHeartbeat> Nodes => _nodes;
-
     /// <summary>The last report a node sent for a replica, or null.</summary>
     public ReplicaReport? GetReplica(string replicaId) => _replicas.TryGetValue(replicaId, out var report) ? report : null;
 

@@ -4,6 +4,8 @@ using Corral.Core;
 using Corral.Core.Api;
 using Corral.Core.Cluster;
 using Corral.Core.Monitoring;
+using Corral.Core.Services;
+using Corral.Server.Agents;
 using Corral.Server.Api;
 using Corral.Server.Controllers;
 using Corral.Server.Leadership;
@@ -64,7 +66,11 @@ public sealed class CorralMetrics : IDisposable
         var leading = _services.GetService<ILeadershipState>()?.IsLeader == true ? 1 : 0;
         try
         {
-            var snapshot = await _state.ReadAsync(cancellationToken).ConfigureAwait(false);
+            // The watch-fed cache every server keeps for its agents (moments behind the store) saves a snapshot read.
+            var cached = _services.GetService<AssignmentTracker>() is { } tracker
+                ? await tracker.TrySnapshotAsync(0, TimeSpan.Zero, cancellationToken).ConfigureAwait(false)
+                : null;
+            var snapshot = cached?.Snapshot ?? await _state.ReadAsync(cancellationToken).ConfigureAwait(false);
             var status = await _state.Store.GetStatusAsync(cancellationToken).ConfigureAwait(false);
             var healthKv = await _state.Store.GetAsync(Keys.Health, cancellationToken).ConfigureAwait(false);
             var alarmRange = await _state.Store.RangeAsync(Keys.Alarms, null, cancellationToken).ConfigureAwait(false);
@@ -114,9 +120,21 @@ public sealed class CorralMetrics : IDisposable
                 replicaMemory.Add(new(rss, tags));
             }
         }
-        var services = snapshot.Services.Values.Select(s => Views.Service(s.Value, snapshot, _heartbeats)).ToList();
-        Measurement<double>[] PerService(Func<ServiceView, int> value) =>
-            [.. services.Select(s => new Measurement<double>(value(s), new KeyValuePair<string, object?>("service", s.Spec.Name)))];
+        var schedulable = nodes.Count(n => n.Schedulable);
+        var counts = snapshot.Services.Values.ToDictionary(
+            s => s.Value.Name,
+            s => new int[] { s.Value.Mode == ServiceMode.Global ? schedulable : s.Value.Replicas, 0, 0 },
+            StringComparer.Ordinal);
+        foreach (var replica in snapshot.Replicas.Values.Select(v => v.Value))
+        {
+            if (counts.TryGetValue(replica.Service, out var c))
+            {
+                c[1] += Views.IsRunning(replica) ? 1 : 0;
+                c[2] += replica.Healthy ? 1 : 0;
+            }
+        }
+        Measurement<double>[] PerService(int index) =>
+            [.. counts.Select(kv => new Measurement<double>(kv.Value[index], new KeyValuePair<string, object?>("service", kv.Key)))];
         Measurement<double>[] PerNode(Func<NodeHeartbeat, double?> value) =>
             [.. nodes.Select(n => (n.Name, Value: _heartbeats.Get(n.Name) is { } h ? value(h) : null))
                 .Where(x => x.Value is not null)
@@ -127,9 +145,9 @@ public sealed class CorralMetrics : IDisposable
                 new(nodes.Count(n => n.Status == NodeStatus.Down), new KeyValuePair<string, object?>("status", "down")),
             ],
             Replicas: [.. replicaCounts.Select(kv => new Measurement<double>(kv.Value, new KeyValuePair<string, object?>("state", kv.Key)))],
-            ServiceDesired: PerService(s => s.Desired),
-            ServiceRunning: PerService(s => s.Running),
-            ServiceHealthy: PerService(s => s.Healthy),
+            ServiceDesired: PerService(0),
+            ServiceRunning: PerService(1),
+            ServiceHealthy: PerService(2),
             Leader: [new(leading)],
             StoreUp: [new(storeUp ? 1 : 0)],
             Health: score is { } s ? [new(s)] : [],

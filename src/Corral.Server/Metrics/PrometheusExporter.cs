@@ -19,6 +19,9 @@ public sealed class PrometheusExporter : IDisposable
     /// <summary>Upper bounds of histogram buckets, in seconds.</summary>
     public static readonly double[] Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+    [ThreadStatic]
+    private static StringBuilder? t_labels;
+
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<Instrument, Family> _families = new();
     private readonly Lock _renderLock = new();
@@ -60,7 +63,14 @@ public sealed class PrometheusExporter : IDisposable
                 var first = group.First();
                 output.Append("# HELP ").Append(first.Name).Append(' ').Append(EscapeHelp(first.Help)).Append('\n');
                 output.Append("# TYPE ").Append(first.Name).Append(' ').Append(first.Type).Append('\n');
-                var merged = new Dictionary<string, Series>(StringComparer.Ordinal);
+                var histogram = first.Type == "histogram";
+                if (first.Observable && !group.Skip(1).Any())
+                {
+                    // Observed this scrape, in the order the callback yielded them: written as they are.
+                    first.WriteObserved(output);
+                    continue;
+                }
+                var merged = new SortedDictionary<string, Series>(StringComparer.Ordinal);
                 foreach (var family in group)
                 {
                     foreach (var (labels, series) in family.Snapshot())
@@ -71,13 +81,13 @@ public sealed class PrometheusExporter : IDisposable
                         }
                         else
                         {
-                            merged[labels] = series.Copy();
+                            merged[labels] = series;
                         }
                     }
                 }
-                foreach (var (labels, series) in merged.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                foreach (var (labels, series) in merged)
                 {
-                    series.Write(output, first.Name, labels, first.Type == "histogram");
+                    series.Write(output, first.Name, labels, histogram);
                 }
             }
         }
@@ -107,7 +117,8 @@ public sealed class PrometheusExporter : IDisposable
         {
             return "";
         }
-        var text = new StringBuilder(64);
+        var text = t_labels ??= new StringBuilder(128);
+        text.Clear();
         for (var i = 0; i < tags.Length; i++)
         {
             text.Append(i == 0 ? "" : ",").Append(tags[i].Key).Append("=\"");
@@ -139,6 +150,7 @@ public sealed class PrometheusExporter : IDisposable
     private sealed class Family(Instrument instrument)
     {
         private readonly Lock _lock = new();
+        private readonly List<(string Labels, double Value)> _observed = [];
         private Dictionary<string, Series> _series = new(StringComparer.Ordinal);
 
         public string Name { get; } = instrument.Name;
@@ -159,6 +171,23 @@ public sealed class PrometheusExporter : IDisposable
             lock (_lock)
             {
                 _series = new(StringComparer.Ordinal);
+                _observed.Clear();
+            }
+        }
+
+        public void WriteObserved(StringBuilder output)
+        {
+            lock (_lock)
+            {
+                foreach (var (labels, value) in _observed)
+                {
+                    output.Append(Name);
+                    if (labels.Length > 0)
+                    {
+                        output.Append('{').Append(labels).Append('}');
+                    }
+                    output.Append(' ').Append(Number(value)).Append('\n');
+                }
             }
         }
 
@@ -166,6 +195,11 @@ public sealed class PrometheusExporter : IDisposable
         {
             lock (_lock)
             {
+                if (Observable)
+                {
+                    _observed.Add((labels, value));
+                    return;
+                }
                 if (!_series.TryGetValue(labels, out var series))
                 {
                     series = Type == "histogram" ? new Series(new long[Buckets.Length]) : new Series(null);
@@ -186,6 +220,15 @@ public sealed class PrometheusExporter : IDisposable
         {
             lock (_lock)
             {
+                if (Observable)
+                {
+                    return [.. _observed.Select(o =>
+                    {
+                        var series = new Series(null);
+                        series.Set(o.Value);
+                        return (o.Labels, series);
+                    })];
+                }
                 return [.. _series.Select(kv => (kv.Key, kv.Value.Copy()))];
             }
         }

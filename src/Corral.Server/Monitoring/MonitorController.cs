@@ -3,6 +3,7 @@ using Corral.Core;
 using Corral.Core.Api;
 using Corral.Core.Cluster;
 using Corral.Core.Monitoring;
+using Corral.Server.Agents;
 using Corral.Server.Api;
 using Corral.Server.Controllers;
 using Corral.Server.Leadership;
@@ -31,11 +32,17 @@ public sealed class MonitorController : ILeaderController
     private readonly ILogger<MonitorController> _logger;
     private readonly AlarmBook _book;
     private readonly RestartWindow _restarts;
+    private readonly AssignmentTracker? _cache;
     private HealthReport? _written;
     private bool _storeDownNotified;
 
-    public MonitorController(ClusterState state, HeartbeatTable heartbeats, MonitorOptions options, ServerCertificates certificates, AlarmSinks sinks, CorralMetrics metrics, TimeProvider time, ILogger<MonitorController> logger)
+    /// <param name="cache">
+    /// The watch-fed state every server keeps for its agents; when given, passes read it instead of reading every
+    /// service, replica and node from the store. Null reads the store each pass.
+    /// </param>
+    public MonitorController(ClusterState state, HeartbeatTable heartbeats, MonitorOptions options, ServerCertificates certificates, AlarmSinks sinks, CorralMetrics metrics, TimeProvider time, ILogger<MonitorController> logger, AssignmentTracker? cache = null)
     {
+        _cache = cache;
         _state = state ?? throw new ArgumentNullException(nameof(state));
         _heartbeats = heartbeats ?? throw new ArgumentNullException(nameof(heartbeats));
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -121,7 +128,8 @@ public sealed class MonitorController : ILeaderController
             return down;
         }
 
-        var snapshot = await _state.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var cached = _cache is null ? null : await _cache.TrySnapshotAsync(0, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        var snapshot = cached?.Snapshot ?? await _state.ReadAsync(cancellationToken).ConfigureAwait(false);
         var input = BuildInput(snapshot, store, now);
         var evaluation = HealthMonitor.Evaluate(input);
 

@@ -52,4 +52,21 @@ public class NodeStatsSamplerTests
 
         Assert.NotEqual(here.DiskTotalBytes, proc.DiskTotalBytes);
     }
+
+    [Fact]
+    public async Task Sample_DiskUsedPercent_MatchesDf()
+    {
+        using var dir = new TempDirectory();
+        var start = new System.Diagnostics.ProcessStartInfo("df", ["--output=used,avail", "-B1", dir.Path]) { RedirectStandardOutput = true };
+        using var df = System.Diagnostics.Process.Start(start)!;
+        var output = await df.StandardOutput.ReadToEndAsync();
+        await df.WaitForExitAsync();
+        var sample = new NodeStatsSampler(dir.Path, TimeProvider.System).Sample();
+
+        var fields = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray();
+        var dfPercent = 100.0 * fields[0] / (fields[0] + fields[1]);
+        // Other processes write meanwhile: within a tenth of a percent.
+        Assert.InRange(sample.DiskUsedPercent, dfPercent - 0.1, dfPercent + 0.1);
+        Assert.Equal(sample.DiskUsedBytes + sample.DiskFreeBytes, sample.DiskUsableBytes);
+    }
 }

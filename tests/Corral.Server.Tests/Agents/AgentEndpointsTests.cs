@@ -156,6 +156,25 @@ public class AgentEndpointsTests
     }
 
     [Fact]
+    public async Task Heartbeat_DiskUsageAndCertificateExpiry_RecordedAndBadValuesRefused()
+    {
+        await using var host = await AgentHost.StartAsync();
+        (await host.RegisterAsync(AgentHost.Registration("a"))).Dispose();
+
+        using var bad = await host.HeartbeatAsync(new AgentHeartbeat("a", [], null, null, null, 200, 100));
+        using var good = await host.HeartbeatAsync(new AgentHeartbeat("a", [], null, null, null, 60, 100));
+
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("disk_used_bytes", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, good.StatusCode);
+        var recorded = host.Heartbeats.Get("a")!;
+        Assert.Equal((60L, 100L), (recorded.DiskUsedBytes, recorded.DiskTotalBytes));
+        // The client certificate the heartbeat came with: its expiry feeds the certificate alarm.
+        Assert.NotNull(recorded.CertificateNotAfter);
+        Assert.True(recorded.CertificateNotAfter > DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
     public async Task Heartbeat_ReportedStateWrittenOnce_SteadyStateCausesNoStoreWrites()
     {
         await using var host = await AgentHost.StartAsync();

@@ -77,6 +77,8 @@ internal sealed class AgentHost : IAsyncDisposable
 
     public ClusterState State => _app.Services.GetRequiredService<ClusterState>();
 
+    public Corral.Server.Controllers.HeartbeatTable Heartbeats => _app.Services.GetRequiredService<Corral.Server.Controllers.HeartbeatTable>();
+
     public static async Task<AgentHost> StartAsync()
     {
         var directory = new TempDirectory("corral-agent-endpoints");

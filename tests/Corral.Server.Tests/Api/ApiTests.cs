@@ -270,7 +270,7 @@ public sealed class ApiTests : IAsyncLifetime
         var response = await admin.PostAsync("/v1/apikeys", ServerHost.Json(new ApiKeyCreateRequest("x", "root"), CoreJson.Default.ApiKeyCreateRequest));
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Contains("'root' is not one of viewer, operator, admin", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("'root' is not one of metrics, viewer, operator, admin", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

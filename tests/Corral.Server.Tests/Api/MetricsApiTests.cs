@@ -64,10 +64,14 @@ public sealed class MetricsApiTests : IAsyncLifetime
 
         await _host.State.Store.PutAsync(Keys.Node("a"), JsonSerializer.SerializeToUtf8Bytes(new Node { Name = "a", StatusSince = DateTimeOffset.UtcNow }, CoreJson.Default.Node));
         await _host.State.Store.PutAsync(Keys.Node("b"), JsonSerializer.SerializeToUtf8Bytes(new Node { Name = "b", Status = NodeStatus.Down, StatusSince = DateTimeOffset.UtcNow }, CoreJson.Default.Node));
-        var after = await viewer.GetStringAsync("/metrics");
+        // Gauges read the server's watch-fed cache, which follows the store within moments.
+        var after = await Corral.Testing.Eventually.ValueAsync(async () =>
+        {
+            var text = await viewer.GetStringAsync("/metrics");
+            return Value(text, "corral_nodes{status=\"down\"}") == 1 ? text : null;
+        }, TimeSpan.FromSeconds(30), "the down node in corral_nodes");
 
         Assert.Equal(1, Value(after, "corral_nodes{status=\"ready\"}"));
-        Assert.Equal(1, Value(after, "corral_nodes{status=\"down\"}"));
         var requests = "corral_api_requests_total{route=\"/metrics\",method=\"GET\",status=\"200\"}";
         Assert.True(Value(after, requests) > Value(before, requests));
         // The leader's monitor raises node.down for b and the score drops below 100.
