@@ -94,16 +94,14 @@ internal static class ServerCommand
             {
                 problems.Add($"--log-max-age '{parse.GetValue(logMaxAge)}': {ageError}");
             }
-            var retention = new Corral.Server.Logs.LogRetentionOptions { MaxBytes = maxBytes, MaxAge = maxAge };
-            if (problems.Count == 0)
-            {
-                problems.AddRange(retention.Validate().Select(e => e.Replace("MaxBytes", "--log-max-size", StringComparison.Ordinal).Replace("MaxAge", "--log-max-age", StringComparison.Ordinal)));
-            }
+            var defaults = new Corral.Server.Logs.LogRetentionOptions();
+            var retention = defaults with { MaxBytes = sizeError.Length == 0 ? maxBytes : defaults.MaxBytes, MaxAge = ageError.Length == 0 ? maxAge : defaults.MaxAge };
+            problems.AddRange(retention.Validate().Select(e => e.Replace("MaxBytes", "--log-max-size", StringComparison.Ordinal).Replace("MaxAge", "--log-max-age", StringComparison.Ordinal)));
             if (problems.Count > 0)
             {
                 foreach (var problem in problems)
                 {
-                    await Console.Error.WriteLineAsync("corral server run: " + problem).ConfigureAwait(false);
+                    await parse.InvocationConfiguration.Error.WriteLineAsync("corral server run: " + problem).ConfigureAwait(false);
                 }
                 return ExitCodes.Usage;
             }
