@@ -92,7 +92,7 @@ internal static class DevCommand
             using var authority = Server.Security.CertificateAuthority.Load(paths.CaCertificate, paths.CaKey, TimeProvider.System);
             using var nodeIdentity = authority.IssueLocalNodeIdentity("dev", TimeSpan.FromDays(30));
             int? supervisorPid = null;
-            var runtime = new AgentRuntime(new AgentOptions { DataDirectory = Path.Combine(dataDir, "agent"), CorralCommand = SelfCommand.Get() }, TimeProvider.System);
+            var runtime = new AgentRuntime(new AgentOptions { DataDirectory = Path.Combine(dataDir, "agent"), CorralCommand = SelfCommand.Get(), LocalLogCopy = false }, TimeProvider.System);
             var connection = new ServerConnection(new ServerConnectionOptions
             {
                 Servers = [new Uri($"https://127.0.0.1:{port}")],

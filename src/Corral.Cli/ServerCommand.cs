@@ -104,11 +104,9 @@ internal static class ServerCommand
             {
                 problems.Add($"--log-max-age '{parse.GetValue(logMaxAge)}': {ageError}");
             }
-            var retention = new Corral.Server.Logs.LogRetentionOptions { MaxBytes = maxBytes, MaxAge = maxAge };
-            if (problems.Count == 0)
-            {
-                problems.AddRange(retention.Validate().Select(e => e.Replace("MaxBytes", "--log-max-size", StringComparison.Ordinal).Replace("MaxAge", "--log-max-age", StringComparison.Ordinal)));
-            }
+            var defaults = new Corral.Server.Logs.LogRetentionOptions();
+            var retention = defaults with { MaxBytes = sizeError.Length == 0 ? maxBytes : defaults.MaxBytes, MaxAge = ageError.Length == 0 ? maxAge : defaults.MaxAge };
+            problems.AddRange(retention.Validate().Select(e => e.Replace("MaxBytes", "--log-max-size", StringComparison.Ordinal).Replace("MaxAge", "--log-max-age", StringComparison.Ordinal)));
             var validity = Corral.Server.Security.NodeCertificates.DefaultValidity;
             if (parse.GetValue(certValidity) is { } validityText
                 && (!Corral.Core.Durations.TryParse(validityText, out validity, out _) || validity < Corral.Server.Security.NodeCertificates.MinValidity))
@@ -119,7 +117,7 @@ internal static class ServerCommand
             {
                 foreach (var problem in problems)
                 {
-                    await Console.Error.WriteLineAsync("corral server run: " + problem).ConfigureAwait(false);
+                    await parse.InvocationConfiguration.Error.WriteLineAsync("corral server run: " + problem).ConfigureAwait(false);
                 }
                 return ExitCodes.Usage;
             }

@@ -63,4 +63,14 @@ public sealed class LogsCommandTests : CliTestBase
         AssertExit(ExitCodes.Usage, tail);
         Assert.Contains("--tail", tail.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ServerRun_BadLogRetention_Exit2NamingEachFlag()
+    {
+        var run = await CliRun.RunAsync(["server", "run", "--data-dir", Server.DataDir, "--port", "1", "--log-max-size", "1K", "--log-max-age", "forever"]);
+
+        AssertExit(ExitCodes.Usage, run);
+        Assert.Contains("--log-max-size 1024 must be from 1 MiB to 16 GiB", run.Error, StringComparison.Ordinal);
+        Assert.Contains("--log-max-age 'forever'", run.Error, StringComparison.Ordinal);
+    }
 }

@@ -83,8 +83,9 @@ public class AgentEndpointsTests
         node = await host.GetNodeAsync("a");
         Assert.Equal("y", node.Labels["zone"]);
         Assert.False(node.Eligible);
-        Assert.True(node.Draining);
         var kinds = await host.EventKindsAsync();
+        // The leader may already have finished the drain (no replicas on the node): that, not the registration, clears it.
+        Assert.True(node.Draining || kinds.Contains("node.drained"), "registering again undid the drain");
         Assert.Equal(1, kinds.Count(k => k == "node.registered"));
         Assert.Equal(1, kinds.Count(k => k == "node.updated"));
     }
