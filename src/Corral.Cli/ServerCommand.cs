@@ -70,10 +70,22 @@ internal static class ServerCommand
         var dataDir = new Option<string>("--data-dir") { Description = "An initialized server data directory.", Required = true };
         var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
+        var vip = new Option<string>("--vip") { Description = "Virtual IP (CIDR, e.g. 10.0.0.100/24) this server holds while it is the leader." };
+        var vipInterface = new Option<string>("--vip-interface") { Description = "Network interface that carries the virtual IP (e.g. eth0); required with --vip." };
+        var onLeader = new Option<string>("--vip-on-leader") { Description = "Executable run when this server becomes leader and holds the VIP (env CORRAL_ROLE, CORRAL_VIP, CORRAL_REASON, ...)." };
+        var onFollower = new Option<string>("--vip-on-follower") { Description = "Executable run when this server starts as or goes back to being a follower." };
+        var onFault = new Option<string>("--vip-on-fault") { Description = "Executable run when this server lost leadership because the store was unreachable or the VIP could not be added." };
+        var hookTimeout = new Option<double>("--vip-hook-timeout") { Description = "Seconds a notify hook may run before it is killed.", DefaultValueFactory = _ => 10 };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
         command.Options.Add(dataDir);
         command.Options.Add(listen);
         command.Options.Add(port);
+        command.Options.Add(vip);
+        command.Options.Add(vipInterface);
+        command.Options.Add(onLeader);
+        command.Options.Add(onFollower);
+        command.Options.Add(onFault);
+        command.Options.Add(hookTimeout);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -81,9 +93,59 @@ internal static class ServerCommand
                 await Console.Error.WriteLineAsync($"corral server run: --listen '{parse.GetValue(listen)}' is not an IP address").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+            var errors = new List<string>();
+            var vipOptions = ParseVip(parse.GetValue(vip), parse.GetValue(vipInterface), parse.GetValue(onLeader), parse.GetValue(onFollower), parse.GetValue(onFault), parse.GetValue(hookTimeout), errors);
+            if (errors.Count > 0)
+            {
+                foreach (var error in errors)
+                {
+                    await Console.Error.WriteLineAsync("corral server run: " + error).ConfigureAwait(false);
+                }
+                return ExitCodes.Usage;
+            }
+            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { Vip = vipOptions }, "--port", ct).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>The virtual IP options, or null without --vip; every problem goes to <paramref name="errors"/>.</summary>
+    internal static Corral.Server.Vip.VipOptions? ParseVip(string? vip, string? vipInterface, string? onLeader, string? onFollower, string? onFault, double hookTimeoutSeconds, List<string> errors)
+    {
+        if (vip is null)
+        {
+            if (vipInterface is not null || onLeader is not null || onFollower is not null || onFault is not null)
+            {
+                errors.Add("--vip-interface and the --vip-on-* hooks need --vip");
+            }
+            return null;
+        }
+        if (Corral.Server.Vip.VipOptions.ParseCidr(vip, out var error) is not { } cidr)
+        {
+            errors.Add("--vip " + error);
+            return null;
+        }
+        if (vipInterface is null)
+        {
+            errors.Add("--vip needs --vip-interface (the network interface that carries it, e.g. eth0)");
+            return null;
+        }
+        if (!double.IsFinite(hookTimeoutSeconds) || hookTimeoutSeconds <= 0 || hookTimeoutSeconds > 300)
+        {
+            errors.Add($"--vip-hook-timeout {hookTimeoutSeconds} must be from 0.1 to 300 seconds");
+            return null;
+        }
+        var options = new Corral.Server.Vip.VipOptions
+        {
+            Address = cidr.Address,
+            PrefixLength = cidr.PrefixLength,
+            Interface = vipInterface,
+            OnLeader = onLeader is null ? null : Path.GetFullPath(onLeader),
+            OnFollower = onFollower is null ? null : Path.GetFullPath(onFollower),
+            OnFault = onFault is null ? null : Path.GetFullPath(onFault),
+            HookTimeout = TimeSpan.FromSeconds(hookTimeoutSeconds),
+        };
+        errors.AddRange(options.Validate());
+        return errors.Count == 0 ? options : null;
     }
 
     /// <summary>Runs a server until SIGINT/SIGTERM or <paramref name="cancellationToken"/>; reports a taken port with the flag that changes it.</summary>
@@ -109,6 +171,12 @@ internal static class ServerCommand
             {
                 await Console.Error.WriteLineAsync($"corral server: port {options.Port} on {options.Listen} is already in use; choose another with {portFlag} N").ConfigureAwait(false);
                 return ExitCodes.Unavailable;
+            }
+            catch (IOException e)
+            {
+                // e.g. the virtual IP could not be cleaned off its interface (not root, no iproute2).
+                await Console.Error.WriteLineAsync("corral server: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Failure;
             }
             Console.WriteLine($"corral server listening on https://{options.Listen}:{options.Port}");
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

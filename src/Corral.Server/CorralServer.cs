@@ -7,6 +7,7 @@ using Corral.Server.Api;
 using Corral.Server.Leadership;
 using Corral.Server.Security;
 using Corral.Server.State;
+using Corral.Server.Vip;
 using Corral.Store;
 using Corral.Store.Sqlite;
 using Microsoft.AspNetCore.Diagnostics;
@@ -69,6 +70,11 @@ public static class CorralServer
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
+        if (options.Vip is { } vip)
+        {
+            // Before the control plane: the address is added before the other controllers establish a term.
+            builder.Services.AddCorralVip(vip);
+        }
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();

@@ -1,4 +1,5 @@
 using System.Net;
+using Corral.Server.Vip;
 
 namespace Corral.Server;
 
@@ -9,4 +10,7 @@ namespace Corral.Server;
 public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port)
 {
     public const int DefaultPort = 7700;
+
+    /// <value>The virtual IP this server holds while it leads, with its notify hooks; null for none. Default null.</value>
+    public VipOptions? Vip { get; init; }
 }
