@@ -79,7 +79,9 @@ public sealed partial class VipLab : IAsyncDisposable
         [
             VipHostDll, "vip",
             "--name", host.Name,
-            "--etcd", string.Join(',', Etcd.ClientUrls),
+            // Its own member first, as a server with a managed local etcd member would list them: a dead or cut-off
+            // peer then does not hold this host's connection (and its watches) until a keep-alive ping times out.
+            "--etcd", string.Join(',', Etcd.ClientUrls.OrderBy(u => u.Contains("//" + host.Address + ":", StringComparison.Ordinal) ? 0 : 1)),
             "--vip", Vip + "/24",
             "--vip-interface", "eth0",
             "--answer-port", AnswerPort.ToString(CultureInfo.InvariantCulture),
