@@ -41,6 +41,10 @@ internal static partial class FailoverBench
             host.CutOff();
             var gap = await WaitTakeoverAsync(client, at, holder, "corral", lab.Network);
             partitions.Add(gap);
+            if (gap > partition.TotalSeconds)
+            {
+                Console.Error.WriteLine($"failover: corral partition {trial}: nobody took over during the partition; the VIP hosts' logs:\n{lab.AllLogs()}");
+            }
             await Task.Delay(at + partition - DateTimeOffset.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero);
             host.Heal();
             await Task.Delay(TimeSpan.FromSeconds(3));
