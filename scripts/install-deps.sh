@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that Corral's tests and benchmarks talk to for real, when missing:
-# etcd (server and client) for the etcd store, supervisor as the restart-latency peer.
+# etcd (server and client) for the etcd store, supervisor as the restart-latency peer, keepalived as the VIP
+# failover peer (bench failover), iproute2 for the multi-host lab and the virtual IP.
 # Later issues add chromium (dashboard browser tests) and prometheus (promtool).
 # Safe to run repeatedly; does nothing when everything is present.
 set -euo pipefail
@@ -10,6 +11,8 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v supervisord >/dev/null 2>&1 || need+=(supervisor)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
+command -v keepalived >/dev/null 2>&1 || [ -x /usr/sbin/keepalived ] || need+=(keepalived)
+[ -x /usr/sbin/ip ] || need+=(iproute2)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -32,3 +35,5 @@ $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends 
 # Debian starts the supervisor daemon on install; the benchmark runs its own instance.
 if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now supervisor >/dev/null 2>&1 || true; fi
 $sudo pkill -x supervisord >/dev/null 2>&1 || true
+# Likewise keepalived: the benchmark runs its own instances inside the lab's namespaces.
+if command -v systemctl >/dev/null 2>&1; then $sudo systemctl disable --now keepalived >/dev/null 2>&1 || true; fi
