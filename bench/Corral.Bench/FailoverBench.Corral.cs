@@ -4,11 +4,11 @@ namespace Corral.Bench;
 
 internal static partial class FailoverBench
 {
-    /// <summary>(b) Corral: h1..h3 each run an etcd member and corral-viphost (election TTL 5 s, the default); h4 is the client.</summary>
-    private static async Task<FailoverFigures> CorralAsync(int trials, int partitionTrials, TimeSpan partition)
+    /// <summary>(b) Corral: h1..h3 each run an etcd member and corral-viphost (election TTL <paramref name="ttl"/>, 5 s by default); h4 is the client.</summary>
+    private static async Task<FailoverFigures> CorralAsync(int trials, int partitionTrials, TimeSpan partition, int ttl)
     {
         using var start = new CancellationTokenSource(Patience);
-        await using var lab = await VipLab.StartAsync(3, start.Token);
+        await using var lab = await VipLab.StartAsync(3, start.Token, ["--ttl", ttl.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         lab.StartVipHosts();
         using var client = TcpAnswerProbe.Start(lab.Client, Target);
         using var poller = VipHolderPoller.Start(lab.Servers, VipLab.Vip);
@@ -53,6 +53,6 @@ internal static partial class FailoverBench
             Console.Error.WriteLine($"failover: corral partition {trial}/{partitionTrials}: {holder} cut off, takeover after {gap:0.000} s, {d} intervals with two holders");
             await lab.Etcd.WaitHealthyAsync(lab.Servers.ToList().IndexOf(host), Patience, CancellationToken.None);
         }
-        return Figures("corral VIP manager (etcd, TTL 5 s)", kills, partitions, doubles);
+        return Figures($"corral VIP manager (etcd, TTL {ttl} s)", kills, partitions, doubles);
     }
 }

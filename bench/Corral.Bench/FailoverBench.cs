@@ -7,7 +7,7 @@ using Corral.Testing.Lab;
 namespace Corral.Bench;
 
 /// <summary>
-/// <c>failover [--trials 10] [--partition-trials 3] [--partition-seconds 8]</c>, in the multi-host lab (needs root):
+/// <c>failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-ttl 5] [--skip-keepalived]</c>, in the multi-host lab (needs root):
 /// (a) keepalived (VRRPv2, <c>advert_int 1</c>) on two hosts and (b) Corral's VIP manager (the real leader election
 /// over a 3-member etcd cluster, default timing) on three hosts. Per trial every process of the VIP holder's host is
 /// SIGKILLed; the failover time is the gap in TCP answers seen by a client host opening a connection to the VIP
@@ -24,6 +24,8 @@ internal static partial class FailoverBench
         var trials = 10;
         var partitionTrials = 3;
         var partitionSeconds = 8.0;
+        var corralTtl = 5;
+        var skipKeepalived = false;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -41,14 +43,21 @@ internal static partial class FailoverBench
                     partitionSeconds = double.Parse(value, CultureInfo.InvariantCulture);
                     i++;
                     break;
+                case "--corral-ttl" when value is not null:
+                    corralTtl = int.Parse(value, CultureInfo.InvariantCulture);
+                    i++;
+                    break;
+                case "--skip-keepalived":
+                    skipKeepalived = true;
+                    break;
                 default:
-                    Console.Error.WriteLine($"failover: unknown or incomplete option '{args[i]}'; usage: failover [--trials 10] [--partition-trials 3] [--partition-seconds 8]");
+                    Console.Error.WriteLine($"failover: unknown or incomplete option '{args[i]}'; usage: failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-ttl 5] [--skip-keepalived]");
                     return 2;
             }
         }
-        if (trials < 1 || partitionTrials < 0 || partitionSeconds is < 1 or > 120)
+        if (trials < 1 || partitionTrials < 0 || partitionSeconds is < 1 or > 120 || corralTtl is < 1 or > 60)
         {
-            Console.Error.WriteLine("failover: --trials must be at least 1, --partition-trials at least 0, --partition-seconds from 1 to 120");
+            Console.Error.WriteLine("failover: --trials must be at least 1, --partition-trials at least 0, --partition-seconds from 1 to 120, --corral-ttl from 1 to 60");
             return 2;
         }
         if (!File.Exists("/usr/sbin/keepalived"))
@@ -56,31 +65,36 @@ internal static partial class FailoverBench
             throw new InvalidOperationException("keepalived not found: run scripts/install-deps.sh (Debian package 'keepalived')");
         }
 
-        var keepalived = await KeepalivedAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds));
-        var corral = await CorralAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds));
+        var keepalived = skipKeepalived ? null : await KeepalivedAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds));
+        var corral = await CorralAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds), corralTtl);
 
         Console.WriteLine();
         Console.WriteLine($"VIP failover in the lab: {trials} host kills, {partitionTrials} partitions of {partitionSeconds:0.#} s; TCP answers every 20 ms from a client host");
         Console.WriteLine($"{"system",-34} {"kill median",12} {"kill max",10} {"kill min",10} {"partition takeover",19} {"2-holder intervals",19}");
-        foreach (var r in new[] { keepalived, corral })
+        foreach (var r in new[] { keepalived, corral }.OfType<FailoverFigures>())
         {
             Console.WriteLine($"{r.System,-34} {r.KillMedian,10:0.000} s {r.KillMax,8:0.000} s {r.KillMin,8:0.000} s {r.PartitionMedian,17:0.000} s {r.DoubleHolderIntervals,19}");
         }
         Console.WriteLine("kill: every process of the holder's host SIGKILLed; 2-holder intervals: 20 ms slots, summed over kills (live hosts) and partitions (all hosts)");
-        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        var json = new Dictionary<string, object>
         {
             ["trials"] = trials,
             ["partition_trials"] = partitionTrials,
             ["partition_seconds"] = partitionSeconds,
-            ["keepalived_kill_median_s"] = Math.Round(keepalived.KillMedian, 3),
-            ["keepalived_kill_max_s"] = Math.Round(keepalived.KillMax, 3),
-            ["keepalived_partition_takeover_median_s"] = Math.Round(keepalived.PartitionMedian, 3),
-            ["keepalived_double_holder_intervals"] = keepalived.DoubleHolderIntervals,
-            ["corral_kill_median_s"] = Math.Round(corral.KillMedian, 3),
-            ["corral_kill_max_s"] = Math.Round(corral.KillMax, 3),
-            ["corral_partition_takeover_median_s"] = Math.Round(corral.PartitionMedian, 3),
-            ["corral_double_holder_intervals"] = corral.DoubleHolderIntervals,
-        }));
+            ["corral_ttl_s"] = corralTtl,
+        };
+        if (keepalived is not null)
+        {
+            json["keepalived_kill_median_s"] = Math.Round(keepalived.KillMedian, 3);
+            json["keepalived_kill_max_s"] = Math.Round(keepalived.KillMax, 3);
+            json["keepalived_partition_takeover_median_s"] = Math.Round(keepalived.PartitionMedian, 3);
+            json["keepalived_double_holder_intervals"] = keepalived.DoubleHolderIntervals;
+        }
+        json["corral_kill_median_s"] = Math.Round(corral.KillMedian, 3);
+        json["corral_kill_max_s"] = Math.Round(corral.KillMax, 3);
+        json["corral_partition_takeover_median_s"] = Math.Round(corral.PartitionMedian, 3);
+        json["corral_double_holder_intervals"] = corral.DoubleHolderIntervals;
+        Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;
     }
 

@@ -8,7 +8,7 @@ namespace Corral.ClusterTests.Vip;
 /// </summary>
 public sealed class VipFailoverTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Takeover = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Takeover = TimeSpan.FromSeconds(60);
     private VipLab _lab = null!;
 
     public async Task InitializeAsync()
