@@ -28,7 +28,8 @@ public sealed class LabNetworkTests
             Assert.Matches("^([0-9a-f]{2}:){5}[0-9a-f]{2}$", h1.Mac);
             Assert.NotEqual(lab[1].Mac, lab[2].Mac);
             lab[1].Start("/usr/bin/sleep", ["600"], Path.Combine(Path.GetTempPath(), prefix + "sleep.log"));
-            Assert.NotEmpty(lab[1].Pids());
+            // ip netns exec joins the namespace a moment after the process starts.
+            WaitFor(() => lab[1].Pids().Count == 1, "the process to run in h1");
         }
         var left = Shell.Ip("netns", "list");
         Assert.DoesNotContain(prefix, left, StringComparison.Ordinal);

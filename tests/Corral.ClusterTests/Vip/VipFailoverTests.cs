@@ -61,9 +61,10 @@ public sealed class VipFailoverTests : IAsyncLifetime
         var next = await WaitNewHolderAsync(leader);
         // Heal at once: had the old leader kept the VIP, both would answer the probe from now on.
         leader.Heal();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Read the logs only now: the console logger writes its lines a moment after they are logged.
         var dropped = _lab.VipChanges(leader).LastOrDefault();
         var added = _lab.VipChanges(next).LastOrDefault();
-        await Task.Delay(TimeSpan.FromSeconds(3));
 
         var intervals = probe.Since(start);
         var doubles = intervals.Where(i => i.Macs.Count > 1).ToList();
