@@ -6,6 +6,7 @@ internal static class BenchCommands
     public static IReadOnlyDictionary<string, Func<string[], Task<int>>> All { get; } =
         new Dictionary<string, Func<string[], Task<int>>>(StringComparer.Ordinal)
         {
+            ["failover"] = FailoverBench.RunAsync,
             ["heartbeats"] = HeartbeatBench.RunAsync,
             ["heartbeats-reference-server"] = HeartbeatReferenceServer.RunAsync,
             ["node-loss"] = NodeLossBench.RunAsync,

@@ -75,6 +75,12 @@ internal static class ServerCommand
         var logMaxAge = new Option<string>("--log-max-age") { Description = "Replica log lines older than this are deleted, e.g. 7d.", DefaultValueFactory = _ => "7d" };
         var heartbeatGrace = new Option<string>("--heartbeat-grace") { Description = "Mark a node down after this long without a heartbeat (1s to 5m).", DefaultValueFactory = _ => "5s" };
         var certValidity = new Option<string?>("--node-cert-validity") { Description = "How long node certificates issued at join and renewal are valid (default 365d, at least 10s); agents renew after two thirds of it." };
+        var vip = new Option<string>("--vip") { Description = "Virtual IP (CIDR, e.g. 10.0.0.100/24) this server holds while it is the leader." };
+        var vipInterface = new Option<string>("--vip-interface") { Description = "Network interface that carries the virtual IP (e.g. eth0); required with --vip." };
+        var onLeader = new Option<string>("--vip-on-leader") { Description = "Executable run when this server becomes leader and holds the VIP (env CORRAL_ROLE, CORRAL_VIP, CORRAL_REASON, ...)." };
+        var onFollower = new Option<string>("--vip-on-follower") { Description = "Executable run when this server starts as or goes back to being a follower." };
+        var onFault = new Option<string>("--vip-on-fault") { Description = "Executable run when this server lost leadership because the store was unreachable or the VIP could not be added." };
+        var hookTimeout = new Option<double>("--vip-hook-timeout") { Description = "Seconds a notify hook may run before it is killed.", DefaultValueFactory = _ => 10 };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
         command.Options.Add(dataDir);
         command.Options.Add(listen);
@@ -83,6 +89,12 @@ internal static class ServerCommand
         command.Options.Add(logMaxAge);
         command.Options.Add(heartbeatGrace);
         command.Options.Add(certValidity);
+        command.Options.Add(vip);
+        command.Options.Add(vipInterface);
+        command.Options.Add(onLeader);
+        command.Options.Add(onFollower);
+        command.Options.Add(onFault);
+        command.Options.Add(hookTimeout);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -91,6 +103,7 @@ internal static class ServerCommand
                 return ExitCodes.Usage;
             }
             var problems = new List<string>();
+            var vipOptions = ParseVip(parse.GetValue(vip), parse.GetValue(vipInterface), parse.GetValue(onLeader), parse.GetValue(onFollower), parse.GetValue(onFault), parse.GetValue(hookTimeout), problems);
             var graceText = parse.GetValue(heartbeatGrace)!;
             if (!Durations.TryParse(graceText, out var grace, out var graceError) || grace < TimeSpan.FromSeconds(1) || grace > TimeSpan.FromMinutes(5))
             {
@@ -121,9 +134,49 @@ internal static class ServerCommand
                 }
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention, HeartbeatGrace = grace, NodeCertificateValidity = validity }, "--port", ct).ConfigureAwait(false);
+            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention, HeartbeatGrace = grace, NodeCertificateValidity = validity, Vip = vipOptions }, "--port", ct).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>The virtual IP options, or null without --vip; every problem goes to <paramref name="errors"/>.</summary>
+    internal static Corral.Server.Vip.VipOptions? ParseVip(string? vip, string? vipInterface, string? onLeader, string? onFollower, string? onFault, double hookTimeoutSeconds, List<string> errors)
+    {
+        if (vip is null)
+        {
+            if (vipInterface is not null || onLeader is not null || onFollower is not null || onFault is not null)
+            {
+                errors.Add("--vip-interface and the --vip-on-* hooks need --vip");
+            }
+            return null;
+        }
+        if (Corral.Server.Vip.VipOptions.ParseCidr(vip, out var error) is not { } cidr)
+        {
+            errors.Add("--vip " + error);
+            return null;
+        }
+        if (vipInterface is null)
+        {
+            errors.Add("--vip needs --vip-interface (the network interface that carries it, e.g. eth0)");
+            return null;
+        }
+        if (!double.IsFinite(hookTimeoutSeconds) || hookTimeoutSeconds <= 0 || hookTimeoutSeconds > 300)
+        {
+            errors.Add($"--vip-hook-timeout {hookTimeoutSeconds} must be from 0.1 to 300 seconds");
+            return null;
+        }
+        var options = new Corral.Server.Vip.VipOptions
+        {
+            Address = cidr.Address,
+            PrefixLength = cidr.PrefixLength,
+            Interface = vipInterface,
+            OnLeader = onLeader is null ? null : Path.GetFullPath(onLeader),
+            OnFollower = onFollower is null ? null : Path.GetFullPath(onFollower),
+            OnFault = onFault is null ? null : Path.GetFullPath(onFault),
+            HookTimeout = TimeSpan.FromSeconds(hookTimeoutSeconds),
+        };
+        errors.AddRange(options.Validate());
+        return errors.Count == 0 ? options : null;
     }
 
     /// <summary>Runs a server until SIGINT/SIGTERM or <paramref name="cancellationToken"/>; reports a taken port with the flag that changes it.</summary>
@@ -149,6 +202,12 @@ internal static class ServerCommand
             {
                 await Console.Error.WriteLineAsync($"corral server: port {options.Port} on {options.Listen} is already in use; choose another with {portFlag} N").ConfigureAwait(false);
                 return ExitCodes.Unavailable;
+            }
+            catch (IOException e)
+            {
+                // e.g. the virtual IP could not be cleaned off its interface (not root, no iproute2).
+                await Console.Error.WriteLineAsync("corral server: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Failure;
             }
             Console.WriteLine($"corral server listening on https://{options.Listen}:{options.Port}");
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

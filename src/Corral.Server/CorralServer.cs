@@ -11,6 +11,7 @@ using Corral.Server.Metrics;
 using Corral.Server.Monitoring;
 using Corral.Server.Security;
 using Corral.Server.State;
+using Corral.Server.Vip;
 using Corral.Store;
 using Corral.Store.Sqlite;
 using Microsoft.AspNetCore.Diagnostics;
@@ -74,6 +75,11 @@ public static class CorralServer
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
         builder.Services.AddSingleton(options.LogRetention);
+        if (options.Vip is { } vip)
+        {
+            // Before the control plane: the address is added before the other controllers establish a term.
+            builder.Services.AddCorralVip(vip);
+        }
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name, HeartbeatGrace = options.HeartbeatGrace });
         builder.Services.AddCorralMonitoring(
             MonitorOptionsLoader.Load(Path.Combine(paths.DataDir, MonitorOptions.FileName)),

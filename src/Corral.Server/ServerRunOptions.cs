@@ -1,5 +1,6 @@
 using System.Net;
 using Corral.Server.Leadership;
+using Corral.Server.Vip;
 
 namespace Corral.Server;
 
@@ -22,4 +23,7 @@ public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port
 
     /// <value>How long the node certificates this server issues (at join and renewal) are valid. Default 1 year, at least 10 s.</value>
     public TimeSpan NodeCertificateValidity { get; init; } = Security.NodeCertificates.DefaultValidity;
+
+    /// <value>The virtual IP this server holds while it leads, with its notify hooks; null for none. Default null.</value>
+    public VipOptions? Vip { get; init; }
 }

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Corral.Testing;
+using Corral.Testing.Lab;
+
+namespace Corral.Bench;
+
+/// <summary>
+/// <c>failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-ttl 5] [--skip-keepalived]</c>, in the multi-host lab (needs root):
+/// (a) keepalived (VRRPv2, <c>advert_int 1</c>) on two hosts and (b) Corral's VIP manager (the real leader election
+/// over a 3-member etcd cluster, default timing) on three hosts. Per trial every process of the VIP holder's host is
+/// SIGKILLed; the failover time is the gap in TCP answers seen by a client host opening a connection to the VIP
+/// every 20 ms. Then partition trials cut the holder off for a while and heal it, counting the 20 ms intervals in
+/// which two hosts had the VIP on their interface (sampled from each host's kernel).
+/// </summary>
+internal static partial class FailoverBench
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly IPEndPoint Target = new(VipLab.Vip, VipLab.AnswerPort);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var trials = 10;
+        var partitionTrials = 3;
+        var partitionSeconds = 8.0;
+        var corralTtl = 5;
+        var skipKeepalived = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--trials" when value is not null:
+                    trials = int.Parse(value, CultureInfo.InvariantCulture);
+                    i++;
+                    break;
+                case "--partition-trials" when value is not null:
+                    partitionTrials = int.Parse(value, CultureInfo.InvariantCulture);
+                    i++;
+                    break;
+                case "--partition-seconds" when value is not null:
+                    partitionSeconds = double.Parse(value, CultureInfo.InvariantCulture);
+                    i++;
+                    break;
+                case "--corral-ttl" when value is not null:
+                    corralTtl = int.Parse(value, CultureInfo.InvariantCulture);
+                    i++;
+                    break;
+                case "--skip-keepalived":
+                    skipKeepalived = true;
+                    break;
+                default:
+                    Console.Error.WriteLine($"failover: unknown or incomplete option '{args[i]}'; usage: failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-ttl 5] [--skip-keepalived]");
+                    return 2;
+            }
+        }
+        if (trials < 1 || partitionTrials < 0 || partitionSeconds is < 1 or > 120 || corralTtl is < 1 or > 60)
+        {
+            Console.Error.WriteLine("failover: --trials must be at least 1, --partition-trials at least 0, --partition-seconds from 1 to 120, --corral-ttl from 1 to 60");
+            return 2;
+        }
+        if (!File.Exists("/usr/sbin/keepalived"))
+        {
+            throw new InvalidOperationException("keepalived not found: run scripts/install-deps.sh (Debian package 'keepalived')");
+        }
+
+        var keepalived = skipKeepalived ? null : await KeepalivedAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds));
+        var corral = await CorralAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds), corralTtl);
+
+        Console.WriteLine();
+        Console.WriteLine($"VIP failover in the lab: {trials} host kills, {partitionTrials} partitions of {partitionSeconds:0.#} s; TCP answers every 20 ms from a client host");
+        Console.WriteLine($"{"system",-34} {"kill median",12} {"kill max",10} {"kill min",10} {"partition takeover",19} {"2-holder intervals",19}");
+        foreach (var r in new[] { keepalived, corral }.OfType<FailoverFigures>())
+        {
+            Console.WriteLine($"{r.System,-34} {r.KillMedian,10:0.000} s {r.KillMax,8:0.000} s {r.KillMin,8:0.000} s {r.PartitionMedian,17:0.000} s {r.DoubleHolderIntervals,19}");
+        }
+        Console.WriteLine("kill: every process of the holder's host SIGKILLed; 2-holder intervals: 20 ms slots, summed over kills (live hosts) and partitions (all hosts)");
+        var json = new Dictionary<string, object>
+        {
+            ["trials"] = trials,
+            ["partition_trials"] = partitionTrials,
+            ["partition_seconds"] = partitionSeconds,
+            ["corral_ttl_s"] = corralTtl,
+        };
+        if (keepalived is not null)
+        {
+            json["keepalived_kill_median_s"] = Math.Round(keepalived.KillMedian, 3);
+            json["keepalived_kill_max_s"] = Math.Round(keepalived.KillMax, 3);
+            json["keepalived_partition_takeover_median_s"] = Math.Round(keepalived.PartitionMedian, 3);
+            json["keepalived_double_holder_intervals"] = keepalived.DoubleHolderIntervals;
+        }
+        json["corral_kill_median_s"] = Math.Round(corral.KillMedian, 3);
+        json["corral_kill_max_s"] = Math.Round(corral.KillMax, 3);
+        json["corral_partition_takeover_median_s"] = Math.Round(corral.PartitionMedian, 3);
+        json["corral_double_holder_intervals"] = corral.DoubleHolderIntervals;
+        Console.WriteLine(JsonSerializer.Serialize(json));
+        return 0;
+    }
+
+    private static FailoverFigures Figures(string system, List<double> kills, List<double> partitions, int doubles)
+    {
+        kills.Sort();
+        partitions.Sort();
+        return new FailoverFigures(system, Median(kills), kills[^1], kills[0], partitions.Count == 0 ? double.NaN : Median(partitions), doubles);
+    }
+
+    private static double Median(List<double> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+
+    /// <summary>Waits until the client has had answers from one host only for the last second, and returns that host's name.</summary>
+    private static async Task<string> WaitStableAsync(TcpAnswerProbe client, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            var since = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1);
+            var recent = client.Attempts.Where(a => a.At >= since).ToList();
+            if (recent.Count >= 20 && recent.All(a => a.Answer is not null) && recent.Select(a => a.Answer).Distinct().Count() == 1)
+            {
+                return recent[0].Answer!;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{what}: the client did not get steady answers through the VIP within {Patience.TotalSeconds} s");
+    }
+
+    /// <summary>Waits until the client gets an answer from a host other than <paramref name="old"/>; returns the gap around <paramref name="at"/>.</summary>
+    private static async Task<double> WaitTakeoverAsync(TcpAnswerProbe client, DateTimeOffset at, string old, string what, LabNetwork lab)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            // The old holder may still answer an attempt that started just after the kill: the gap runs from the last
+            // answer of anyone to the first answer of another host.
+            var attempts = client.Attempts.ToList();
+            var first = attempts.FindIndex(a => a.At > at && a.Answer is not null && a.Answer != old);
+            if (first >= 0)
+            {
+                var previous = first == 0 ? -1 : attempts.FindLastIndex(first - 1, a => a.Answer is not null);
+                return (attempts[first].At - (previous >= 0 ? attempts[previous].At : at)).TotalSeconds;
+            }
+            await Task.Delay(50);
+        }
+        var holders = string.Join(", ", lab.Hosts.Where(h => h.HasAddress(VipLab.Vip)).Select(h => h.ToString()));
+        var neighbour = Shell.Ip("-n", lab.Hosts[^1].Namespace, "neigh", "show", VipLab.Vip.ToString()).Trim();
+        throw new TimeoutException($"{what}: no other host answered through the VIP within {Patience.TotalSeconds} s (holders: {holders}; client's neighbour entry: {neighbour})");
+    }
+}

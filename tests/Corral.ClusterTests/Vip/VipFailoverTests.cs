@@ -1,0 +1,115 @@
+using Corral.Testing.Lab;
+
+namespace Corral.ClusterTests.Vip;
+
+/// <summary>
+/// Three lab hosts each run an etcd member and the real leader election + VIP manager (corral-viphost); a fourth host
+/// probes the VIP with ARP every 20 ms. Leadership is real: decided by the etcd election, nothing is faked.
+/// </summary>
+public sealed class VipFailoverTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Takeover = TimeSpan.FromSeconds(60);
+    private VipLab _lab = null!;
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        _lab = await VipLab.StartAsync(3, timeout.Token);
+        _lab.StartVipHosts();
+    }
+
+    public async Task DisposeAsync() => await _lab.DisposeAsync();
+
+    [Fact]
+    public async Task KillLeaderHost_AnotherHostTakesTheVip_ClientsMoveToItsMac_RestartedOldLeaderCleansItsStaleVip()
+    {
+        var leader = await _lab.WaitSingleHolderAsync(Takeover);
+        using var probe = ArpProbe.Start(_lab.Client, VipLab.Vip);
+        await WaitAsync(() => probe.LastAnswer() is [var mac] && mac == leader.Mac, "the probe to see the leader's MAC answer for the VIP");
+        // The client talks to the VIP, so its neighbour table holds the leader's MAC.
+        Assert.Equal(leader.Name, Answer());
+        Assert.Contains(leader.Mac, Neighbour(), StringComparison.Ordinal);
+
+        leader.KillAll();
+
+        // The killed host's kernel still has the address (its processes died, not its network stack), so it still
+        // answers ARP: only gratuitous ARP from the new holder moves the client off the dead host's MAC.
+        var next = await WaitNewHolderAsync(leader);
+        await WaitAsync(() => probe.LastAnswer().Contains(next.Mac), "the probe to see the new holder's MAC");
+        await WaitAsync(() => Neighbour().Contains(next.Mac, StringComparison.Ordinal), "the client's neighbour entry for the VIP to move to the new holder (gratuitous ARP)", TimeSpan.FromSeconds(10));
+        Assert.Equal(next.Name, Answer());
+
+        // The old leader comes back: it finds the VIP left on eth0 by its dead run and removes it before campaigning.
+        _lab.StartVipHost(leader);
+        await WaitAsync(() => !leader.HasAddress(VipLab.Vip), "the restarted old leader to remove its stale VIP", Takeover);
+        // Skip the interval in progress: it may have started before the address was removed.
+        var settled = probe.Count + 1;
+        await Task.Delay(500);
+        Assert.All(probe.Since(settled), i => Assert.Equal([next.Mac], i.Macs));
+        Assert.Equal([next], _lab.Holders());
+    }
+
+    [Fact]
+    public async Task CutLeaderOff_ItDropsTheVipBeforeAnotherTakesIt_NeverTwoMacsInOneInterval_HealLeavesOneHolder()
+    {
+        var leader = await _lab.WaitSingleHolderAsync(Takeover);
+        using var probe = ArpProbe.Start(_lab.Client, VipLab.Vip);
+        await WaitAsync(() => probe.LastAnswer() is [var mac] && mac == leader.Mac, "the probe to see the leader's MAC answer for the VIP");
+        var start = probe.Count;
+
+        leader.CutOff();
+        var next = await WaitNewHolderAsync(leader);
+        // Heal at once: had the old leader kept the VIP, both would answer the probe from now on.
+        leader.Heal();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Read the logs only now: the console logger writes its lines a moment after they are logged.
+        var dropped = _lab.VipChanges(leader).LastOrDefault();
+        var added = _lab.VipChanges(next).LastOrDefault();
+
+        var intervals = probe.Since(start);
+        var doubles = intervals.Where(i => i.Macs.Count > 1).ToList();
+        Assert.True(doubles.Count == 0, $"{doubles.Count} probe intervals saw two MACs, first at {doubles.FirstOrDefault()?.Start:O}: {string.Join(", ", doubles.FirstOrDefault()?.Macs ?? [])}\n{_lab.AllLogs()}");
+        Assert.Contains(intervals, i => i.Macs.SequenceEqual([next.Mac]));
+        Assert.False(dropped.Added, $"the old leader's last VIP change should be a removal\n{_lab.Log(leader)}");
+        Assert.True(added.Added, $"the new leader's last VIP change should be an addition\n{_lab.Log(next)}");
+        Assert.True(dropped.At < added.At, $"the old leader removed the VIP at {dropped.At:O}, after the new one added it at {added.At:O}");
+        Assert.Equal([next], _lab.Holders());
+        var tail = probe.Since(probe.Count - 25);
+        Assert.All(tail, i => Assert.Equal([next.Mac], i.Macs));
+    }
+
+    private async Task<LabHost> WaitNewHolderAsync(LabHost old)
+    {
+        var deadline = DateTime.UtcNow + Takeover;
+        while (true)
+        {
+            var other = _lab.Servers.FirstOrDefault(h => h != old && h.HasAddress(VipLab.Vip));
+            if (other is not null)
+            {
+                return other;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"no other host took the VIP within {Takeover.TotalSeconds} s\n{_lab.AllLogs()}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Connects from the client host to the VIP's answer port and returns the name the server answered with.</summary>
+    private string Answer()
+    {
+        var (code, output) = _lab.Client.Exec("/usr/bin/timeout", "2", "/bin/bash", "-c", $"exec 3<>/dev/tcp/{VipLab.Vip}/{VipLab.AnswerPort}; head -n1 <&3");
+        Assert.True(code == 0, $"no answer from the VIP ({code}): {output}");
+        return output.Trim();
+    }
+
+    private string Neighbour() => Shell.Ip("-n", _lab.Client.Namespace, "neigh", "show", VipLab.Vip.ToString());
+
+    private async Task WaitAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Takeover);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}\n{_lab.AllLogs()}");
+            await Task.Delay(20);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Corral.Testing.Lab;
+
+/// <summary>
+/// From one lab host, opens a new TCP connection to an address every <see cref="Interval"/> (20 ms) and records who
+/// answered (the first line the server sends, e.g. its host name) or that nobody did within the attempt's timeout.
+/// Failover time is the gap between answers.
+/// </summary>
+public sealed class TcpAnswerProbe : IDisposable
+{
+    /// <summary>Time between attempts.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>An attempt that has not connected and read a line within this is a failure.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromMilliseconds(200);
+
+    private readonly Lock _lock = new();
+    private readonly List<(DateTimeOffset At, string? Answer)> _attempts = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+
+    private TcpAnswerProbe(LabHost from, IPEndPoint target)
+    {
+        _thread = Netns.Start(from.Namespace, () => Loop(target));
+    }
+
+    /// <summary>Starts probing <paramref name="target"/> from <paramref name="from"/>.</summary>
+    public static TcpAnswerProbe Start(LabHost from, IPEndPoint target) => new(from, target);
+
+    /// <summary>Every attempt so far: when it started and who answered (null: no answer).</summary>
+    public IReadOnlyList<(DateTimeOffset At, string? Answer)> Attempts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _attempts];
+            }
+        }
+    }
+
+    /// <summary>The answer of the last attempt, or null.</summary>
+    public string? Last
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _attempts.Count == 0 ? null : _attempts[^1].Answer;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The longest stretch without an answer that contains <paramref name="at"/>: from the last answer at or before it
+    /// to the first answer after it; null when there is no answer after it yet.
+    /// </summary>
+    public (TimeSpan Gap, string? Before, string After)? GapAround(DateTimeOffset at)
+    {
+        var attempts = Attempts;
+        var before = attempts.LastOrDefault(a => a.At <= at && a.Answer is not null);
+        var after = attempts.FirstOrDefault(a => a.At > at && a.Answer is not null);
+        if (after.Answer is null)
+        {
+            return null;
+        }
+        var from = before.Answer is null ? at : before.At;
+        return (after.At - from, before.Answer, after.Answer);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join(TimeSpan.FromSeconds(5));
+        _stop.Dispose();
+    }
+
+    private void Loop(IPEndPoint target)
+    {
+        var clock = Stopwatch.StartNew();
+        var buffer = new byte[256];
+        var next = TimeSpan.Zero;
+        while (!_stop.IsCancellationRequested)
+        {
+            var at = DateTimeOffset.UtcNow;
+            string? answer = null;
+            try
+            {
+                // Created on this thread: the socket belongs to the probe host's network namespace.
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.LingerState = new LingerOption(true, 0);
+                using var timeout = new CancellationTokenSource(AttemptTimeout);
+                socket.ConnectAsync(target, timeout.Token).AsTask().GetAwaiter().GetResult();
+                var read = 0;
+                while (read < buffer.Length)
+                {
+                    var n = socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
+                    if (n == 0)
+                    {
+                        break;
+                    }
+                    read += n;
+                    if (Array.IndexOf(buffer, (byte)'\n', 0, read) >= 0)
+                    {
+                        break;
+                    }
+                }
+                var text = Encoding.ASCII.GetString(buffer, 0, read).Trim();
+                answer = text.Length > 0 ? text : null;
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+            }
+            lock (_lock)
+            {
+                _attempts.Add((at, answer));
+            }
+            next += Interval;
+            var wait = next - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                Thread.Sleep(wait);
+            }
+            else
+            {
+                next = clock.Elapsed;
+            }
+        }
+    }
+}
