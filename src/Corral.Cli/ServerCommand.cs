@@ -25,14 +25,28 @@ internal static class ServerCommand
         var cluster = new Option<string>("--cluster") { Description = "The cluster's name.", DefaultValueFactory = _ => "corral" };
         var port = new Option<int>("--port") { Description = "HTTPS port clients will use.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
         var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("init", "Create the data directory: cluster CA, server certificate, store, first admin API key.");
+        var command = new Command("init", "Create the data directory: cluster CA, server certificate, store, first admin API key. With --store etcd://..., run it on every server against the same etcd: the first creates the cluster, the others join it.");
+        var storeOptions = new ServerStoreOptions();
         command.Options.Add(dataDir);
         command.Options.Add(name);
         command.Options.Add(cluster);
         command.Options.Add(port);
         command.Options.Add(advertise);
+        storeOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            StoreConfig? store;
+            HaTiming? timing;
+            try
+            {
+                store = storeOptions.Store(parse);
+                timing = storeOptions.Timing(parse);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync("corral server init: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
             var addresses = new List<IPAddress>();
             foreach (var text in parse.GetValue(advertise) ?? [])
             {
@@ -47,12 +61,23 @@ internal static class ServerCommand
             {
                 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
                 var result = await ServerInitializer.InitAsync(
-                    new ServerInitOptions(parse.GetValue(dataDir)!, parse.GetValue(name)!, parse.GetValue(cluster)!, addresses, parse.GetValue(port)),
+                    new ServerInitOptions(parse.GetValue(dataDir)!, parse.GetValue(name)!, parse.GetValue(cluster)!, addresses, parse.GetValue(port))
+                    {
+                        Store = store ?? StoreConfig.Sqlite,
+                        Timing = timing,
+                    },
                     TimeProvider.System, loggers, ct).ConfigureAwait(false);
                 Console.WriteLine($"initialized {result.Paths.DataDir}");
                 Console.WriteLine($"cluster CA pin: {result.CaPin}");
-                Console.WriteLine($"admin API key:  {result.AdminToken}");
-                Console.WriteLine($"client config:  {result.Paths.AdminClientConfig} (use: export CORRAL_CONFIG={result.Paths.AdminClientConfig})");
+                if (result.AdminToken is { } admin)
+                {
+                    Console.WriteLine($"admin API key:  {admin}");
+                    Console.WriteLine($"client config:  {result.Paths.AdminClientConfig} (use: export CORRAL_CONFIG={result.Paths.AdminClientConfig})");
+                }
+                else
+                {
+                    Console.WriteLine($"joined the existing cluster in {store}: it shares the CA and the API keys of the server that initialized it");
+                }
                 Console.WriteLine($"next: corral server run --data-dir {result.Paths.DataDir}");
                 return ExitCodes.Ok;
             }
@@ -60,6 +85,11 @@ internal static class ServerCommand
             {
                 await Console.Error.WriteLineAsync("corral server init: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.Conflict;
+            }
+            catch (Corral.Store.StoreUnavailableException e)
+            {
+                await Console.Error.WriteLineAsync("corral server init: the store does not answer: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Unavailable;
             }
         });
         return command;
@@ -71,9 +101,11 @@ internal static class ServerCommand
         var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
+        var storeOptions = new ServerStoreOptions();
         command.Options.Add(dataDir);
         command.Options.Add(listen);
         command.Options.Add(port);
+        storeOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -81,7 +113,19 @@ internal static class ServerCommand
                 await Console.Error.WriteLineAsync($"corral server run: --listen '{parse.GetValue(listen)}' is not an IP address").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+            StoreConfig? store;
+            HaTiming? timing;
+            try
+            {
+                store = storeOptions.Store(parse);
+                timing = storeOptions.Timing(parse);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync("corral server run: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { Store = store, Timing = timing }, "--port", ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -94,7 +138,7 @@ internal static class ServerCommand
         {
             app = CorralServer.Build(options, TimeProvider.System, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         }
-        catch (Exception e) when (e is InvalidOperationException or Corral.Store.StoreException or IOException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or Corral.Store.StoreException or IOException)
         {
             await Console.Error.WriteLineAsync("corral server: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Failure;

@@ -8,7 +8,6 @@ using Corral.Server.Leadership;
 using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
-using Corral.Store.Sqlite;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -32,6 +31,15 @@ public static class CorralServer
         }
         var config = JsonSerializer.Deserialize(File.ReadAllText(paths.ServerConfig), ServerJson.Default.ServerConfig)
             ?? throw new InvalidOperationException($"{paths.ServerConfig} is empty");
+        if (options.Store is { } store)
+        {
+            config = config.WithStore(store);
+        }
+        var timing = options.Timing ?? config.Timing ?? HaTiming.Default;
+        if (timing.Validate() is { Count: > 0 } unsafeTiming)
+        {
+            throw new InvalidOperationException($"{paths.ServerConfig}: unsafe timing: " + string.Join("; ", unsafeTiming));
+        }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Corral.Server", ContentRootPath = paths.DataDir });
         builder.Logging.ClearProviders();
@@ -61,15 +69,18 @@ public static class CorralServer
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(paths);
         builder.Services.AddSingleton(ca);
-        builder.Services.AddSingleton<IClusterStore>(sp => config.Store switch
-        {
-            "sqlite" => SqliteStore.Open(new SqliteStoreOptions { DataDirectory = paths.StoreDir }, time, sp.GetRequiredService<ILogger<SqliteStore>>()),
-            _ => throw new InvalidOperationException($"{paths.ServerConfig}: store '{config.Store}' is not supported by this server yet"),
-        });
+        builder.Services.AddSingleton(config.ToStoreConfig());
+        builder.Services.AddSingleton<IClusterStore>(sp => config.ToStoreConfig().Open(paths, time, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
-        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name });
+        builder.Services.AddCorralControlPlane(new ControlPlaneOptions
+        {
+            ServerName = config.Name,
+            ElectionTtl = timing.LeaseTtl,
+            RenewInterval = timing.RenewInterval,
+            StepDownMargin = timing.StepDownMargin,
+        });
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.ConfigureHttpJsonOptions(json =>

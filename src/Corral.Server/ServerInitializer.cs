@@ -4,7 +4,6 @@ using Corral.Core;
 using Corral.Core.Api;
 using Corral.Server.Security;
 using Corral.Server.State;
-using Corral.Store.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Server;
@@ -15,10 +14,24 @@ namespace Corral.Server;
 /// <param name="Cluster">The cluster's name.</param>
 /// <param name="AdvertiseAddresses">Addresses the server certificate covers besides 127.0.0.1 and localhost.</param>
 /// <param name="Port">The HTTPS port written into the admin's client config.</param>
-public sealed record ServerInitOptions(string DataDir, string Name, string Cluster, IReadOnlyList<IPAddress> AdvertiseAddresses, int Port);
+public sealed record ServerInitOptions(string DataDir, string Name, string Cluster, IReadOnlyList<IPAddress> AdvertiseAddresses, int Port)
+{
+    /// <value>The store; default the embedded SQLite store. With etcd, every server of the cluster is initialized against the same etcd.</value>
+    public StoreConfig Store { get; init; } = StoreConfig.Sqlite;
+
+    /// <value>Leadership and managed-etcd timing recorded in server.json; null means the defaults.</value>
+    public HaTiming? Timing { get; init; }
+}
 
 /// <summary>The result of init: where things are and the first admin key (shown once).</summary>
-public sealed record ServerInitResult(ServerPaths Paths, string AdminToken, string CaPin);
+/// <param name="Paths">The data directory's layout.</param>
+/// <param name="AdminToken">The first admin API key; null when this server joined a cluster that already had one (on etcd).</param>
+/// <param name="CaPin">The cluster CA's pin.</param>
+public sealed record ServerInitResult(ServerPaths Paths, string? AdminToken, string CaPin)
+{
+    /// <summary>True when the store already held a cluster (another server initialized it): this server joined it.</summary>
+    public bool Joined => AdminToken is null;
+}
 
 /// <summary>Creates a server's data directory: cluster CA, server certificate, store, first admin API key.</summary>
 public static class ServerInitializer
@@ -34,25 +47,65 @@ public static class ServerInitializer
         {
             throw new InvalidOperationException($"{paths.DataDir} is already initialized (found {paths.ServerConfig}); use 'corral server run --data-dir {paths.DataDir}'");
         }
+        options.Timing?.ThrowIfInvalid();
         Directory.CreateDirectory(Path.Combine(paths.DataDir, "tls"));
         Directory.CreateDirectory(paths.StoreDir);
         File.SetUnixFileMode(paths.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
-        using var ca = CertificateAuthority.Create(options.Cluster, time);
-        ca.Save(paths.CaCertificate, paths.CaKey);
-        IssueServerCertificate(ca, paths, options.Name, options.AdvertiseAddresses);
-
-        await using var store = SqliteStore.Open(new SqliteStoreOptions { DataDirectory = paths.StoreDir }, time, loggers.CreateLogger<SqliteStore>());
+        await using var store = options.Store.Open(paths, time, loggers);
         var state = new ClusterState(store, time);
-        var keys = new ApiKeyStore(store, state, time);
-        var (_, admin) = await keys.CreateAsync("admin", Role.Admin, "server-init", cancellationToken).ConfigureAwait(false);
-        await state.AppendEventAsync("cluster.initialized", $"cluster/{options.Cluster}", $"cluster '{options.Cluster}' initialized by server '{options.Name}'", "server-init", cancellationToken).ConfigureAwait(false);
+        using var candidate = CertificateAuthority.Create(options.Cluster, time);
+        var (ca, first) = await ClaimAuthorityAsync(store, candidate, options, time, cancellationToken).ConfigureAwait(false);
+        using (ca)
+        {
+            ca.Save(paths.CaCertificate, paths.CaKey);
+            IssueServerCertificate(ca, paths, options.Name, options.AdvertiseAddresses);
 
-        var client = new ClientConfig([$"https://127.0.0.1:{options.Port}"], ca.Certificate.ExportCertificatePem(), admin.ToString());
-        CertificateAuthority.WritePrivate(paths.AdminClientConfig, JsonSerializer.Serialize(client, CoreJson.Default.ClientConfig));
-        // server.json last: its presence marks a complete init.
-        File.WriteAllText(paths.ServerConfig, JsonSerializer.Serialize(new ServerConfig(options.Name, options.Cluster, "sqlite", []), ServerJson.Default.ServerConfig));
-        return new ServerInitResult(paths, admin.ToString(), ca.Pin);
+            string? adminToken = null;
+            if (first)
+            {
+                var keys = new ApiKeyStore(store, state, time);
+                var (_, admin) = await keys.CreateAsync("admin", Role.Admin, "server-init", cancellationToken).ConfigureAwait(false);
+                adminToken = admin.ToString();
+                await state.AppendEventAsync("cluster.initialized", $"cluster/{options.Cluster}", $"cluster '{options.Cluster}' initialized by server '{options.Name}'", "server-init", cancellationToken).ConfigureAwait(false);
+                var client = new ClientConfig([$"https://127.0.0.1:{options.Port}"], ca.Certificate.ExportCertificatePem(), adminToken);
+                CertificateAuthority.WritePrivate(paths.AdminClientConfig, JsonSerializer.Serialize(client, CoreJson.Default.ClientConfig));
+            }
+            else
+            {
+                await state.AppendEventAsync("server.joined", $"server/{options.Name}", $"server '{options.Name}' joined cluster '{options.Cluster}'", "server-init", cancellationToken).ConfigureAwait(false);
+            }
+            // server.json last: its presence marks a complete init.
+            var config = new ServerConfig(options.Name, options.Cluster, "sqlite", []).WithStore(options.Store) with { Timing = options.Timing };
+            File.WriteAllText(paths.ServerConfig, JsonSerializer.Serialize(config, ServerJson.Default.ServerConfig));
+            return new ServerInitResult(paths, adminToken, ca.Pin);
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="candidate"/> as the cluster's CA into a shared store unless one is there; returns the CA in
+    /// force and whether it is ours (this server is the cluster's first). The embedded SQLite store is never shared.
+    /// </summary>
+    private static async Task<(CertificateAuthority Ca, bool First)> ClaimAuthorityAsync(Corral.Store.IClusterStore store, CertificateAuthority candidate, ServerInitOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var mine = new ClusterAuthority(options.Cluster, candidate.Certificate.ExportCertificatePem(), candidate.ExportKeyPem());
+        var result = await store.TxnAsync(
+            Corral.Store.Txn.If(Corral.Store.Compare.Missing(Keys.Authority))
+                .Then(new Corral.Store.TxnOp.Put(Keys.Authority, JsonSerializer.SerializeToUtf8Bytes(mine, ServerJson.Default.ClusterAuthority)))
+                .Else(new Corral.Store.TxnOp.Get(Keys.Authority)),
+            cancellationToken).ConfigureAwait(false);
+        if (result.Succeeded)
+        {
+            return (CertificateAuthority.FromPem(mine.CertificatePem, mine.KeyPem, time), true);
+        }
+        var kv = ((Corral.Store.TxnOpResult.Range)result.Results[0]).Result.Kvs[0];
+        var theirs = JsonSerializer.Deserialize(kv.Value.Span, ServerJson.Default.ClusterAuthority)
+            ?? throw new InvalidOperationException($"the store's {Keys.Authority} is empty");
+        if (theirs.Cluster != options.Cluster)
+        {
+            throw new InvalidOperationException($"the store {options.Store} holds cluster '{theirs.Cluster}', not '{options.Cluster}'; pass --cluster {theirs.Cluster} to add this server to it, or use another store");
+        }
+        return (CertificateAuthority.FromPem(theirs.CertificatePem, theirs.KeyPem, time), false);
     }
 
     /// <summary>(Re)issues the server certificate for 127.0.0.1, ::1, localhost, the host name and the given addresses.</summary>

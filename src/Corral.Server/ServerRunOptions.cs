@@ -9,4 +9,10 @@ namespace Corral.Server;
 public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port)
 {
     public const int DefaultPort = 7700;
+
+    /// <value>The store to use instead of the one recorded in server.json (<c>--store</c>); null keeps server.json's. Default null.</value>
+    public StoreConfig? Store { get; init; }
+
+    /// <value>Timing to use instead of the one recorded in server.json; null keeps server.json's (or the defaults). Default null.</value>
+    public HaTiming? Timing { get; init; }
 }

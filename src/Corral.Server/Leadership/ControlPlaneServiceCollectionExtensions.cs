@@ -13,7 +13,7 @@ public static class ControlPlaneServiceCollectionExtensions
 {
     /// <summary>
     /// Registers, as singletons: <paramref name="options"/>, <see cref="ClusterState"/> (unless already registered),
-    /// <see cref="HeartbeatTable"/>, <see cref="AssignmentTracker"/> (also a hosted service), <see cref="ReplicaReportWriter"/>,
+    /// <see cref="HeartbeatTable"/>, <see cref="LivenessRelay"/> (also a hosted service), <see cref="AssignmentTracker"/> (also a hosted service), <see cref="ReplicaReportWriter"/>,
     /// <see cref="AgentIdentity"/>, the controllers <see cref="ReconcileController"/> and <see cref="NodeMonitor"/> (as
     /// <see cref="ILeaderController"/>s) and <see cref="LeaderElector"/> (also <see cref="ILeadershipState"/> and a hosted
     /// service). Expects <see cref="IClusterStore"/>, <see cref="TimeProvider"/> and logging to be registered. Invalid
@@ -27,6 +27,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton(options);
         services.TryAddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<HeartbeatTable>();
+        services.AddSingleton<LivenessRelay>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<LivenessRelay>());
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<AssignmentTracker>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<AssignmentTracker>());

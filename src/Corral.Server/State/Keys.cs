@@ -15,6 +15,15 @@ public static class Keys
     public const string JoinTokens = "/corral/tokens/";
     public const string Stacks = "/corral/stacks/";
 
+    /// <summary>The cluster CA shared by the servers of a cluster on etcd (<see cref="Security.ClusterAuthority"/>).</summary>
+    public const string Authority = "/corral/cluster/authority";
+
+    /// <summary>
+    /// Liveness relayed between servers: <c>/corral/liveness/NODE/SERVER</c> exists, attached to SERVER's lease, while
+    /// NODE heartbeats to SERVER.
+    /// </summary>
+    public const string Liveness = "/corral/liveness/";
+
     /// <summary>Name of the leader election of the control plane.</summary>
     public const string LeaderElection = "corral-leader";
 
@@ -29,4 +38,6 @@ public static class Keys
     public static string Stack(string name) => Stacks + name;
 
     public static string JoinToken(string id) => JoinTokens + id;
+
+    public static string NodeLiveness(string node, string server) => Liveness + node + "/" + server;
 }
