@@ -1,0 +1,73 @@
+using Corral.Core.Api;
+using Corral.Core.Cluster;
+using Corral.Core.Tasks;
+using Corral.Testing;
+
+namespace Corral.IntegrationTests;
+
+/// <summary>Three real <c>corral server run</c> processes on a real 3-member etcd, with a real agent.</summary>
+public sealed class HaClusterTests
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    [Fact]
+    public async Task KillLeaderProcess_AnotherLeadsApiAnswersEverywhereAgentFailsOverAndKeepsItsReplicas()
+    {
+        await using var cluster = await HaCluster.StartAsync(3, "--timing", "fast");
+        var leader = await cluster.WaitLeaderAsync(null);
+        var leaderIndex = cluster.IndexOf(leader);
+        var others = Enumerable.Range(0, cluster.Count).Where(i => i != leaderIndex).ToArray();
+
+        // The agent knows the leader first, so killing the leader forces it to fail over.
+        var agent = await cluster.StartAgentAsync("n1", [leaderIndex, .. others]);
+        await Eventually.ValueAsync(async () =>
+        {
+            Assert.False(agent.HasExited, "the agent exited\n" + cluster.Log("n1.log"));
+            return (await cluster.Client.ListNodesAsync(Ct)).FirstOrDefault(n => n.Node.Name == "n1" && n.LastHeartbeat is not null);
+        }, HaCluster.Timeout, "node n1 to register and heartbeat");
+        await cluster.Client.DeployAsync(Stacks.Request(Stacks.Stack("ha", Stacks.Worker("worker", 2))), Ct);
+        var before = await WaitRunningAsync(cluster, 2);
+
+        await cluster.KillServerAsync(leaderIndex);
+        var killedAt = DateTimeOffset.UtcNow;
+        var next = await cluster.WaitLeaderAsync(leader);
+        Assert.NotEqual(leader, next);
+        Assert.Contains(cluster.IndexOf(next), others);
+
+        // Every surviving server answers the API, agrees on the leader, and hears of the agent's heartbeats after the
+        // kill, whichever server the agent now talks to (liveness relayed through the store).
+        foreach (var i in others)
+        {
+            using var client = cluster.ClientOf(i);
+            await Eventually.ValueAsync(async () =>
+            {
+                var status = await client.GetStatusAsync(Ct);
+                var node = status.Nodes.Single(n => n.Node.Name == "n1");
+                return status.Leader == next && node.LastHeartbeat > killedAt ? status : null;
+            }, HaCluster.Timeout, $"{cluster.Name(i)} to report leader {next} and a heartbeat of n1 after the kill\n" + cluster.Logs());
+        }
+
+        // Past the heartbeat grace (5 s) the node is still ready and both replicas run with the same PIDs.
+        await Task.Delay(TimeSpan.FromSeconds(7));
+        var nodeView = (await cluster.Client.ListNodesAsync(Ct)).Single(n => n.Node.Name == "n1");
+        Assert.Equal(NodeStatus.Ready, nodeView.Node.Status);
+        var after = await cluster.Client.GetServiceAsync("worker", Ct);
+        Assert.Equal(
+            before.Replicas.Select(r => (r.Replica.Id, r.Pid)).OrderBy(r => r.Id),
+            after.Replicas.Select(r => (r.Replica.Id, r.Pid)).OrderBy(r => r.Id));
+        Assert.All(before.Replicas, r => Assert.True(ProcessReaper.IsAlive(r.Pid!.Value), $"replica {r.Replica.Id} pid {r.Pid} still runs"));
+        Assert.DoesNotContain((await cluster.Client.GetEventsAsync(0, null, 1000, Ct)).Events, e => e.Kind == "node.down");
+
+        // The new leader runs the controllers: a scale-up is placed and started.
+        await cluster.Client.ScaleAsync("worker", 3, Ct);
+        var scaled = await WaitRunningAsync(cluster, 3);
+        Assert.Superset(before.Replicas.Select(r => r.Replica.Id).ToHashSet(), scaled.Replicas.Select(r => r.Replica.Id).ToHashSet());
+        Assert.False(agent.HasExited, "the agent kept running\n" + cluster.Log("n1.log"));
+    }
+
+    private static Task<ServiceView> WaitRunningAsync(HaCluster cluster, int replicas) => Eventually.ValueAsync(async () =>
+    {
+        var service = await cluster.Client.GetServiceAsync("worker", Ct);
+        return service.Replicas.Count == replicas && service.Replicas.All(r => r.Replica.State is ReplicaState.Running or ReplicaState.Healthy && r.Pid is not null) ? service : null;
+    }, HaCluster.Timeout, $"{replicas} worker replicas running\n" + cluster.Logs());
+}
