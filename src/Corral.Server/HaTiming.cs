@@ -79,6 +79,7 @@ public sealed record HaTiming
         {
             errors.Add($"step_down_margin {Show(StepDownMargin)} must be less than lease_ttl - renew_interval ({Show(LeaseTtl - RenewInterval)}), or a leader steps down before its first renewal is answered");
         }
+        var leadershipOk = errors.Count == 0;
         if (EtcdHeartbeat < TimeSpan.FromMilliseconds(10) || EtcdHeartbeat > TimeSpan.FromSeconds(1))
         {
             errors.Add($"etcd_heartbeat {Show(EtcdHeartbeat)} must be from 10 ms to 1 s");
@@ -91,7 +92,7 @@ public sealed record HaTiming
         {
             errors.Add($"lease_ttl {Show(LeaseTtl)} is below etcd's least lease TTL for etcd_election_timeout {Show(EtcdElectionTimeout)} ({Show(EtcdMinLeaseTtl)}): etcd would silently lengthen it");
         }
-        else if (LeaseTtl - StepDownMargin - RenewInterval <= EtcdElectionTimeout && StepDownMargin >= MinStepDownMargin)
+        else if (leadershipOk && LeaseTtl - StepDownMargin - RenewInterval <= EtcdElectionTimeout)
         {
             errors.Add($"lease_ttl - step_down_margin - renew_interval ({Show(LeaseTtl - StepDownMargin - RenewInterval)}) must exceed etcd_election_timeout ({Show(EtcdElectionTimeout)}), or every etcd leader change deposes the Corral leader");
         }
