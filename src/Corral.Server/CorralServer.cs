@@ -72,6 +72,8 @@ public static class CorralServer
         builder.Services.AddSingleton(config.ToStoreConfig());
         builder.Services.AddSingleton<IClusterStore>(sp => config.ToStoreConfig().Open(paths, time, sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
+        builder.Services.AddSingleton<QuorumMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QuorumMonitor>());
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions
@@ -97,10 +99,23 @@ public static class CorralServer
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
             var result = error is StoreUnavailableException unavailable
-                ? ApiProblems.Unavailable(unavailable.Message)
+                ? ApiProblems.Unavailable(http.RequestServices.GetRequiredService<QuorumMonitor>().LostReason ?? unavailable.Message)
                 : Results.Problem(detail: "an internal error occurred; see the server log", statusCode: StatusCodes.Status500InternalServerError, title: "internal error");
             await result.ExecuteAsync(http).ConfigureAwait(false);
         }));
+
+        // Without quorum every write would time out: refuse them at once, saying why. Reads go on.
+        app.Use(async (http, next) =>
+        {
+            if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
+                && http.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+                && http.RequestServices.GetRequiredService<QuorumMonitor>().LostReason is { } reason)
+            {
+                await ApiProblems.QuorumLost(reason).ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
+            await next(http).ConfigureAwait(false);
+        });
 
         var api = app.MapGroup("/v1");
         StatusEndpoints.Map(app, api);

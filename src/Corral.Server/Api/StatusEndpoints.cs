@@ -31,13 +31,21 @@ internal static class StatusEndpoints
         api.MapGet("/status", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
-            var leader = await state.Store.GetLeaderAsync(Keys.LeaderElection, ct).ConfigureAwait(false);
+            LeaderInfo? leader = null;
+            try
+            {
+                leader = await state.Store.GetLeaderAsync(Keys.LeaderElection, ct).ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException)
+            {
+                // No quorum: nobody can lead; show the rest of the status.
+            }
             var storeStatus = await state.Store.GetStatusAsync(ct).ConfigureAwait(false);
             var services = snapshot.Services.Values.Select(s => Views.Service(s.Value, snapshot, heartbeats))
                 .OrderBy(s => s.Spec.Name, StringComparer.Ordinal)
                 .Select(v => new ServiceSummary(v.Spec.Name, v.Version, v.Desired, v.Running, v.Healthy)).ToList();
             var nodes = snapshot.Nodes.Values.OrderBy(n => n.Value.Name, StringComparer.Ordinal).Select(n => Views.Node(n.Value, snapshot, heartbeats)).ToList();
-            return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, leader?.ValueString, snapshot.Revision, nodes, services), CoreJson.Default.ClusterStatus);
+            return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, storeStatus.HasQuorum ? leader?.ValueString : null, snapshot.Revision, nodes, services), CoreJson.Default.ClusterStatus);
         }).RequireRole(Role.Viewer);
 
         api.MapGet("/nodes", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
