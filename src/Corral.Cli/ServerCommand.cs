@@ -25,6 +25,10 @@ internal static class ServerCommand
         var cluster = new Option<string>("--cluster") { Description = "The cluster's name.", DefaultValueFactory = _ => "corral" };
         var port = new Option<int>("--port") { Description = "HTTPS port clients will use.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
         var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
+        var ha = new Option<bool>("--ha") { Description = "Start and supervise a local etcd member (/usr/bin/etcd) with TLS from a servers-only CA, and store in it; add servers with 'corral server join'." };
+        var etcdAddress = new Option<string?>("--etcd-address") { Description = "With --ha: the IP the etcd member's peer and client URLs use (default: the first --advertise, else 127.0.0.1)." };
+        var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "With --ha: the etcd member's client port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultClientPort };
+        var etcdPeerPort = new Option<int>("--etcd-peer-port") { Description = "With --ha: the etcd member's peer port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultPeerPort };
         var command = new Command("init", "Create the data directory: cluster CA, server certificate, store, first admin API key. With --store etcd://..., run it on every server against the same etcd: the first creates the cluster, the others join it.");
         var storeOptions = new ServerStoreOptions();
         command.Options.Add(dataDir);
@@ -32,6 +36,10 @@ internal static class ServerCommand
         command.Options.Add(cluster);
         command.Options.Add(port);
         command.Options.Add(advertise);
+        command.Options.Add(ha);
+        command.Options.Add(etcdAddress);
+        command.Options.Add(etcdClientPort);
+        command.Options.Add(etcdPeerPort);
         storeOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
@@ -46,6 +54,22 @@ internal static class ServerCommand
             {
                 await Console.Error.WriteLineAsync("corral server init: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.Usage;
+            }
+            ManagedEtcdConfig? managed = null;
+            if (parse.GetValue(ha))
+            {
+                if (store is not null)
+                {
+                    await Console.Error.WriteLineAsync("corral server init: --ha runs its own etcd; it cannot be combined with --store").ConfigureAwait(false);
+                    return ExitCodes.Usage;
+                }
+                var address = parse.GetValue(etcdAddress) ?? (parse.GetValue(advertise) ?? []).FirstOrDefault() ?? "127.0.0.1";
+                if (!IPAddress.TryParse(address, out _))
+                {
+                    await Console.Error.WriteLineAsync($"corral server init: --etcd-address '{address}' is not an IP address").ConfigureAwait(false);
+                    return ExitCodes.Usage;
+                }
+                managed = new ManagedEtcdConfig(address, parse.GetValue(etcdClientPort), parse.GetValue(etcdPeerPort), "", "new");
             }
             var addresses = new List<IPAddress>();
             foreach (var text in parse.GetValue(advertise) ?? [])
@@ -65,6 +89,7 @@ internal static class ServerCommand
                     {
                         Store = store ?? StoreConfig.Sqlite,
                         Timing = timing,
+                        ManagedEtcd = managed,
                     },
                     TimeProvider.System, loggers, ct).ConfigureAwait(false);
                 Console.WriteLine($"initialized {result.Paths.DataDir}");

@@ -33,6 +33,7 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.JoinRequest))]
 [JsonSerializable(typeof(Corral.Core.Api.JoinResponse))]
 [JsonSerializable(typeof(Corral.Core.Api.ClusterStatus))]
+[JsonSerializable(typeof(Corral.Core.Api.StoreMemberView))]
 [JsonSerializable(typeof(Corral.Core.Api.AgentRegistration))]
 [JsonSerializable(typeof(Corral.Core.Api.AssignmentSet))]
 [JsonSerializable(typeof(Corral.Core.Api.AgentHeartbeat))]

@@ -66,6 +66,12 @@ public static class CorralServer
         });
 
         builder.Services.AddSingleton(time);
+        if (config.ManagedEtcd is { } managed)
+        {
+            // Registered before every other hosted service: the member starts first and stops last.
+            var member = managed.ToOptions(config.Name, paths, timing);
+            builder.Services.AddHostedService(sp => new ManagedEtcdService(member, sp.GetRequiredService<ILogger<ManagedEtcdService>>()));
+        }
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(paths);
         builder.Services.AddSingleton(ca);

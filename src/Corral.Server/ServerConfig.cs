@@ -24,6 +24,9 @@ public sealed record ServerConfig(string Name, string Cluster, string Store, IRe
     /// <value>See <see cref="StoreConfig.EtcdPasswordFile"/>.</value>
     public string? EtcdPasswordFile { get; init; }
 
+    /// <value>The local etcd member this server supervises; null when the store is not managed by Corral.</value>
+    public ManagedEtcdConfig? ManagedEtcd { get; init; }
+
     /// <value>Leadership and managed-etcd timing; null means the defaults.</value>
     public HaTiming? Timing { get; init; }
 

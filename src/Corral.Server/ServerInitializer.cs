@@ -4,6 +4,7 @@ using Corral.Core;
 using Corral.Core.Api;
 using Corral.Server.Security;
 using Corral.Server.State;
+using Corral.Store.Etcd;
 using Microsoft.Extensions.Logging;
 
 namespace Corral.Server;
@@ -21,6 +22,12 @@ public sealed record ServerInitOptions(string DataDir, string Name, string Clust
 
     /// <value>Leadership and managed-etcd timing recorded in server.json; null means the defaults.</value>
     public HaTiming? Timing { get; init; }
+
+    /// <value>
+    /// Start a managed etcd member (<c>--ha</c>) at this address and these ports and store in it; the initial cluster
+    /// is this member alone (more servers join with <c>corral server join</c>). Overrides <see cref="Store"/>. Default null.
+    /// </value>
+    public ManagedEtcdConfig? ManagedEtcd { get; init; }
 }
 
 /// <summary>The result of init: where things are and the first admin key (shown once).</summary>
@@ -52,10 +59,62 @@ public static class ServerInitializer
         Directory.CreateDirectory(paths.StoreDir);
         File.SetUnixFileMode(paths.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
+        var storeConfig = options.Store;
+        ManagedEtcdMember? member = null;
+        var managed = options.ManagedEtcd;
+        if (managed is not null)
+        {
+            using var etcdCa = CertificateAuthority.Create(options.Cluster + "-etcd", time);
+            etcdCa.Save(paths.EtcdCaCertificate, paths.EtcdCaKey);
+            IssueEtcdCertificate(etcdCa, paths, options.Name, managed.Address);
+            managed = managed with { InitialCluster = $"{options.Name}={managed.PeerUrl}", InitialClusterState = "new" };
+            storeConfig = ManagedStore(paths, [managed.ClientUrl]);
+            member = new ManagedEtcdMember(managed.ToOptions(options.Name, paths, options.Timing ?? HaTiming.Default), loggers.CreateLogger("Corral.ManagedEtcd"));
+            member.Start();
+        }
+        try
+        {
+            return await InitStoreAsync(options with { Store = storeConfig, ManagedEtcd = managed }, paths, time, loggers, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (member is not null)
+            {
+                await member.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The store settings of a server whose etcd is managed: its members' client URLs with the etcd CA and its member certificate.</summary>
+    public static StoreConfig ManagedStore(ServerPaths paths, IReadOnlyList<string> endpoints) => new()
+    {
+        Kind = "etcd",
+        EtcdEndpoints = endpoints,
+        EtcdCaFile = paths.EtcdCaCertificate,
+        EtcdCertFile = paths.EtcdCertificate,
+        EtcdKeyFile = paths.EtcdKey,
+    };
+
+    /// <summary>Issues this server's etcd member certificate (server and client auth) from the etcd CA.</summary>
+    public static void IssueEtcdCertificate(CertificateAuthority etcdCa, ServerPaths paths, string name, string address)
+    {
+        var ips = new[] { IPAddress.Loopback, IPAddress.Parse(address) }.Distinct();
+        using var certificate = etcdCa.IssueServerCertificate(name, ["localhost", name], ips, ServerCertificateValidity);
+        File.WriteAllText(paths.EtcdCertificate, certificate.ExportCertificatePem());
+        using var key = System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions.GetECDsaPrivateKey(certificate)!;
+        CertificateAuthority.WritePrivate(paths.EtcdKey, key.ExportPkcs8PrivateKeyPem());
+    }
+
+    private static async Task<ServerInitResult> InitStoreAsync(ServerInitOptions options, ServerPaths paths, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
         await using var store = options.Store.Open(paths, time, loggers);
+        if (options.ManagedEtcd is not null)
+        {
+            await WaitForStoreAsync(store, time, cancellationToken).ConfigureAwait(false);
+        }
         var state = new ClusterState(store, time);
         using var candidate = CertificateAuthority.Create(options.Cluster, time);
-        var (ca, first) = await ClaimAuthorityAsync(store, candidate, options, time, cancellationToken).ConfigureAwait(false);
+        var (ca, first) = await ClaimAuthorityAsync(store, candidate, options, paths, time, cancellationToken).ConfigureAwait(false);
         using (ca)
         {
             ca.Save(paths.CaCertificate, paths.CaKey);
@@ -76,7 +135,7 @@ public static class ServerInitializer
                 await state.AppendEventAsync("server.joined", $"server/{options.Name}", $"server '{options.Name}' joined cluster '{options.Cluster}'", "server-init", cancellationToken).ConfigureAwait(false);
             }
             // server.json last: its presence marks a complete init.
-            var config = new ServerConfig(options.Name, options.Cluster, "sqlite", []).WithStore(options.Store) with { Timing = options.Timing };
+            var config = new ServerConfig(options.Name, options.Cluster, "sqlite", []).WithStore(options.Store) with { Timing = options.Timing, ManagedEtcd = options.ManagedEtcd };
             File.WriteAllText(paths.ServerConfig, JsonSerializer.Serialize(config, ServerJson.Default.ServerConfig));
             return new ServerInitResult(paths, adminToken, ca.Pin);
         }
@@ -86,9 +145,13 @@ public static class ServerInitializer
     /// Puts <paramref name="candidate"/> as the cluster's CA into a shared store unless one is there; returns the CA in
     /// force and whether it is ours (this server is the cluster's first). The embedded SQLite store is never shared.
     /// </summary>
-    private static async Task<(CertificateAuthority Ca, bool First)> ClaimAuthorityAsync(Corral.Store.IClusterStore store, CertificateAuthority candidate, ServerInitOptions options, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<(CertificateAuthority Ca, bool First)> ClaimAuthorityAsync(Corral.Store.IClusterStore store, CertificateAuthority candidate, ServerInitOptions options, ServerPaths paths, TimeProvider time, CancellationToken cancellationToken)
     {
         var mine = new ClusterAuthority(options.Cluster, candidate.Certificate.ExportCertificatePem(), candidate.ExportKeyPem());
+        if (options.ManagedEtcd is not null)
+        {
+            mine = mine with { EtcdCaCertificatePem = File.ReadAllText(paths.EtcdCaCertificate), EtcdCaKeyPem = File.ReadAllText(paths.EtcdCaKey) };
+        }
         var result = await store.TxnAsync(
             Corral.Store.Txn.If(Corral.Store.Compare.Missing(Keys.Authority))
                 .Then(new Corral.Store.TxnOp.Put(Keys.Authority, JsonSerializer.SerializeToUtf8Bytes(mine, ServerJson.Default.ClusterAuthority)))
@@ -106,6 +169,24 @@ public static class ServerInitializer
             throw new InvalidOperationException($"the store {options.Store} holds cluster '{theirs.Cluster}', not '{options.Cluster}'; pass --cluster {theirs.Cluster} to add this server to it, or use another store");
         }
         return (CertificateAuthority.FromPem(theirs.CertificatePem, theirs.KeyPem, time), false);
+    }
+
+    /// <summary>Waits (up to 60 s) until a just-started managed member answers.</summary>
+    private static async Task WaitForStoreAsync(Corral.Store.IClusterStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                await store.GetRevisionAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Corral.Store.StoreUnavailableException) when (time.GetUtcNow() < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>(Re)issues the server certificate for 127.0.0.1, ::1, localhost, the host name and the given addresses.</summary>

@@ -45,7 +45,12 @@ internal static class StatusEndpoints
                 .OrderBy(s => s.Spec.Name, StringComparer.Ordinal)
                 .Select(v => new ServiceSummary(v.Spec.Name, v.Version, v.Desired, v.Running, v.Healthy)).ToList();
             var nodes = snapshot.Nodes.Values.OrderBy(n => n.Value.Name, StringComparer.Ordinal).Select(n => Views.Node(n.Value, snapshot, heartbeats)).ToList();
-            return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, storeStatus.HasQuorum ? leader?.ValueString : null, snapshot.Revision, nodes, services), CoreJson.Default.ClusterStatus);
+            return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, storeStatus.HasQuorum ? leader?.ValueString : null, snapshot.Revision, nodes, services)
+            {
+                StoreMembers = [.. storeStatus.Members.Select(m => new StoreMemberView(m.Name, m.Endpoint, m.Healthy, m.IsLeader, m.Error))],
+                StoreMajority = storeStatus.Majority,
+                StoreFaultTolerance = storeStatus.FaultTolerance,
+            }, CoreJson.Default.ClusterStatus);
         }).RequireRole(Role.Viewer);
 
         api.MapGet("/nodes", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>

@@ -8,4 +8,11 @@ namespace Corral.Server.Security;
 /// <param name="Cluster">The cluster's name.</param>
 /// <param name="CertificatePem">The CA certificate.</param>
 /// <param name="KeyPem">The CA's PKCS#8 private key.</param>
-public sealed record ClusterAuthority(string Cluster, string CertificatePem, string KeyPem);
+public sealed record ClusterAuthority(string Cluster, string CertificatePem, string KeyPem)
+{
+    /// <summary>The managed etcd members' CA certificate, when the cluster runs managed etcd.</summary>
+    public string? EtcdCaCertificatePem { get; init; }
+
+    /// <summary>Its private key.</summary>
+    public string? EtcdCaKeyPem { get; init; }
+}
