@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Corral.Cli;
 
-/// <summary><c>corral server init|run</c>: create a server's data directory, and serve from it.</summary>
+/// <summary><c>corral server init|run|join|leave</c>: create a server's data directory, serve from it, add a server to a managed-etcd cluster or take it out.</summary>
 internal static class ServerCommand
 {
     public static Command Create()
@@ -15,6 +15,8 @@ internal static class ServerCommand
         var command = new Command("server", "Initialize and run a Corral server (API, agent endpoints, controllers).");
         command.Subcommands.Add(CreateInit());
         command.Subcommands.Add(CreateRun());
+        command.Subcommands.Add(ServerJoinCommand.CreateJoin());
+        command.Subcommands.Add(ServerJoinCommand.CreateLeave());
         return command;
     }
 

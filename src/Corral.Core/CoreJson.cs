@@ -34,6 +34,8 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.JoinResponse))]
 [JsonSerializable(typeof(Corral.Core.Api.ClusterStatus))]
 [JsonSerializable(typeof(Corral.Core.Api.StoreMemberView))]
+[JsonSerializable(typeof(Corral.Core.Api.ServerJoinRequest))]
+[JsonSerializable(typeof(Corral.Core.Api.ServerJoinResponse))]
 [JsonSerializable(typeof(Corral.Core.Api.AgentRegistration))]
 [JsonSerializable(typeof(Corral.Core.Api.AssignmentSet))]
 [JsonSerializable(typeof(Corral.Core.Api.AgentHeartbeat))]

@@ -131,6 +131,7 @@ public static class CorralServer
         EventEndpoints.Map(api);
         KeyEndpoints.Map(api);
         JoinEndpoints.Map(api);
+        ServerJoinEndpoints.Map(api);
         app.MapAgentEndpoints();
         app.MapOpenApi().RequireRole(Role.Viewer);
         return app;
