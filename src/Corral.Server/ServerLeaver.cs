@@ -41,14 +41,14 @@ public static class ServerLeaver
             throw new InvalidOperationException($"server '{config.Name}' holds the cluster's only etcd member: it cannot leave without destroying the cluster's store");
         }
         var status = await store.GetStatusAsync(cancellationToken).ConfigureAwait(false);
-        var healthyOthers = status.Members.Where(m => m.Healthy && m.Name != me.Name).Select(m => m.Name).ToList();
+        var healthyOthers = status.Members.Where(m => State.QuorumMonitor.Reachable(m) && m.Name != me.Name).Select(m => m.Name).ToList();
         var remaining = members.Count - 1;
         var majority = remaining / 2 + 1;
         if (healthyOthers.Count < majority)
         {
-            var unhealthy = status.Members.Where(m => !m.Healthy && m.Name != me.Name).Select(m => m.Name);
+            var unhealthy = status.Members.Where(m => !State.QuorumMonitor.Reachable(m) && m.Name != me.Name).Select(m => m.Name);
             throw new InvalidOperationException(
-                $"leaving would break the quorum: {remaining} etcd members would remain, {majority} of them must be healthy, but only {healthyOthers.Count} are"
+                $"leaving would break the quorum: {remaining} etcd members would remain, {majority} of them must be up, but only {healthyOthers.Count} answer"
                 + (healthyOthers.Count > 0 ? $" ({string.Join(", ", healthyOthers)})" : "")
                 + $". Bring {string.Join(", ", unhealthy)} back first (or remove a dead server with 'corral server leave' on its data directory).");
         }

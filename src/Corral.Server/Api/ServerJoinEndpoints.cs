@@ -65,12 +65,32 @@ internal static class ServerJoinEndpoints
             {
                 return ApiProblems.Unauthorized(refusal);
             }
-            var (added, after) = await etcd.AddMemberAsync(body.PeerUrl, ct).ConfigureAwait(false);
+            var (added, after) = await AddMemberAsync(etcd, body.PeerUrl, ct).ConfigureAwait(false);
             var initial = string.Join(',', after.Select(m => $"{(m.Id == added.Id ? body.Name : m.Name)}={m.PeerUrls[0]}"));
             var endpoints = after.SelectMany(m => m.Id == added.Id ? [body.ClientUrl] : m.ClientUrls.Take(1)).ToList();
             return Results.Json(
                 new ServerJoinResponse(authority.Cluster, authority.CertificatePem, authority.KeyPem, authority.EtcdCaCertificatePem, authority.EtcdCaKeyPem, initial, endpoints),
                 CoreJson.Default.ServerJoinResponse);
         });
+    }
+
+    /// <summary>
+    /// etcd refuses to add a voting member ("unhealthy cluster") until enough members have been connected for 5 s, so a
+    /// join right after another one waits for that, up to 30 s.
+    /// </summary>
+    private static async Task<(EtcdMemberInfo Added, IReadOnlyList<EtcdMemberInfo> Members)> AddMemberAsync(EtcdStore etcd, string peerUrl, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return await etcd.AddMemberAsync(peerUrl, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e) when (e.Message.Contains("unhealthy cluster", StringComparison.Ordinal) && DateTimeOffset.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 }

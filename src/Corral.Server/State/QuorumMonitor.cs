@@ -39,7 +39,7 @@ public sealed partial class QuorumMonitor : BackgroundService
         : null;
 
     /// <summary>A member that answers, healthy or only without a leader (it cannot find a majority either).</summary>
-    private static bool Reachable(StoreMember member) => member.Healthy || member.Error?.Contains("no leader", StringComparison.Ordinal) == true;
+    public static bool Reachable(StoreMember member) => member.Healthy || member.Error?.Contains("no leader", StringComparison.Ordinal) == true;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
