@@ -46,15 +46,40 @@ public static class ServerInitializer
     /// <value>Validity of server certificates issued at init. 1 year.</value>
     public static readonly TimeSpan ServerCertificateValidity = TimeSpan.FromDays(365);
 
-    /// <summary>Initializes <see cref="ServerInitOptions.DataDir"/>; refuses a directory that is already initialized.</summary>
+    /// <summary>
+    /// Initializes <see cref="ServerInitOptions.DataDir"/>; refuses a directory that is already initialized. A failed
+    /// init (e.g. the store holds another cluster, or does not answer) removes the directory again when it created it.
+    /// </summary>
     public static async Task<ServerInitResult> InitAsync(ServerInitOptions options, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var paths = new ServerPaths(Path.GetFullPath(options.DataDir));
         if (paths.IsInitialized)
         {
             throw new InvalidOperationException($"{paths.DataDir} is already initialized (found {paths.ServerConfig}); use 'corral server run --data-dir {paths.DataDir}'");
         }
         options.Timing?.ThrowIfInvalid();
+        var fresh = !Directory.Exists(paths.DataDir) || !Directory.EnumerateFileSystemEntries(paths.DataDir).Any();
+        try
+        {
+            return await InitDataDirAsync(options, paths, time, loggers, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (fresh && !paths.IsInitialized)
+        {
+            try
+            {
+                Directory.Delete(paths.DataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: what is left is not an initialized directory and a later init may reuse it.
+            }
+            throw;
+        }
+    }
+
+    private static async Task<ServerInitResult> InitDataDirAsync(ServerInitOptions options, ServerPaths paths, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(Path.Combine(paths.DataDir, "tls"));
         Directory.CreateDirectory(paths.StoreDir);
         File.SetUnixFileMode(paths.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
