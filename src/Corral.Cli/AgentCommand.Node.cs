@@ -15,13 +15,22 @@ internal static partial class AgentCommand
     /// </summary>
     private static async Task<int> RunNodeAsync(ParseResult parse, AgentJoinOptions join, string dataDir, string? socket, CancellationToken cancellationToken)
     {
-        Uri? server = null;
-        if (parse.GetValue(join.Server) is { } serverText
-            && (!Uri.TryCreate(serverText, UriKind.Absolute, out server) || server.Scheme != Uri.UriSchemeHttps))
+        // --server takes one server or several, comma-separated: the agent joins through the first and fails over among all.
+        List<Uri>? servers = null;
+        if (parse.GetValue(join.Server) is { } serverText)
         {
-            await Console.Error.WriteLineAsync($"corral agent: --server must be an https://HOST:PORT URL, got '{serverText}'").ConfigureAwait(false);
-            return ExitCodes.Usage;
+            servers = [];
+            foreach (var part in serverText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!Uri.TryCreate(part, UriKind.Absolute, out var one) || one.Scheme != Uri.UriSchemeHttps)
+                {
+                    await Console.Error.WriteLineAsync($"corral agent: --server must be https://HOST:PORT URLs, comma-separated; got '{part}'").ConfigureAwait(false);
+                    return ExitCodes.Usage;
+                }
+                servers.Add(one);
+            }
         }
+        var server = servers?.FirstOrDefault();
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var label in parse.GetValue(join.Labels) ?? [])
         {
@@ -79,6 +88,7 @@ internal static partial class AgentCommand
                 await Console.Error.WriteLineAsync($"corral agent: cannot join: {server} did not answer: {e.Message}").ConfigureAwait(false);
                 return ExitCodes.Unavailable;
             }
+            identity = identity with { Servers = servers! };
             identity.Save(dataDir);
             await Console.Out.WriteLineAsync($"corral agent: joined as node '{identity.NodeName}'; identity stored in {NodeIdentity.DirectoryOf(dataDir)}").ConfigureAwait(false);
         }
@@ -117,7 +127,7 @@ internal static partial class AgentCommand
         }, TimeProvider.System);
         var connection = new ServerConnection(new ServerConnectionOptions
         {
-            Servers = server is null ? identity.Servers : [server],
+            Servers = servers is { Count: > 0 } ? servers : identity.Servers,
             NodeName = identity.NodeName,
             ClusterCa = ca,
             ClientCertificate = certificate,

@@ -15,7 +15,7 @@ internal sealed class AgentJoinOptions
 
     public static AgentJoinOptions Create() => new()
     {
-        Server = new Option<string?>("--server") { Description = "A server to join or talk to, https://HOST:PORT (default: the servers stored at join)." },
+        Server = new Option<string?>("--server") { Description = "The server(s) to join through and talk to, https://HOST:PORT, comma-separated for several (default: the servers stored at join)." },
         Token = new Option<string?>("--token") { Description = "Join token (K10…, see 'corral node token create'); needed only for the first start." },
         Name = new Option<string?>("--name") { Description = "The node's name when joining (default: the host name)." },
         Labels = new Option<string[]>("--label") { Description = "An agent label KEY=VALUE (repeatable), reported at each registration; an operator label of the same name ('corral node label') wins.", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] },

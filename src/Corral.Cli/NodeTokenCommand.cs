@@ -19,8 +19,8 @@ internal static class NodeTokenCommand
     {
         var ttl = new Option<string>("--ttl") { Description = "How long the token is valid, e.g. 30m, 1h, 7d.", DefaultValueFactory = _ => "1h" };
         var uses = new Option<int>("--uses") { Description = "How many nodes may join with the token.", DefaultValueFactory = _ => 1 };
-        var role = new Option<string>("--role") { Description = "What a node that joins becomes.", DefaultValueFactory = _ => "agent" };
-        role.AcceptOnlyFromAmong("agent");
+        var role = new Option<string>("--role") { Description = "What joins with it: an agent node, or a server (corral server join).", DefaultValueFactory = _ => "agent" };
+        role.AcceptOnlyFromAmong("agent", "server");
         var command = new Command("create", "Create a join token; it is printed once and cannot be shown again.") { ttl, uses, role };
         var options = ClientOptions.AddTo(command);
         ClientAction.Set(command, options, async (context, cancellationToken) =>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Corral.Cli;
 
-/// <summary><c>corral server init|run</c>: create a server's data directory, and serve from it.</summary>
+/// <summary><c>corral server init|run|join|leave</c>: create a server's data directory, serve from it, add a server to a managed-etcd cluster or take it out.</summary>
 internal static class ServerCommand
 {
     public static Command Create()
@@ -16,6 +16,8 @@ internal static class ServerCommand
         var command = new Command("server", "Initialize and run a Corral server (API, agent endpoints, controllers).");
         command.Subcommands.Add(CreateInit());
         command.Subcommands.Add(CreateRun());
+        command.Subcommands.Add(ServerJoinCommand.CreateJoin());
+        command.Subcommands.Add(ServerJoinCommand.CreateLeave());
         return command;
     }
 
@@ -26,14 +28,52 @@ internal static class ServerCommand
         var cluster = new Option<string>("--cluster") { Description = "The cluster's name.", DefaultValueFactory = _ => "corral" };
         var port = new Option<int>("--port") { Description = "HTTPS port clients will use.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
         var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("init", "Create the data directory: cluster CA, server certificate, store, first admin API key.");
+        var ha = new Option<bool>("--ha") { Description = "Start and supervise a local etcd member (/usr/bin/etcd) with TLS from a servers-only CA, and store in it; add servers with 'corral server join'." };
+        var etcdAddress = new Option<string?>("--etcd-address") { Description = "With --ha: the IP the etcd member's peer and client URLs use (default: the first --advertise, else 127.0.0.1)." };
+        var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "With --ha: the etcd member's client port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultClientPort };
+        var etcdPeerPort = new Option<int>("--etcd-peer-port") { Description = "With --ha: the etcd member's peer port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultPeerPort };
+        var command = new Command("init", "Create the data directory: cluster CA, server certificate, store, first admin API key. With --store etcd://..., run it on every server against the same etcd: the first creates the cluster, the others join it.");
+        var storeOptions = new ServerStoreOptions();
         command.Options.Add(dataDir);
         command.Options.Add(name);
         command.Options.Add(cluster);
         command.Options.Add(port);
         command.Options.Add(advertise);
+        command.Options.Add(ha);
+        command.Options.Add(etcdAddress);
+        command.Options.Add(etcdClientPort);
+        command.Options.Add(etcdPeerPort);
+        storeOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            StoreConfig? store;
+            HaTiming? timing;
+            try
+            {
+                store = storeOptions.Store(parse);
+                timing = storeOptions.Timing(parse);
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync("corral server init: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            ManagedEtcdConfig? managed = null;
+            if (parse.GetValue(ha))
+            {
+                if (store is not null)
+                {
+                    await Console.Error.WriteLineAsync("corral server init: --ha runs its own etcd; it cannot be combined with --store").ConfigureAwait(false);
+                    return ExitCodes.Usage;
+                }
+                var address = parse.GetValue(etcdAddress) ?? (parse.GetValue(advertise) ?? []).FirstOrDefault() ?? "127.0.0.1";
+                if (!IPAddress.TryParse(address, out _))
+                {
+                    await Console.Error.WriteLineAsync($"corral server init: --etcd-address '{address}' is not an IP address").ConfigureAwait(false);
+                    return ExitCodes.Usage;
+                }
+                managed = new ManagedEtcdConfig(address, parse.GetValue(etcdClientPort), parse.GetValue(etcdPeerPort), "", "new");
+            }
             var addresses = new List<IPAddress>();
             foreach (var text in parse.GetValue(advertise) ?? [])
             {
@@ -48,12 +88,24 @@ internal static class ServerCommand
             {
                 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
                 var result = await ServerInitializer.InitAsync(
-                    new ServerInitOptions(parse.GetValue(dataDir)!, parse.GetValue(name)!, parse.GetValue(cluster)!, addresses, parse.GetValue(port)),
+                    new ServerInitOptions(parse.GetValue(dataDir)!, parse.GetValue(name)!, parse.GetValue(cluster)!, addresses, parse.GetValue(port))
+                    {
+                        Store = store ?? StoreConfig.Sqlite,
+                        Timing = timing,
+                        ManagedEtcd = managed,
+                    },
                     TimeProvider.System, loggers, ct).ConfigureAwait(false);
                 Console.WriteLine($"initialized {result.Paths.DataDir}");
                 Console.WriteLine($"cluster CA pin: {result.CaPin}");
-                Console.WriteLine($"admin API key:  {result.AdminToken}");
-                Console.WriteLine($"client config:  {result.Paths.AdminClientConfig} (use: export CORRAL_CONFIG={result.Paths.AdminClientConfig})");
+                if (result.AdminToken is { } admin)
+                {
+                    Console.WriteLine($"admin API key:  {admin}");
+                    Console.WriteLine($"client config:  {result.Paths.AdminClientConfig} (use: export CORRAL_CONFIG={result.Paths.AdminClientConfig})");
+                }
+                else
+                {
+                    Console.WriteLine($"joined the existing cluster in {store}: it shares the CA and the API keys of the server that initialized it");
+                }
                 Console.WriteLine($"next: corral server run --data-dir {result.Paths.DataDir}");
                 return ExitCodes.Ok;
             }
@@ -61,6 +113,11 @@ internal static class ServerCommand
             {
                 await Console.Error.WriteLineAsync("corral server init: " + e.Message).ConfigureAwait(false);
                 return ExitCodes.Conflict;
+            }
+            catch (Corral.Store.StoreUnavailableException e)
+            {
+                await Console.Error.WriteLineAsync("corral server init: the store does not answer: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Unavailable;
             }
         });
         return command;
@@ -82,6 +139,7 @@ internal static class ServerCommand
         var onFault = new Option<string>("--vip-on-fault") { Description = "Executable run when this server lost leadership because the store was unreachable or the VIP could not be added." };
         var hookTimeout = new Option<double>("--vip-hook-timeout") { Description = "Seconds a notify hook may run before it is killed.", DefaultValueFactory = _ => 10 };
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
+        var storeOptions = new ServerStoreOptions();
         command.Options.Add(dataDir);
         command.Options.Add(listen);
         command.Options.Add(port);
@@ -95,6 +153,7 @@ internal static class ServerCommand
         command.Options.Add(onFollower);
         command.Options.Add(onFault);
         command.Options.Add(hookTimeout);
+        storeOptions.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
@@ -126,6 +185,17 @@ internal static class ServerCommand
             {
                 problems.Add($"--node-cert-validity must be a duration of at least 10s (e.g. 30d), got '{validityText}'");
             }
+            StoreConfig? store = null;
+            HaTiming? timing = null;
+            try
+            {
+                store = storeOptions.Store(parse);
+                timing = storeOptions.Timing(parse);
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add(e.Message);
+            }
             if (problems.Count > 0)
             {
                 foreach (var problem in problems)
@@ -134,7 +204,7 @@ internal static class ServerCommand
                 }
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention, HeartbeatGrace = grace, NodeCertificateValidity = validity, Vip = vipOptions }, "--port", ct).ConfigureAwait(false);
+            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention, HeartbeatGrace = grace, NodeCertificateValidity = validity, Vip = vipOptions, Store = store, Timing = timing }, "--port", ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -187,7 +257,7 @@ internal static class ServerCommand
         {
             app = CorralServer.Build(options, TimeProvider.System, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
         }
-        catch (Exception e) when (e is InvalidOperationException or Corral.Store.StoreException or IOException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or Corral.Store.StoreException or IOException)
         {
             await Console.Error.WriteLineAsync("corral server: " + e.Message).ConfigureAwait(false);
             return ExitCodes.Failure;

@@ -25,6 +25,7 @@ internal static class StatusCommand
                 ("server", context.Client.PreferredAddress.GetLeftPart(UriPartial.Authority)),
                 ("version", status.Version),
                 ("store", $"{status.StoreKind} ({(status.StoreHealthy ? "healthy" : "NO QUORUM")})"),
+                ("members", $"{status.StoreMembers.Count(m => m.Healthy)} healthy of {status.StoreMembers.Count}; majority {Num(status.StoreMajority)}, tolerates {Num(status.StoreFaultTolerance)} failure(s)"),
                 ("leader", status.Leader ?? "none"),
                 ("revision", status.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 ("nodes", $"{status.Nodes.Count(n => n.Node.Status == Core.Cluster.NodeStatus.Ready)} ready of {status.Nodes.Count}"),
@@ -32,6 +33,16 @@ internal static class StatusCommand
                 ("health", status.Health is { } health ? $"{Num(health.Score)}/100" : "not computed yet (no leader monitor pass)"),
                 ("alarms", status.Alarms is { } counts ? $"{Num(counts.Critical)} critical, {Num(counts.Warning)} warning, {Num(counts.Info)} info" : "-"),
             ]));
+            if (status.StoreKind == "etcd" && status.StoreMembers.Count > 0)
+            {
+                output.Line("");
+                var members = CliOutput.Table("MEMBER", "ENDPOINT", "HEALTH", "ROLE");
+                foreach (var member in status.StoreMembers)
+                {
+                    CliOutput.Row(members, member.Name, member.Endpoint, member.Healthy ? "healthy" : member.Error ?? "unhealthy", member.IsLeader ? "leader" : "follower");
+                }
+                output.Write(members);
+            }
             output.Line("");
             AlarmsCommand.WriteAlarms(output, alarms, all: false);
             output.Line("");

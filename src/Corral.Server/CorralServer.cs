@@ -13,7 +13,6 @@ using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Server.Vip;
 using Corral.Store;
-using Corral.Store.Sqlite;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -37,6 +36,15 @@ public static class CorralServer
         }
         var config = JsonSerializer.Deserialize(File.ReadAllText(paths.ServerConfig), ServerJson.Default.ServerConfig)
             ?? throw new InvalidOperationException($"{paths.ServerConfig} is empty");
+        if (options.Store is { } store)
+        {
+            config = config.WithStore(store);
+        }
+        var timing = options.Timing ?? config.Timing ?? HaTiming.Default;
+        if (timing.Validate() is { Count: > 0 } unsafeTiming)
+        {
+            throw new InvalidOperationException($"{paths.ServerConfig}: unsafe timing: " + string.Join("; ", unsafeTiming));
+        }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Corral.Server", ContentRootPath = paths.DataDir });
         builder.Logging.ClearProviders();
@@ -63,15 +71,20 @@ public static class CorralServer
         });
 
         builder.Services.AddSingleton(time);
+        if (config.ManagedEtcd is { } managed)
+        {
+            // Registered before every other hosted service: the member starts first and stops last.
+            var member = managed.ToOptions(config.Name, paths, timing);
+            builder.Services.AddHostedService(sp => new ManagedEtcdService(member, sp.GetRequiredService<ILogger<ManagedEtcdService>>()));
+        }
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(paths);
         builder.Services.AddSingleton(ca);
-        builder.Services.AddSingleton<IClusterStore>(sp => new InstrumentedStore(config.Store switch
-        {
-            "sqlite" => SqliteStore.Open(new SqliteStoreOptions { DataDirectory = paths.StoreDir }, time, sp.GetRequiredService<ILogger<SqliteStore>>()),
-            _ => throw new InvalidOperationException($"{paths.ServerConfig}: store '{config.Store}' is not supported by this server yet"),
-        }));
+        builder.Services.AddSingleton(config.ToStoreConfig());
+        builder.Services.AddSingleton<IClusterStore>(sp => new InstrumentedStore(config.ToStoreConfig().Open(paths, time, sp.GetRequiredService<ILoggerFactory>())));
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
+        builder.Services.AddSingleton<QuorumMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QuorumMonitor>());
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
         builder.Services.AddSingleton(options.LogRetention);
@@ -80,7 +93,14 @@ public static class CorralServer
             // Before the control plane: the address is added before the other controllers establish a term.
             builder.Services.AddCorralVip(vip);
         }
-        builder.Services.AddCorralControlPlane(new ControlPlaneOptions { ServerName = config.Name, HeartbeatGrace = options.HeartbeatGrace });
+        builder.Services.AddCorralControlPlane(new ControlPlaneOptions
+        {
+            ServerName = config.Name,
+            HeartbeatGrace = options.HeartbeatGrace,
+            ElectionTtl = timing.LeaseTtl,
+            RenewInterval = timing.RenewInterval,
+            StepDownMargin = timing.StepDownMargin,
+        });
         builder.Services.AddCorralMonitoring(
             MonitorOptionsLoader.Load(Path.Combine(paths.DataDir, MonitorOptions.FileName)),
             new ServerCertificates([
@@ -108,10 +128,23 @@ public static class CorralServer
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
             var result = error is StoreUnavailableException unavailable
-                ? ApiProblems.Unavailable(unavailable.Message)
+                ? ApiProblems.Unavailable(http.RequestServices.GetRequiredService<QuorumMonitor>().LostReason ?? unavailable.Message)
                 : Results.Problem(detail: "an internal error occurred; see the server log", statusCode: StatusCodes.Status500InternalServerError, title: "internal error");
             await result.ExecuteAsync(http).ConfigureAwait(false);
         }));
+
+        // Without quorum every write would time out: refuse them at once, saying why. Reads go on.
+        app.Use(async (http, next) =>
+        {
+            if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
+                && http.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal)
+                && http.RequestServices.GetRequiredService<QuorumMonitor>().LostReason is { } reason)
+            {
+                await ApiProblems.QuorumLost(reason).ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
+            await next(http).ConfigureAwait(false);
+        });
 
         app.UseRouting();
         app.Use(MetricsEndpoints.CountRequestAsync);
@@ -128,6 +161,7 @@ public static class CorralServer
         JoinEndpoints.Map(api);
         WhoAmIEndpoints.Map(api);
         DashboardEndpoints.Map(app);
+        ServerJoinEndpoints.Map(api);
         app.MapAgentEndpoints();
         app.MapOpenApi().RequireRole(Role.Viewer);
         return app;

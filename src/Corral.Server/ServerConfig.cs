@@ -7,8 +7,59 @@ namespace Corral.Server;
 /// <param name="Cluster">The cluster's name.</param>
 /// <param name="Store">Store kind: <c>sqlite</c> (embedded) or <c>etcd</c>.</param>
 /// <param name="EtcdEndpoints">For <c>etcd</c>: the client URLs.</param>
-public sealed record ServerConfig(string Name, string Cluster, string Store, IReadOnlyList<string> EtcdEndpoints);
+public sealed record ServerConfig(string Name, string Cluster, string Store, IReadOnlyList<string> EtcdEndpoints)
+{
+    /// <value>See <see cref="StoreConfig.EtcdCaFile"/>.</value>
+    public string? EtcdCaFile { get; init; }
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+    /// <value>See <see cref="StoreConfig.EtcdCertFile"/>.</value>
+    public string? EtcdCertFile { get; init; }
+
+    /// <value>See <see cref="StoreConfig.EtcdKeyFile"/>.</value>
+    public string? EtcdKeyFile { get; init; }
+
+    /// <value>See <see cref="StoreConfig.EtcdUser"/>.</value>
+    public string? EtcdUser { get; init; }
+
+    /// <value>See <see cref="StoreConfig.EtcdPasswordFile"/>.</value>
+    public string? EtcdPasswordFile { get; init; }
+
+    /// <value>The local etcd member this server supervises; null when the store is not managed by Corral.</value>
+    public ManagedEtcdConfig? ManagedEtcd { get; init; }
+
+    /// <value>Leadership and managed-etcd timing; null means the defaults.</value>
+    public HaTiming? Timing { get; init; }
+
+    /// <summary>The store settings recorded here.</summary>
+    public StoreConfig ToStoreConfig() => new()
+    {
+        Kind = Store,
+        EtcdEndpoints = EtcdEndpoints,
+        EtcdCaFile = EtcdCaFile,
+        EtcdCertFile = EtcdCertFile,
+        EtcdKeyFile = EtcdKeyFile,
+        EtcdUser = EtcdUser,
+        EtcdPasswordFile = EtcdPasswordFile,
+    };
+
+    /// <summary>This config with the store replaced by <paramref name="store"/>.</summary>
+    public ServerConfig WithStore(StoreConfig store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return this with
+        {
+            Store = store.Kind,
+            EtcdEndpoints = store.EtcdEndpoints,
+            EtcdCaFile = store.EtcdCaFile,
+            EtcdCertFile = store.EtcdCertFile,
+            EtcdKeyFile = store.EtcdKeyFile,
+            EtcdUser = store.EtcdUser,
+            EtcdPasswordFile = store.EtcdPasswordFile,
+        };
+    }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ServerConfig))]
+[JsonSerializable(typeof(Security.ClusterAuthority))]
 public sealed partial class ServerJson : JsonSerializerContext;

@@ -13,6 +13,19 @@ public sealed record ServerPaths(string DataDir)
 
     public string StoreDir => Path.Combine(DataDir, "store");
 
+    /// <summary>The CA of the managed etcd members (servers only: agents never get it).</summary>
+    public string EtcdCaCertificate => Path.Combine(DataDir, "tls", "etcd-ca.crt");
+
+    public string EtcdCaKey => Path.Combine(DataDir, "tls", "etcd-ca.key");
+
+    /// <summary>This server's etcd member certificate, also its client certificate towards etcd.</summary>
+    public string EtcdCertificate => Path.Combine(DataDir, "tls", "etcd.crt");
+
+    public string EtcdKey => Path.Combine(DataDir, "tls", "etcd.key");
+
+    /// <summary>The managed etcd member's data directory (its log and PID file sit beside it).</summary>
+    public string EtcdDataDir => Path.Combine(DataDir, "etcd", "member");
+
     /// <summary>The server's identity and settings chosen at init (JSON).</summary>
     public string ServerConfig => Path.Combine(DataDir, "server.json");
 

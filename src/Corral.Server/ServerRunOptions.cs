@@ -26,4 +26,10 @@ public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port
 
     /// <value>The virtual IP this server holds while it leads, with its notify hooks; null for none. Default null.</value>
     public VipOptions? Vip { get; init; }
+
+    /// <value>The store to use instead of the one recorded in server.json (<c>--store</c>); null keeps server.json's. Default null.</value>
+    public StoreConfig? Store { get; init; }
+
+    /// <value>Timing to use instead of the one recorded in server.json; null keeps server.json's (or the defaults). Default null.</value>
+    public HaTiming? Timing { get; init; }
 }

@@ -14,6 +14,8 @@ internal static class EtcdMethods
     public const string LeaseKeepAlive = "/etcdserverpb.Lease/LeaseKeepAlive";
     public const string LeaseTimeToLive = "/etcdserverpb.Lease/LeaseTimeToLive";
     public const string MemberList = "/etcdserverpb.Cluster/MemberList";
+    public const string MemberAdd = "/etcdserverpb.Cluster/MemberAdd";
+    public const string MemberRemove = "/etcdserverpb.Cluster/MemberRemove";
     public const string Status = "/etcdserverpb.Maintenance/Status";
     public const string HashKV = "/etcdserverpb.Maintenance/HashKV";
     public const string Authenticate = "/etcdserverpb.Auth/Authenticate";

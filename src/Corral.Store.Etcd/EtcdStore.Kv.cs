@@ -10,7 +10,7 @@ public sealed partial class EtcdStore
     /// <inheritdoc />
     public async Task<long> GetRevisionAsync(CancellationToken cancellationToken = default)
     {
-        var request = new RangeRequest { Key = EtcdConvert.Nul, CountOnly = true };
+        var request = new RangeRequest { Key = EtcdConvert.Nul, CountOnly = true, Serializable = ServeStaleReads };
         try
         {
             var response = await CallAsync(EtcdMethods.Range, request, RangeResponse.Parser, idempotent: true, cancellationToken).ConfigureAwait(false);
@@ -26,7 +26,7 @@ public sealed partial class EtcdStore
     public async Task<KeyValue?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         StoreLimits.ValidateKey(key);
-        var request = new RangeRequest { Key = EtcdConvert.Key(key) };
+        var request = new RangeRequest { Key = EtcdConvert.Key(key), Serializable = ServeStaleReads };
         try
         {
             var response = await CallAsync(EtcdMethods.Range, request, RangeResponse.Parser, idempotent: true, cancellationToken).ConfigureAwait(false);
@@ -43,6 +43,7 @@ public sealed partial class EtcdStore
     {
         options ??= RangeOptions.Default;
         var request = BuildRange(prefix, options, "options");
+        request.Serializable = ServeStaleReads;
         ThrowIfCompacted(options.Revision);
         try
         {

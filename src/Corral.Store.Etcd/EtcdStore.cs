@@ -43,6 +43,7 @@ public sealed partial class EtcdStore : IClusterStore
     private volatile CallSettings _settings;
     private int _current;
     private long _compactedFloor;
+    private volatile bool _serveStaleReads;
     private int _disposed;
 
     /// <summary>Creates the store; no connection is made until the first call. Invalid options throw <see cref="ArgumentException"/> listing every problem.</summary>
@@ -72,6 +73,18 @@ public sealed partial class EtcdStore : IClusterStore
 
     /// <inheritdoc />
     public string Kind => "etcd";
+
+    /// <summary>
+    /// When true, <see cref="GetRevisionAsync"/>, <see cref="GetAsync"/> and <see cref="RangeAsync"/> are serializable
+    /// reads: the member that is asked answers from its own copy, without a round through the raft leader, so reads
+    /// work while the cluster has no quorum — but may be stale. A server turns this on while it sees the quorum lost
+    /// (writes fail then anyway) and off when it returns. Transactions, watches and leases are unaffected. Default false.
+    /// </summary>
+    public bool ServeStaleReads
+    {
+        get => _serveStaleReads;
+        set => _serveStaleReads = value;
+    }
 
     /// <summary>The configured endpoints, in failover order.</summary>
     public IReadOnlyList<string> Endpoints => _options.Endpoints;

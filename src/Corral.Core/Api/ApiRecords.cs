@@ -122,7 +122,17 @@ public sealed record ClusterStatus(
     IReadOnlyList<NodeView> Nodes,
     IReadOnlyList<ServiceSummary> Services,
     HealthReport? Health = null,
-    AlarmCounts? Alarms = null);
+    AlarmCounts? Alarms = null)
+{
+    /// <summary>The store's members (etcd: every member; SQLite: the file).</summary>
+    public IReadOnlyList<StoreMemberView> StoreMembers { get; init; } = [];
+
+    /// <summary>Members needed for a majority (3 → 2, 5 → 3).</summary>
+    public int StoreMajority { get; init; }
+
+    /// <summary>Members that may fail without losing the majority (3 → 1, 5 → 2).</summary>
+    public int StoreFaultTolerance { get; init; }
+}
 
 /// <summary>One line of the service summary.</summary>
 public sealed record ServiceSummary(string Name, string Version, int Desired, int Running, int Healthy);

@@ -20,6 +20,9 @@ internal static class ApiProblems
 
     public static IResult Unavailable(string detail) => Make(StatusCodes.Status503ServiceUnavailable, "unavailable", detail);
 
+    /// <summary>503 for a write refused because the store has no quorum (title "quorum lost").</summary>
+    public static IResult QuorumLost(string detail) => Make(StatusCodes.Status503ServiceUnavailable, "quorum lost", detail);
+
     private static IResult Make(int status, string title, string detail, IReadOnlyList<FieldError>? errors = null)
     {
         var extensions = new Dictionary<string, object?>();

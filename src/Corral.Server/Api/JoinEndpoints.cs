@@ -104,7 +104,7 @@ internal static class JoinEndpoints
             {
                 return ApiProblems.Conflict($"node '{body.Node}' is already registered; remove it ('corral node rm {body.Node}') before joining again under that name");
             }
-            var (_, refusal) = await tokens.RedeemAsync(token, body.Node, ct).ConfigureAwait(false);
+            var (_, refusal) = await tokens.RedeemAsync(token, body.Node, ct, role: "agent").ConfigureAwait(false);
             if (refusal is not null)
             {
                 return ApiProblems.Unauthorized(refusal);

@@ -32,7 +32,15 @@ internal static class StatusEndpoints
         api.MapGet("/status", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
-            var leader = await state.Store.GetLeaderAsync(Keys.LeaderElection, ct).ConfigureAwait(false);
+            LeaderInfo? leader = null;
+            try
+            {
+                leader = await state.Store.GetLeaderAsync(Keys.LeaderElection, ct).ConfigureAwait(false);
+            }
+            catch (StoreUnavailableException)
+            {
+                // No quorum: nobody can lead; show the rest of the status.
+            }
             var storeStatus = await state.Store.GetStatusAsync(ct).ConfigureAwait(false);
             var services = snapshot.Services.Values.Select(s => Views.Service(s.Value, snapshot, heartbeats))
                 .OrderBy(s => s.Spec.Name, StringComparer.Ordinal)
@@ -41,7 +49,12 @@ internal static class StatusEndpoints
             var healthKv = await state.Store.GetAsync(Keys.Health, ct).ConfigureAwait(false);
             var health = healthKv is null ? null : JsonSerializer.Deserialize(healthKv.Value.Span, CoreJson.Default.HealthReport);
             var alarms = AlarmCounts.Of((await AlarmEndpoints.ReadAsync(state, ct).ConfigureAwait(false)).Values.Select(v => v.Alarm));
-            return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, leader?.ValueString, snapshot.Revision, nodes, services, health, alarms), CoreJson.Default.ClusterStatus);
+            return Results.Json(new ClusterStatus(ProductVersion, state.Store.Kind, storeStatus.HasQuorum, storeStatus.HasQuorum ? leader?.ValueString : null, snapshot.Revision, nodes, services, health, alarms)
+            {
+                StoreMembers = [.. storeStatus.Members.Select(m => new StoreMemberView(m.Name, m.Endpoint, m.Healthy, m.IsLeader, m.Error))],
+                StoreMajority = storeStatus.Majority,
+                StoreFaultTolerance = storeStatus.FaultTolerance,
+            }, CoreJson.Default.ClusterStatus);
         }).RequireRole(Role.Viewer);
 
         api.MapGet("/nodes", async (ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>

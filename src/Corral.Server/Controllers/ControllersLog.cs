@@ -25,4 +25,10 @@ internal static partial class ControllersLog
 
     [LoggerMessage(EventId = 4606, Level = LogLevel.Warning, Message = "Reconcile pass failed; trying again at the next wake-up")]
     public static partial void PassFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4607, Level = LogLevel.Warning, Message = "Liveness relay could not reach the store; retrying")]
+    public static partial void RelayFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4608, Level = LogLevel.Debug, Message = "Liveness relay: {Node} now heartbeats to this server ({Live})")]
+    public static partial void RelayChanged(ILogger logger, string node, bool live);
 }

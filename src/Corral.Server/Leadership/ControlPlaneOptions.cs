@@ -15,6 +15,15 @@ public sealed record ControlPlaneOptions
     /// </value>
     public TimeSpan ElectionTtl { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <value>How often the leader renews its lease; null means <c>ElectionTtl / 5</c>. See <see cref="HaTiming"/> for the rules.</value>
+    public TimeSpan? RenewInterval { get; init; }
+
+    /// <value>
+    /// How long before its lease could expire a leader whose renewals go unanswered steps down; null means
+    /// <c>ElectionTtl / 5</c> (at least 200 ms). See <see cref="HaTiming"/> for the rules.
+    /// </value>
+    public TimeSpan? StepDownMargin { get; init; }
+
     /// <value>
     /// The reconciler runs at least this often even when nothing in the store changed (eviction timeouts are
     /// measured on the leader's clock). 50 ms to 60 s. Default 1 s.
@@ -47,6 +56,14 @@ public sealed record ControlPlaneOptions
         if (ElectionTtl < TimeSpan.FromSeconds(1) || ElectionTtl > TimeSpan.FromSeconds(60) || ElectionTtl.Ticks % TimeSpan.TicksPerSecond != 0)
         {
             errors.Add($"ElectionTtl {ElectionTtl.TotalSeconds} s must be whole seconds from 1 to 60");
+        }
+        if (RenewInterval is { } renew && (renew <= TimeSpan.Zero || renew * 3 > ElectionTtl))
+        {
+            errors.Add($"RenewInterval {renew.TotalMilliseconds} ms must be positive and at most a third of ElectionTtl");
+        }
+        if (StepDownMargin is { } margin && (margin < HaTiming.MinStepDownMargin || margin >= ElectionTtl - (RenewInterval ?? ElectionTtl / 5)))
+        {
+            errors.Add($"StepDownMargin {margin.TotalMilliseconds} ms must be at least {HaTiming.MinStepDownMargin.TotalMilliseconds} ms (less allows two leaders) and less than ElectionTtl - RenewInterval");
         }
         if (ReconcileInterval < TimeSpan.FromMilliseconds(50) || ReconcileInterval > TimeSpan.FromSeconds(60))
         {

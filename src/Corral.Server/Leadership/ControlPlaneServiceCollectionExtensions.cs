@@ -14,7 +14,7 @@ public static class ControlPlaneServiceCollectionExtensions
 {
     /// <summary>
     /// Registers, as singletons: <paramref name="options"/>, <see cref="ClusterState"/> (unless already registered),
-    /// <see cref="HeartbeatTable"/>, <see cref="AssignmentTracker"/> (also a hosted service), <see cref="ReplicaReportWriter"/>,
+    /// <see cref="HeartbeatTable"/>, <see cref="LivenessRelay"/> (also a hosted service), <see cref="AssignmentTracker"/> (also a hosted service), <see cref="ReplicaReportWriter"/>,
     /// <see cref="AgentIdentity"/>, the controllers <see cref="ReconcileController"/> and <see cref="NodeMonitor"/>, <see cref="Logs.LogRetentionController"/> (with the registered <see cref="Logs.LogRetentionOptions"/>, default otherwise) (as
     /// <see cref="ILeaderController"/>s) and <see cref="LeaderElector"/> (also <see cref="ILeadershipState"/> and a hosted
     /// service). Expects <see cref="IClusterStore"/>, <see cref="TimeProvider"/> and logging to be registered. Invalid
@@ -30,6 +30,8 @@ public static class ControlPlaneServiceCollectionExtensions
         services.AddSingleton<HeartbeatTable>();
         services.AddSingleton<RevokedCertificates>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<RevokedCertificates>());
+        services.AddSingleton<LivenessRelay>();
+        services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<LivenessRelay>());
         services.AddSingleton<AgentIdentity>();
         services.AddSingleton<AssignmentTracker>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<AssignmentTracker>());

@@ -92,7 +92,7 @@ public sealed class LeaderElector : BackgroundService, ILeadershipState
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var election = new ElectionOptions { Ttl = _options.ElectionTtl };
+        var election = new ElectionOptions { Ttl = _options.ElectionTtl, RenewInterval = _options.RenewInterval, StepDownMargin = _options.StepDownMargin };
         var value = Encoding.UTF8.GetBytes(_options.ServerName);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -14,6 +14,9 @@ public sealed class InstrumentedStore(IClusterStore inner) : IClusterStore
     /// <summary>The wrapped store.</summary>
     public IClusterStore Inner { get; } = inner ?? throw new ArgumentNullException(nameof(inner));
 
+    /// <summary>The backend behind <paramref name="store"/>: its <see cref="Inner"/> store when it is instrumented, else itself.</summary>
+    public static IClusterStore Unwrap(IClusterStore store) => store is InstrumentedStore instrumented ? instrumented.Inner : store;
+
     public string Kind => Inner.Kind;
 
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken = default) => Timed("revision", () => Inner.GetRevisionAsync(cancellationToken));

@@ -45,13 +45,20 @@ public sealed class CertificateAuthority : IDisposable
     }
 
     /// <summary>Loads a CA from its PEM files (certificate and PKCS#8 private key).</summary>
-    public static CertificateAuthority Load(string certificatePemPath, string keyPemPath, TimeProvider time)
+    public static CertificateAuthority Load(string certificatePemPath, string keyPemPath, TimeProvider time) =>
+        FromPem(File.ReadAllText(certificatePemPath), File.ReadAllText(keyPemPath), time);
+
+    /// <summary>A CA from its certificate and PKCS#8 private key as PEM text.</summary>
+    public static CertificateAuthority FromPem(string certificatePem, string keyPem, TimeProvider time)
     {
-        var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePemPath));
+        var certificate = X509Certificate2.CreateFromPem(certificatePem);
         var key = ECDsa.Create();
-        key.ImportFromPem(File.ReadAllText(keyPemPath));
+        key.ImportFromPem(keyPem);
         return new CertificateAuthority(certificate, key, time);
     }
+
+    /// <summary>The CA's private key as PKCS#8 PEM.</summary>
+    public string ExportKeyPem() => _key.ExportPkcs8PrivateKeyPem();
 
     /// <summary>Writes the CA certificate and key as PEM; the key file is created with mode 0600.</summary>
     public void Save(string certificatePemPath, string keyPemPath)

@@ -12,7 +12,7 @@ namespace Corral.Server.Security;
 public sealed class JoinTokenStore(IClusterStore store, ClusterState state, CertificateAuthority ca, TimeProvider time)
 {
     /// <summary>The roles a join token may grant.</summary>
-    public static readonly IReadOnlyList<string> Roles = ["agent"];
+    public static readonly IReadOnlyList<string> Roles = ["agent", "server"];
 
     private const int MaxAttempts = 10;
 
@@ -71,7 +71,7 @@ public sealed class JoinTokenStore(IClusterStore store, ClusterState state, Cert
     /// <c>node.joined</c> event in the same transaction. Returns the token's record as it was before, or a refusal that
     /// says why (unknown, revoked, expired, used up).
     /// </summary>
-    public async Task<(JoinTokenRecord? Record, string? Refusal)> RedeemAsync(JoinToken presented, string node, CancellationToken cancellationToken)
+    public async Task<(JoinTokenRecord? Record, string? Refusal)> RedeemAsync(JoinToken presented, string node, CancellationToken cancellationToken, string role = "agent")
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -84,6 +84,10 @@ public sealed class JoinTokenStore(IClusterStore store, ClusterState state, Cert
             if (!string.Equals(presented.CaPinHex, ca.Pin[CaPin.Prefix.Length..], StringComparison.Ordinal))
             {
                 return (null, $"join token {presented.Id} names another cluster CA");
+            }
+            if (record.Role != role)
+            {
+                return (null, $"join token {presented.Id} is for joining as {record.Role}, not as {role}");
             }
             if (record.RevokedAt is { } revokedAt)
             {
@@ -101,7 +105,9 @@ public sealed class JoinTokenStore(IClusterStore store, ClusterState state, Cert
             var result = await store.TxnAsync(
                 Txn.If(Compare.ModRevision(kv.Key, CompareOp.Equal, kv.ModRevision)).Then(
                     new TxnOp.Put(kv.Key, JsonSerializer.SerializeToUtf8Bytes(consumed, SecurityJson.Default.JoinTokenRecord)),
-                    state.EventOp("node.joined", $"node/{node}", $"node '{node}' joined with token {record.Id}", $"node:{node}")),
+                    role == "server"
+                        ? state.EventOp("server.joined", $"server/{node}", $"server '{node}' joined with token {record.Id}", $"server:{node}")
+                        : state.EventOp("node.joined", $"node/{node}", $"node '{node}' joined with token {record.Id}", $"node:{node}")),
                 cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {

@@ -24,6 +24,15 @@ public static class Keys
     public const string NodeCertificates = "/corral/nodecerts/";
     public const string RevokedCertificates = "/corral/revoked/";
 
+    /// <summary>The cluster CA shared by the servers of a cluster on etcd (<see cref="Security.ClusterAuthority"/>).</summary>
+    public const string Authority = "/corral/cluster/authority";
+
+    /// <summary>
+    /// Liveness relayed between servers: <c>/corral/liveness/NODE/SERVER</c> exists, attached to SERVER's lease, while
+    /// NODE heartbeats to SERVER.
+    /// </summary>
+    public const string Liveness = "/corral/liveness/";
+
     /// <summary>Name of the leader election of the control plane.</summary>
     public const string LeaderElection = "corral-leader";
 
@@ -45,4 +54,6 @@ public static class Keys
     public static string NodeCertificate(string node) => NodeCertificates + node;
 
     public static string RevokedCertificate(string serial) => RevokedCertificates + serial;
+
+    public static string NodeLiveness(string node, string server) => Liveness + node + "/" + server;
 }

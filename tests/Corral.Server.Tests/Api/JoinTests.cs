@@ -17,10 +17,10 @@ public sealed class JoinTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private async Task<JoinTokenCreated> CreateTokenAsync(string? ttl = null, int? uses = null)
+    private async Task<JoinTokenCreated> CreateTokenAsync(string? ttl = null, int? uses = null, string? role = null)
     {
         using var admin = _server.Client(_server.AdminToken);
-        var response = await admin.PostAsync("/v1/tokens", ServerHost.Json(new JoinTokenCreateRequest(ttl, uses, null), CoreJson.Default.JoinTokenCreateRequest));
+        var response = await admin.PostAsync("/v1/tokens", ServerHost.Json(new JoinTokenCreateRequest(ttl, uses, role), CoreJson.Default.JoinTokenCreateRequest));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync(CoreJson.Default.JoinTokenCreated))!;
     }
@@ -85,6 +85,25 @@ public sealed class JoinTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.Contains("already used", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Join_ServerRoleTokenAsAgent_RefusedAndUseKept_ServerJoinOnSqliteRefusedAsNotManaged()
+    {
+        var created = await CreateTokenAsync(role: "server");
+
+        var (status, _, detail) = await JoinAsync(created.Token, "node-a");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        Assert.Contains("is for joining as server, not as agent", detail, StringComparison.Ordinal);
+        using var admin = _server.Client(_server.AdminToken);
+        Assert.Equal(1, Assert.Single((await admin.GetFromJsonAsync("/v1/tokens", CoreJson.Default.ListJoinTokenView))!).UsesLeft);
+
+        using var anonymous = _server.Client();
+        var response = await anonymous.PostAsync("/v1/join/server", ServerHost.Json(new ServerJoinRequest(created.Token, "s2", "https://127.0.0.1:2380", "https://127.0.0.1:2379"), CoreJson.Default.ServerJoinRequest));
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("not an etcd managed by Corral", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(1, Assert.Single((await admin.GetFromJsonAsync("/v1/tokens", CoreJson.Default.ListJoinTokenView))!).UsesLeft);
     }
 
     [Fact]

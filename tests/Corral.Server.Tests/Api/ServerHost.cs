@@ -35,7 +35,7 @@ internal sealed class ServerHost : IAsyncDisposable
     {
         var host = new ServerHost();
         var init = await ServerInitializer.InitAsync(new ServerInitOptions(host._dir.Path, "s1", "test", [], host.Port), TimeProvider.System, NullLoggerFactory.Instance, CancellationToken.None);
-        host.AdminToken = init.AdminToken;
+        host.AdminToken = init.AdminToken!;
         host.Ca = X509Certificate2.CreateFromPem(File.ReadAllText(init.Paths.CaCertificate));
         host._app = CorralServer.Build(new ServerRunOptions(host._dir.Path, IPAddress.Loopback, host.Port), TimeProvider.System);
         await host._app.StartAsync();

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.CommandLine;
+using Corral.Agent.ControlPlane;
+using Corral.Core;
+using Corral.Core.Api;
+using Corral.Core.Security;
+using Corral.Server;
+using Microsoft.Extensions.Logging;
+
+namespace Corral.Cli;
+
+/// <summary><c>corral server join URL --token T</c> and <c>corral server leave</c> (managed etcd).</summary>
+internal static class ServerJoinCommand
+{
+    public static Command CreateJoin()
+    {
+        var url = new Argument<string>("URL") { Description = "A server of the cluster, https://HOST:PORT." };
+        var token = new Option<string>("--token") { Description = "A join token with role server ('corral node token create --role server').", Required = true };
+        var dataDir = new Option<string>("--data-dir") { Description = "Where this server keeps its CA, certificates and etcd member.", Required = true };
+        var name = new Option<string>("--name") { Description = "This server's name.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
+        var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
+        var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
+        var etcdAddress = new Option<string?>("--etcd-address") { Description = "The IP this server's etcd member uses for its peer and client URLs (default: the first --advertise, else 127.0.0.1)." };
+        var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "The etcd member's client port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultClientPort };
+        var etcdPeerPort = new Option<int>("--etcd-peer-port") { Description = "The etcd member's peer port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultPeerPort };
+        var command = new Command("join", "Add this machine as a server of a cluster set up with 'server init --ha': adds an etcd member through the member API, starts it joining, then serves like 'server run'.")
+        {
+            url, token, dataDir, name, listen, port, advertise, etcdAddress, etcdClientPort, etcdPeerPort,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var server) || server.Scheme != Uri.UriSchemeHttps)
+            {
+                return await FailAsync($"URL '{parse.GetValue(url)}' must be https://HOST:PORT", ExitCodes.Usage).ConfigureAwait(false);
+            }
+            if (!JoinToken.TryParse(parse.GetValue(token), out var joinToken, out var tokenError))
+            {
+                return await FailAsync(tokenError, ExitCodes.Usage).ConfigureAwait(false);
+            }
+            if (!IPAddress.TryParse(parse.GetValue(listen), out var listenAddress))
+            {
+                return await FailAsync($"--listen '{parse.GetValue(listen)}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+            }
+            var addresses = new List<IPAddress>();
+            foreach (var text in parse.GetValue(advertise) ?? [])
+            {
+                if (!IPAddress.TryParse(text, out var address))
+                {
+                    return await FailAsync($"--advertise '{text}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+                }
+                addresses.Add(address);
+            }
+            var etcdIp = parse.GetValue(etcdAddress) ?? addresses.FirstOrDefault()?.ToString() ?? "127.0.0.1";
+            if (!IPAddress.TryParse(etcdIp, out _))
+            {
+                return await FailAsync($"--etcd-address '{etcdIp}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+            }
+            var member = new ManagedEtcdConfig(etcdIp, parse.GetValue(etcdClientPort), parse.GetValue(etcdPeerPort), "", "existing");
+            var serverName = parse.GetValue(name)!;
+            ServerJoinResponse joined;
+            try
+            {
+                using var ca = await NodeJoiner.FetchPinnedCaAsync(server, joinToken.CaPin, ct).ConfigureAwait(false);
+                using var handler = new SocketsHttpHandler
+                {
+                    ConnectTimeout = TimeSpan.FromSeconds(5),
+                    SslOptions = new SslClientAuthenticationOptions
+                    {
+                        RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(ca, c),
+                    },
+                };
+                using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+                using var response = await http.PostAsJsonAsync(new Uri(server, "v1/join/server"), new ServerJoinRequest(joinToken.ToString(), serverName, member.PeerUrl, member.ClientUrl), CoreJson.Default.ServerJoinRequest, ct).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode)
+                {
+                    var problem = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                    return await FailAsync($"{server} refused the join ({(int)response.StatusCode}): {problem}", response.StatusCode is HttpStatusCode.Unauthorized ? ExitCodes.Unauthorized : ExitCodes.Conflict).ConfigureAwait(false);
+                }
+                joined = await response.Content.ReadFromJsonAsync(CoreJson.Default.ServerJoinResponse, ct).ConfigureAwait(false)
+                    ?? throw new HttpRequestException("empty answer");
+            }
+            catch (JoinException e)
+            {
+                return await FailAsync(e.Message, ExitCodes.Failure).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                return await FailAsync($"{server} did not answer: {e.Message}", ExitCodes.Unavailable).ConfigureAwait(false);
+            }
+            ServerPaths paths;
+            try
+            {
+                paths = ServerJoiner.WriteDataDir(parse.GetValue(dataDir)!, serverName, member, addresses, joined, null, TimeProvider.System);
+            }
+            catch (InvalidOperationException e)
+            {
+                return await FailAsync(e.Message, ExitCodes.Conflict).ConfigureAwait(false);
+            }
+            Console.WriteLine($"joined cluster '{joined.Cluster}' as server '{serverName}'; etcd member added ({joined.EtcdEndpoints.Count} members); data in {paths.DataDir}");
+            Console.WriteLine($"starting: later starts are 'corral server run --data-dir {paths.DataDir}'");
+            return await ServerCommand.RunAsync(new ServerRunOptions(paths.DataDir, listenAddress, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    public static Command CreateLeave()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "The data directory of the server that leaves (stop its 'server run' first).", Required = true };
+        var command = new Command("leave", "Remove this server's etcd member from the cluster (refused when the rest could not keep a quorum).") { dataDir };
+        command.SetAction(async (parse, ct) =>
+        {
+            try
+            {
+                using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Error));
+                Console.WriteLine(await ServerLeaver.LeaveAsync(parse.GetValue(dataDir)!, TimeProvider.System, loggers, ct).ConfigureAwait(false));
+                return ExitCodes.Ok;
+            }
+            catch (InvalidOperationException e)
+            {
+                await Console.Error.WriteLineAsync("corral server leave: refused: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Conflict;
+            }
+            catch (Corral.Store.StoreException e)
+            {
+                await Console.Error.WriteLineAsync("corral server leave: the store does not answer: " + e.Message).ConfigureAwait(false);
+                return ExitCodes.Unavailable;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<int> FailAsync(string message, int code)
+    {
+        await Console.Error.WriteLineAsync("corral server join: " + message).ConfigureAwait(false);
+        return code;
+    }
+}
