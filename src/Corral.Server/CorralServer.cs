@@ -71,6 +71,8 @@ public static class CorralServer
         });
 
         builder.Services.AddSingleton(time);
+        // Long polls answer at once when the host stops (see AgentEndpoints, EventEndpoints); this bounds anything else.
+        builder.Services.Configure<Microsoft.Extensions.Hosting.HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         if (config.ManagedEtcd is { } managed)
         {
             // Registered before every other hosted service: the member starts first and stops last.

@@ -98,6 +98,16 @@ internal sealed class NodeCluster : IAsyncDisposable
         await Server.WaitForExitAsync(wait.Token);
     }
 
+    /// <summary>SIGTERMs the server (an operator's restart) and waits until it has exited; returns how long it took.</summary>
+    public async Task<TimeSpan> StopServerAsync()
+    {
+        var stopwatch = Stopwatch.StartNew();
+        ClusterProcesses.Signal(Server.Id, 15);
+        using var wait = new CancellationTokenSource(Timeout);
+        await Server.WaitForExitAsync(wait.Token);
+        return stopwatch.Elapsed;
+    }
+
     /// <summary>Polls until the server's port accepts TCP connections; returns that moment (UTC).</summary>
     public async Task<DateTimeOffset> WaitUntilListeningAsync()
     {

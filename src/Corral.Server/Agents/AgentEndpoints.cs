@@ -194,7 +194,19 @@ public static class AgentEndpoints
         {
             return BadRequest("invalid assignments query", errors);
         }
-        var set = await services.GetRequiredService<AssignmentTracker>().GetAssignmentsAsync(name, index, wait, context.RequestAborted).ConfigureAwait(false);
+        var tracker = services.GetRequiredService<AssignmentTracker>();
+        // A stopping server answers at once with what it has, so the blocking query does not hold its shutdown.
+        var stopping = services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping;
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        AssignmentSet set;
+        try
+        {
+            set = await tracker.GetAssignmentsAsync(name, index, stopping.IsCancellationRequested ? TimeSpan.Zero : wait, waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        {
+            set = await tracker.GetAssignmentsAsync(name, index, TimeSpan.Zero, context.RequestAborted).ConfigureAwait(false);
+        }
         context.Response.Headers["X-Corral-Index"] = set.Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Results.Json(set, CoreJson.Default.AssignmentSet);
     }

@@ -10,7 +10,7 @@ internal static class EventEndpoints
 
     public static void Map(IEndpointRouteBuilder api)
     {
-        api.MapGet("/events", async (long? index, string? wait, int? limit, ClusterState state, TimeProvider time, CancellationToken ct) =>
+        api.MapGet("/events", async (long? index, string? wait, int? limit, ClusterState state, TimeProvider time, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, CancellationToken ct) =>
         {
             var waitFor = TimeSpan.Zero;
             if (wait is not null && (!Durations.TryParse(wait, out waitFor, out var error) || waitFor > MaxWait))
@@ -26,8 +26,9 @@ internal static class EventEndpoints
                 return Results.Json(page, CoreJson.Default.EventPage);
             }
 
-            // Blocking query: wait for the first event write after what was just read, or the deadline.
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            // Blocking query: wait for the first event write after what was just read, the deadline, or the server stopping
+            // (a stopping server answers what it has rather than hold its shutdown for the rest of the wait).
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct, lifetime.ApplicationStopping);
             deadline.CancelAfter(waitFor);
             try
             {

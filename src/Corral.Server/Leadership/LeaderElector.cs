@@ -28,6 +28,7 @@ public sealed class LeaderElector : BackgroundService, ILeadershipState
     private readonly ControlPlaneOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<LeaderElector> _logger;
+    private readonly IHostApplicationLifetime? _lifetime;
 
     /// <summary>Marked as volatile so that readers on other threads see a term as soon as it starts or ends.</summary>
     private volatile LeadershipTerm? _term;
@@ -38,8 +39,10 @@ public sealed class LeaderElector : BackgroundService, ILeadershipState
         IEnumerable<ILeaderController> controllers,
         ControlPlaneOptions options,
         TimeProvider time,
-        ILogger<LeaderElector> logger)
+        ILogger<LeaderElector> logger,
+        IHostApplicationLifetime? lifetime = null)
     {
+        _lifetime = lifetime;
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _state = state ?? throw new ArgumentNullException(nameof(state));
         _controllers = [.. controllers ?? throw new ArgumentNullException(nameof(controllers))];
@@ -91,6 +94,16 @@ public sealed class LeaderElector : BackgroundService, ILeadershipState
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Stop leading as soon as the host starts stopping, before the web server drains its requests: a leader that
+        // no longer takes heartbeats must not run the node monitor (it would mark every node down and evict replicas).
+        using var stopping = _lifetime is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(stoppingToken)
+            : CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _lifetime.ApplicationStopping);
+        await RunAsync(stopping.Token).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
     {
         var election = new ElectionOptions { Ttl = _options.ElectionTtl, RenewInterval = _options.RenewInterval, StepDownMargin = _options.StepDownMargin };
         var value = Encoding.UTF8.GetBytes(_options.ServerName);
