@@ -52,6 +52,9 @@ public sealed class ServerConnection : IAsyncDisposable
         var handler = new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            // One HTTP/2 connection carries every loop; it is replaced now and then, so a renewed certificate is used
+            // within this time even while the connection stays busy.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
             ConnectTimeout = TimeSpan.FromSeconds(3),
             SslOptions = new SslClientAuthenticationOptions
             {
@@ -64,7 +67,13 @@ public sealed class ServerConnection : IAsyncDisposable
         {
             handler.SslOptions.LocalCertificateSelectionCallback = null;
         }
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        // The agent protocol is HTTP/2 (DESIGN.md); a server that offers only HTTP/1.1 is still spoken to.
+        _http = new HttpClient(handler)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+            DefaultRequestVersion = System.Net.HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
         _logs = new LogShipper(dataDirectory, options.NodeName, SendLogsAsync, () => [.. runtime.Snapshot().Keys], time, new LogShipperOptions { RetryInterval = options.RetryInterval });
         _runtime.ReplicaChanged += OnReplicaChanged;
     }
