@@ -92,7 +92,8 @@ internal static class DevCommand
             using var authority = Server.Security.CertificateAuthority.Load(paths.CaCertificate, paths.CaKey, TimeProvider.System);
             using var nodeIdentity = authority.IssueLocalNodeIdentity("dev", TimeSpan.FromDays(30));
             int? supervisorPid = null;
-            var runtime = new AgentRuntime(new AgentOptions { DataDirectory = Path.Combine(dataDir, "agent"), CorralCommand = SelfCommand.Get(), LocalLogCopy = false }, TimeProvider.System);
+            var agentDir = Path.Combine(dataDir, "agent");
+            var runtime = new AgentRuntime(new AgentOptions { DataDirectory = agentDir, CorralCommand = SelfCommand.Get(), LocalLogCopy = false }, TimeProvider.System);
             var connection = new ServerConnection(new ServerConnectionOptions
             {
                 Servers = [new Uri($"https://127.0.0.1:{port}")],
@@ -100,7 +101,7 @@ internal static class DevCommand
                 ClusterCa = ca,
                 ClientCertificate = nodeIdentity,
                 Labels = new Dictionary<string, string> { ["env"] = "dev" },
-            }, runtime, dataDir, TimeProvider.System);
+            }, runtime, agentDir, TimeProvider.System);
             await using (runtime.ConfigureAwait(false))
             await using (connection.ConfigureAwait(false))
             {
