@@ -22,14 +22,20 @@ public sealed class PortAllocator
 
     /// <param name="first">First port of the range (inclusive).</param>
     /// <param name="last">Last port of the range (inclusive).</param>
-    public PortAllocator(int first = 20000, int last = 32767)
+    /// <param name="start">
+    /// Where the round-robin begins (within the range); default <paramref name="first"/>. Agents start at a random
+    /// port, so that several agents on one machine (tests, or a node running two) rarely probe the same port at once.
+    /// </param>
+    public PortAllocator(int first = 20000, int last = 32767, int? start = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(first, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(last, 65535);
         ArgumentOutOfRangeException.ThrowIfLessThan(last, first);
         First = first;
         Last = last;
-        _next = first;
+        _next = start ?? first;
+        ArgumentOutOfRangeException.ThrowIfLessThan(_next, first, nameof(start));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_next, last, nameof(start));
     }
 
     /// <summary>First port of the range.</summary>

@@ -38,7 +38,7 @@ public sealed class AgentRuntime : IAsyncDisposable
         Driver = new ProcessDriver(Guard.Client, time);
         Guard.Restarted += _ => RequestStatusWrite();
         _nodeStats = new NodeStatsSampler(options.DataDirectory, time);
-        _services = new RunnerServices(options, Driver, Guard, new PortAllocator(options.FirstPort, options.LastPort), options.LocalLogCopy ? new FileLogSink(Path.Combine(options.DataDirectory, "logs")) : new DiscardLogSink(), time);
+        _services = new RunnerServices(options, Driver, Guard, new PortAllocator(options.FirstPort, options.LastPort, Random.Shared.Next(options.FirstPort, options.LastPort + 1)), options.LocalLogCopy ? new FileLogSink(Path.Combine(options.DataDirectory, "logs")) : new DiscardLogSink(), time);
     }
 
     public SupervisorGuard Guard { get; }

@@ -31,6 +31,16 @@ public class PortAllocatorTests
     }
 
     [Fact]
+    public void Allocate_StartInsideTheRange_BeginsThereAndWrapsAroundToTheFirst()
+    {
+        var allocator = new PortAllocator(22000, 22003, start: 22002);
+        var ports = Enumerable.Range(0, 4).Select(i => allocator.Allocate($"task-{i}", ["http"])["http"]).ToList();
+        Assert.Equal(4, ports.Distinct().Count());
+        Assert.True(ports[0] >= 22002, $"the first port {ports[0]} should come from the start (22002) on");
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PortAllocator(22000, 22003, start: 22004));
+    }
+
+    [Fact]
     public void Allocate_PortBoundByAnotherListener_SkipsIt()
     {
         var busy = FreePorts.Next();
