@@ -44,8 +44,12 @@ public sealed class ProcessDriverTests
         host.Reaper.TrackSession(handle.Pid);
         Assert.Equal("process", handle.Driver);
         Assert.True(ProcessReaper.IsAlive(handle.Pid));
-        var stats = await driver.StatsAsync([handle], CancellationToken.None);
-        Assert.True(stats["worker"].ProcessCount >= 2, $"{stats["worker"].ProcessCount} processes counted");
+        // The shell forks its sleep after it starts: sample until the tree has both (a loaded machine may take a while).
+        var stats = await Eventually.ValueAsync(async () =>
+        {
+            var sample = await driver.StatsAsync([handle], CancellationToken.None);
+            return sample["worker"].ProcessCount >= 2 ? sample : null;
+        }, TimeSpan.FromSeconds(10), "the task's shell and its sleep to be counted");
         Assert.True(stats["worker"].RssBytes > 0);
 
         var wait = driver.WaitAsync(handle, CancellationToken.None);
