@@ -143,10 +143,7 @@ internal sealed class BenchCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var dir in Directory.GetDirectories(_dir.Path))
-        {
-            ClusterProcesses.KillAll(ClusterProcesses.Find(dir));
-        }
+        ClusterProcesses.KillAllUnder(_dir.Path);
         _reaper.Dispose();
         _client?.Dispose();
         _dir.Dispose();

@@ -50,10 +50,7 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
     {
         try
         {
-            foreach (var dir in Directory.GetDirectories(_dir.Path))
-            {
-                ClusterProcesses.KillAll(ClusterProcesses.Find(dir));
-            }
+            ClusterProcesses.KillAllUnder(_dir.Path);
         }
         finally
         {

@@ -128,10 +128,7 @@ internal sealed class HaCluster : IAsyncDisposable
     {
         try
         {
-            foreach (var dir in Directory.GetDirectories(_dir.Path))
-            {
-                ClusterProcesses.KillAll(ClusterProcesses.Find(dir));
-            }
+            ClusterProcesses.KillAllUnder(_dir.Path);
         }
         finally
         {

@@ -30,10 +30,7 @@ public sealed class ManagedEtcdTests : IAsyncLifetime
     {
         try
         {
-            foreach (var dir in Directory.GetDirectories(_dir.Path))
-            {
-                ClusterProcesses.KillAll(ClusterProcesses.Find(dir));
-            }
+            ClusterProcesses.KillAllUnder(_dir.Path);
         }
         finally
         {

@@ -115,10 +115,7 @@ public sealed class MonitoredCluster : IAsyncDisposable
             {
                 ClusterProcesses.Signal(Agent.Id, 18);
             }
-            foreach (var dir in Directory.GetDirectories(_dir.Path))
-            {
-                ClusterProcesses.KillAll(ClusterProcesses.Find(dir));
-            }
+            ClusterProcesses.KillAllUnder(_dir.Path);
         }
         finally
         {

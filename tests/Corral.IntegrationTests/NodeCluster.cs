@@ -219,10 +219,7 @@ internal sealed class NodeCluster : IAsyncDisposable
     {
         try
         {
-            foreach (var dir in Directory.GetDirectories(_dir.Path))
-            {
-                ClusterProcesses.KillAll(ClusterProcesses.Find(dir));
-            }
+            ClusterProcesses.KillAllUnder(_dir.Path);
         }
         finally
         {

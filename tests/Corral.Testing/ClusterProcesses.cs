@@ -60,6 +60,18 @@ public static partial class ClusterProcesses
         }
     }
 
+    /// <summary>
+    /// SIGKILLs every process whose command line names a data dir directly below <paramref name="root"/> (a test's
+    /// temp dir holding one data dir per server, agent or etcd member), with the groups they lead.
+    /// </summary>
+    public static void KillAllUnder(string root)
+    {
+        foreach (var dir in Directory.GetDirectories(root))
+        {
+            KillAll(Find(dir));
+        }
+    }
+
     /// <summary>Sends <paramref name="signal"/> to one process; false when it does not exist.</summary>
     public static bool Signal(int pid, int signal) => Kill(pid, signal) == 0;
 
