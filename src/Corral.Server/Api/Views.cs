@@ -9,7 +9,8 @@ namespace Corral.Server.Api;
 
 /// <summary>
 /// Builds API views from a snapshot of cluster state and what the nodes last reported to this server (pids, ports,
-/// stats, last heartbeat); those reported fields are null until the node has reported to this server.
+/// stats, last heartbeat), to this server or, relayed in digests, to another one (see HeartbeatTable); those reported
+/// fields are null until the node has reported to some server.
 /// </summary>
 internal static class Views
 {
