@@ -80,23 +80,30 @@ public sealed partial class LivenessRelay
         return JsonSerializer.Deserialize(gzip, CoreJson.Default.NodeDigest) ?? throw new InvalidDataException("the digest is null");
     }
 
+    /// <summary>Reads every other server's digest (replacing what was held) and hands them to the heartbeat table; returns the store revision read at.</summary>
+    internal async Task<long> LoadDigestsAsync(CancellationToken cancellationToken)
+    {
+        var range = await _store.RangeAsync(Keys.Digests, null, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _digests.Clear();
+            foreach (var kv in range.Kvs)
+            {
+                ApplyDigest(kv.Key, kv.Value);
+            }
+            _heartbeats.UseRelayed([.. _digests.Values]);
+        }
+        return range.Revision;
+    }
+
     private async Task WatchDigestsLoopAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                var range = await _store.RangeAsync(Keys.Digests, null, cancellationToken).ConfigureAwait(false);
-                lock (_gate)
-                {
-                    _digests.Clear();
-                    foreach (var kv in range.Kvs)
-                    {
-                        ApplyDigest(kv.Key, kv.Value);
-                    }
-                    _heartbeats.UseRelayed([.. _digests.Values]);
-                }
-                await foreach (var batch in _store.WatchAsync(Keys.Digests, range.Revision + 1, cancellationToken).ConfigureAwait(false))
+                var revision = await LoadDigestsAsync(cancellationToken).ConfigureAwait(false);
+                await foreach (var batch in _store.WatchAsync(Keys.Digests, revision + 1, cancellationToken).ConfigureAwait(false))
                 {
                     lock (_gate)
                     {
