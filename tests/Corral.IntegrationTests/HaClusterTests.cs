@@ -6,7 +6,7 @@ using Corral.Testing;
 namespace Corral.IntegrationTests;
 
 /// <summary>Three real <c>corral server run</c> processes on a real 3-member etcd, with a real agent.</summary>
-public sealed class HaClusterTests
+public sealed partial class HaClusterTests
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
