@@ -1,10 +1,14 @@
 using Corral.Core.Api;
 using Corral.Core.Tasks;
+using Corral.Server.State;
+using Corral.Store.Etcd;
 using Corral.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
 
 namespace Corral.IntegrationTests;
 
-public sealed partial class HaClusterTests
+public sealed partial class HaClusterTests(ITestOutputHelper output)
 {
     private const int SigKill = 9;
 
@@ -71,5 +75,48 @@ public sealed partial class HaClusterTests
         Assert.Contains("restarted", raised.Message, StringComparison.Ordinal);
         Assert.Equal(leader, (await cluster.Client.GetStatusAsync(Ct)).Leader);
         Assert.False(agent.HasExited, "the agent kept running\n" + cluster.Log("n1.log"));
+    }
+
+    [Fact]
+    public async Task AgentsOnTwoServers_SteadyState_EachWritesAtMostOneDigestPer2s_TheServerWithoutNodesNone()
+    {
+        await using var cluster = await HaCluster.StartAsync(3, "--timing", "fast");
+        await cluster.WaitLeaderAsync(null);
+        var agents = new[] { await cluster.StartAgentAsync("n1", [0]), await cluster.StartAgentAsync("n2", [1]) };
+        await cluster.Client.DeployAsync(Stacks.Request(Stacks.Stack("ha", Stacks.Worker("worker", 4))), Ct);
+
+        // s2 hears from no agent, yet shows every replica's PID and both nodes' stats.
+        using var s2 = cluster.ClientOf(2);
+        await Eventually.ValueAsync(async () =>
+        {
+            var service = await s2.GetServiceAsync("worker", Ct);
+            var nodes = await s2.ListNodesAsync(Ct);
+            return service.Replicas.Count == 4 && service.Replicas.All(r => r.Pid is not null) && nodes.Count == 2 && nodes.All(n => n.CpuPercent is not null) ? service : null;
+        }, HaCluster.Timeout, "s2 to show the PIDs of the 4 replicas and both nodes' stats\n" + cluster.Logs());
+
+        // Steady state: count each server's digest writes (the key's version) and every store write (the revision).
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await using var etcd = new EtcdStore(new EtcdStoreOptions { Endpoints = cluster.Etcd.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
+        async Task<(long[] Versions, long Revision)> SampleAsync()
+        {
+            var versions = new long[cluster.Count];
+            for (var i = 0; i < cluster.Count; i++)
+            {
+                versions[i] = (await etcd.GetAsync(Keys.NodeDigest(cluster.Name(i)), Ct))?.Version ?? 0;
+            }
+            return (versions, await etcd.GetRevisionAsync(Ct));
+        }
+        var window = TimeSpan.FromSeconds(20);
+        var before = await SampleAsync();
+        await Task.Delay(window);
+        var after = await SampleAsync();
+
+        var writes = Enumerable.Range(0, cluster.Count).Select(i => after.Versions[i] - before.Versions[i]).ToArray();
+        output.WriteLine($"digest writes in {window.TotalSeconds:0} s: s0 {writes[0]}, s1 {writes[1]}, s2 {writes[2]}; all store writes: {after.Revision - before.Revision}");
+        Assert.All(before.Versions, v => Assert.True(v >= 1, "every server wrote its digest once"));
+        var most = (long)(window / Corral.Server.Controllers.LivenessRelay.DigestInterval) + 1;
+        Assert.True(writes[0] <= most && writes[1] <= most, $"at most one digest write per {Corral.Server.Controllers.LivenessRelay.DigestInterval.TotalSeconds:0} s per server with nodes: {string.Join(", ", writes)}");
+        Assert.Equal(0, writes[2]);
+        Assert.All(agents, a => Assert.False(a.HasExited, "the agents kept running\n" + cluster.Logs()));
     }
 }

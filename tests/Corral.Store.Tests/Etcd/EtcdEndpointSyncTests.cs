@@ -26,7 +26,18 @@ public sealed class EtcdEndpointSyncTests
 
         // The only member it was configured with dies: calls fail over to the members it learned.
         await cluster.KillAsync(1, ct);
-        await store.PutAsync("/sync/after-kill", Encoding.UTF8.GetBytes("v"), 0, ct);
+        // A put forwarded to the dead member (when it led etcd) may fail as "may or may not have been applied": try again.
+        await Eventually.ValueAsync(async () =>
+        {
+            try
+            {
+                return await store.PutAsync("/sync/after-kill", Encoding.UTF8.GetBytes("v"), 0, ct);
+            }
+            catch (StoreUnavailableException)
+            {
+                return null;
+            }
+        }, TimeSpan.FromSeconds(60), "a put through the members the store learned");
         Assert.Equal("v", (await store.GetAsync("/sync/after-kill", ct))!.ValueString);
         Assert.NotEqual(own, store.CurrentEndpoint);
     }
