@@ -15,7 +15,7 @@ public sealed partial class HaClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task AgentPinnedToAFollower_LeaderSeesItsStatsPidsInApiAndMetrics_AndRaisesItsCrashLoop()
     {
-        await using var cluster = await HaCluster.StartAsync(3,
+        await using var cluster = await HaCluster.StartWithMonitorAsync(3,
             """{ "interval": "500ms", "crash_loop_restarts": 3, "crash_loop_window": "30s" }""", "--timing", "fast");
         var leader = await cluster.WaitLeaderAsync(null);
         var leaderIndex = cluster.IndexOf(leader);
