@@ -168,7 +168,7 @@ public sealed class ManagedEtcdTests : IAsyncLifetime
             var joined = i;
             await Eventually.ValueAsync(async () =>
             {
-                Assert.False(_servers[joined]!.HasExited, $"s{joined} exited\n" + Log($"s{joined}.log"));
+                Assert.False(_servers[joined]!.HasExited, $"s{joined} exited\n" + Log($"s{joined}.log") + Log("s0-run.log"));
                 var status = await Client.GetStatusAsync(Ct);
                 return status.StoreMembers.Count == joined + 1 && status.StoreMembers.All(m => m.Healthy) ? status : null;
             }, Timeout, $"s{i} to join with a healthy etcd member\n" + Log($"s{i}.log"));

@@ -66,8 +66,8 @@ internal static class ServerJoinEndpoints
                 return ApiProblems.Unauthorized(refusal);
             }
             var (added, after) = await AddMemberAsync(etcd, body.PeerUrl, ct).ConfigureAwait(false);
-            // This server reaches the new member too (from when it starts), and remembers it across restarts.
-            await endpointSync.LearnAsync(body.ClientUrl, ct).ConfigureAwait(false);
+            // This server learns the new member's client URL (and saves it) once the member has started.
+            endpointSync.MemberAdded();
             var initial = string.Join(',', after.Select(m => $"{(m.Id == added.Id ? body.Name : m.Name)}={m.PeerUrls[0]}"));
             var endpoints = after.SelectMany(m => m.Id == added.Id ? [body.ClientUrl] : m.ClientUrls.Take(1)).ToList();
             return Results.Json(

@@ -9,7 +9,8 @@ namespace Corral.Server.State;
 
 /// <summary>
 /// Keeps this server's etcd endpoints equal to the cluster's members, like clientv3's AutoSyncInterval: on start, every
-/// <see cref="Interval"/>, and when a server joins through this one (<see cref="LearnAsync"/>). The server's own member
+/// <see cref="Interval"/>, and every <see cref="FastInterval"/> for a while after a server joined through this one
+/// (<see cref="MemberAdded"/>). The server's own member
 /// (managed etcd) or first configured endpoint stays first. A changed list is written to <c>server.json</c>, so a
 /// restart while the local member is down still reaches the others. Does nothing on SQLite.
 /// </summary>
@@ -21,6 +22,8 @@ public sealed partial class EtcdEndpointSync : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<EtcdEndpointSync> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Controllers.WakeSignal _wake = new();
+    private long _fastUntilTicks;
 
     public EtcdEndpointSync(IClusterStore store, ServerPaths paths, ServerConfig config, TimeProvider time, ILogger<EtcdEndpointSync> logger)
     {
@@ -58,31 +61,21 @@ public sealed partial class EtcdEndpointSync : BackgroundService
     }
 
     /// <summary>
-    /// Adds a member's client URL at once (a server joining through this one: its member has not started, so the member
-    /// list does not show its URL yet) and saves the list.
+    /// A server joined through this one: its member's client URL shows in the member list once the member has started
+    /// and joined, so the list is read every <see cref="FastInterval"/> for the next <see cref="FastFor"/>. (The URL is
+    /// not used before: calls failing over to a member that is still starting would wait on it.)
     /// </summary>
-    public async Task LearnAsync(string clientUrl, CancellationToken cancellationToken)
+    public void MemberAdded()
     {
-        ArgumentException.ThrowIfNullOrEmpty(clientUrl);
-        if (Etcd is not { } etcd)
-        {
-            return;
-        }
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var before = etcd.Endpoints;
-            if (!before.Contains(clientUrl, StringComparer.OrdinalIgnoreCase))
-            {
-                etcd.UseEndpoints([.. before, clientUrl]);
-            }
-            Save(etcd.Endpoints, before);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        Volatile.Write(ref _fastUntilTicks, (_time.GetUtcNow() + FastFor).UtcTicks);
+        _wake.Set();
     }
+
+    /// <summary>How often the member list is read after a join: every 2 s.</summary>
+    public static TimeSpan FastInterval { get; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>For how long after a join the member list is read every <see cref="FastInterval"/>: 1 min.</summary>
+    public static TimeSpan FastFor { get; } = TimeSpan.FromMinutes(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -104,7 +97,15 @@ public sealed partial class EtcdEndpointSync : BackgroundService
             {
                 SyncFailed(_logger, e);
             }
-            await Task.Delay(Interval, _time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var fast = _time.GetUtcNow().UtcTicks < Volatile.Read(ref _fastUntilTicks);
+            try
+            {
+                await _wake.WaitAsync(fast ? FastInterval : Interval, _time, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 
