@@ -172,6 +172,11 @@ public sealed class ManagedEtcdTests : IAsyncLifetime
                 var status = await Client.GetStatusAsync(Ct);
                 return status.StoreMembers.Count == joined + 1 && status.StoreMembers.All(m => m.Healthy) ? status : null;
             }, Timeout, $"s{i} to join with a healthy etcd member\n" + Log($"s{i}.log"));
+
+            // The next join goes through s0, which refuses writes until its quorum monitor (a probe a second, 3 s
+            // budget) has seen the grown cluster answer; a loaded machine can make that lag the status above.
+            using var s0 = new CorralClient(admin with { Addresses = [Url(0)] });
+            await WriteThroughAsync(s0, $"s0 once s{i} joined");
         }
     }
 
