@@ -50,4 +50,5 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.AlarmNotification))]
 [JsonSerializable(typeof(Corral.Core.Api.CertificateRenewRequest))]
 [JsonSerializable(typeof(Corral.Core.Api.WhoAmI))]
+[JsonSerializable(typeof(Corral.Core.Api.NodeDigest))]
 public sealed partial class CoreJson : JsonSerializerContext;

@@ -87,6 +87,8 @@ public static class CorralServer
         builder.Services.AddSingleton(sp => new ClusterState(sp.GetRequiredService<IClusterStore>(), time));
         builder.Services.AddSingleton<QuorumMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QuorumMonitor>());
+        builder.Services.AddSingleton<EtcdEndpointSync>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EtcdEndpointSync>());
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
         builder.Services.AddSingleton(options.LogRetention);

@@ -8,7 +8,7 @@ namespace Corral.Server;
 /// <summary>
 /// Writes the data directory of a server that joined a managed-etcd cluster (<c>corral server join</c>): the cluster's
 /// CAs, its own server and etcd member certificates, and a server.json whose etcd member starts as
-/// <c>existing</c> with the initial cluster the join answered.
+/// <c>existing</c> with the initial cluster the join answered, and its own member first among the etcd endpoints.
 /// </summary>
 public static class ServerJoiner
 {
@@ -38,7 +38,7 @@ public static class ServerJoiner
             ServerInitializer.IssueEtcdCertificate(etcdCa, paths, name, member.Address);
         }
         var managed = member with { InitialCluster = joined.InitialCluster, InitialClusterState = "existing" };
-        var config = new ServerConfig(name, joined.Cluster, "sqlite", []).WithStore(ServerInitializer.ManagedStore(paths, joined.EtcdEndpoints)) with
+        var config = new ServerConfig(name, joined.Cluster, "sqlite", []).WithStore(ServerInitializer.ManagedStore(paths, [member.ClientUrl, .. joined.EtcdEndpoints.Where(e => !string.Equals(e, member.ClientUrl, StringComparison.OrdinalIgnoreCase))])) with
         {
             ManagedEtcd = managed,
             Timing = timing,

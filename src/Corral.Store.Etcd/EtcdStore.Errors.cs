@@ -27,7 +27,7 @@ public sealed partial class EtcdStore
         }
         if (IsTransient(e))
         {
-            return new StoreUnavailableException($"etcd {what} failed: {message} (endpoints: {_endpointList})", e);
+            return new StoreUnavailableException($"etcd {what} failed: {message} (endpoints: {string.Join(", ", _endpoints.Urls)})", e);
         }
         return new StoreException($"etcd {what} failed: {e.StatusCode}: {message}", e);
     }

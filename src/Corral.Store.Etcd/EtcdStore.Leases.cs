@@ -51,9 +51,9 @@ public sealed partial class EtcdStore
                 {
                     throw Unavailable($"LeaseKeepAlive of lease {leaseId}", e, failures);
                 }
-                if (failures % _channels.Length == 0)
+                if (failures % EndpointCount == 0)
                 {
-                    await Task.Delay(Backoff(failures / _channels.Length), _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(Backoff(failures / EndpointCount), _time, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (GrpcException e)

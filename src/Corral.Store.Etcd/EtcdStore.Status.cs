@@ -22,7 +22,7 @@ public sealed partial class EtcdStore
         catch (Exception e) when (e is StoreUnavailableException or GrpcException)
         {
             var error = (e as GrpcException)?.StatusMessage ?? e.Message;
-            var down = _options.Endpoints.Select(endpoint => new StoreMember(endpoint, endpoint, false, false, error)).ToList();
+            var down = _endpoints.Urls.Select(endpoint => new StoreMember(endpoint, endpoint, false, false, error)).ToList();
             return new StoreStatus(Kind, 0, Volatile.Read(ref _compactedFloor), down, 0);
         }
         var probes = list.Members.Select(member => ProbeAsync(member, cancellationToken)).ToList();
@@ -46,7 +46,7 @@ public sealed partial class EtcdStore
         var url = member.ClientURLs[0];
         var channel = FindChannel(url);
         var transient = channel is null;
-        channel ??= new GrpcChannel(new Uri(url), _channels[0].Options);
+        channel ??= new GrpcChannel(new Uri(url), _channelOptions);
         try
         {
             var status = await channel.UnaryAsync(EtcdMethods.Status, new StatusRequest(), StatusResponse.Parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
@@ -73,7 +73,7 @@ public sealed partial class EtcdStore
         {
             return null;
         }
-        foreach (var channel in _channels)
+        foreach (var channel in _endpoints.Channels)
         {
             if (Uri.Compare(channel.Address, uri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
             {

@@ -34,8 +34,10 @@ public sealed partial class EtcdStore : IClusterStore
     private readonly EtcdStoreOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<EtcdStore> _logger;
-    private readonly GrpcChannel[] _channels;
-    private readonly string _endpointList;
+    private readonly GrpcChannelOptions _channelOptions;
+    private readonly Lock _endpointsGate = new();
+    private readonly List<GrpcChannel> _retired = [];
+    private volatile EndpointSet _endpoints;
     private readonly StoreElection _election;
     private readonly LeaseKeepAliveStream _keepAlives;
     private readonly SemaphoreSlim _authGate = new(1, 1);
@@ -64,8 +66,8 @@ public sealed partial class EtcdStore : IClusterStore
             TrustedRoots = LoadRoots(options.CaFile),
             ClientCertificate = options.ClientCertificateFile is { } cert ? X509Certificate2.CreateFromPemFile(cert, options.ClientKeyFile) : null,
         };
-        _channels = [.. options.Endpoints.Select(e => new GrpcChannel(new Uri(e), channelOptions))];
-        _endpointList = string.Join(", ", options.Endpoints);
+        _channelOptions = channelOptions;
+        _endpoints = new EndpointSet([.. options.Endpoints], [.. options.Endpoints.Select(e => new GrpcChannel(new Uri(e), channelOptions))]);
         _settings = new CallSettings(new GrpcCallOptions(options.RequestTimeout), new GrpcCallOptions(null, [new("hasleader", "true")]), null);
         _election = new StoreElection(this, time);
         _keepAlives = new LeaseKeepAliveStream(this);
@@ -86,11 +88,11 @@ public sealed partial class EtcdStore : IClusterStore
         set => _serveStaleReads = value;
     }
 
-    /// <summary>The configured endpoints, in failover order.</summary>
-    public IReadOnlyList<string> Endpoints => _options.Endpoints;
+    /// <summary>The endpoints in failover order: the configured ones until <see cref="UseEndpoints"/> or <see cref="SyncEndpointsAsync"/> replaced them.</summary>
+    public IReadOnlyList<string> Endpoints => _endpoints.Urls;
 
     /// <summary>The endpoint calls currently go to.</summary>
-    public string CurrentEndpoint => _options.Endpoints[Volatile.Read(ref _current)];
+    public string CurrentEndpoint => EndpointAt(Volatile.Read(ref _current));
 
     /// <inheritdoc />
     public Task<ILeadership> CampaignAsync(string election, ReadOnlyMemory<byte> value, ElectionOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -121,9 +123,13 @@ public sealed partial class EtcdStore : IClusterStore
         }
         await _disposing.CancelAsync().ConfigureAwait(false);
         await _keepAlives.DisposeAsync().ConfigureAwait(false);
-        foreach (var channel in _channels)
+        lock (_endpointsGate)
         {
-            channel.Dispose();
+            foreach (var channel in _endpoints.Channels.Concat(_retired))
+            {
+                channel.Dispose();
+            }
+            _retired.Clear();
         }
         _disposing.Dispose();
         _authGate.Dispose();
@@ -145,7 +151,7 @@ public sealed partial class EtcdStore : IClusterStore
         var index = Volatile.Read(ref _current);
         try
         {
-            return await _channels[index].UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
+            return await ChannelAt(index).UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
         }
         catch (GrpcException e)
         {
@@ -174,7 +180,7 @@ public sealed partial class EtcdStore : IClusterStore
             else if (!idempotent && !IsCertainlyNotApplied(error))
             {
                 throw new StoreUnavailableException(
-                    $"etcd {method} failed on {_options.Endpoints[index]} after it may have reached the member, so it was not retried " +
+                    $"etcd {method} failed on {EndpointAt(index)} after it may have reached the member, so it was not retried " +
                     $"(it may or may not have been applied): {error.StatusMessage}", error);
             }
             else
@@ -185,14 +191,14 @@ public sealed partial class EtcdStore : IClusterStore
                     throw Unavailable(method, error, failures);
                 }
                 index = FailOver(index, error);
-                if (failures % _channels.Length == 0)
+                if (failures % EndpointCount == 0)
                 {
-                    await Task.Delay(Backoff(failures / _channels.Length), _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(Backoff(failures / EndpointCount), _time, cancellationToken).ConfigureAwait(false);
                 }
             }
             try
             {
-                return await _channels[index].UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
+                return await ChannelAt(index).UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
             }
             catch (GrpcException e)
             {
@@ -204,10 +210,11 @@ public sealed partial class EtcdStore : IClusterStore
     /// <summary>Moves the preferred endpoint past <paramref name="failed"/> (unless another caller already did) and returns the endpoint to try next.</summary>
     internal int FailOver(int failed, GrpcException error)
     {
-        var next = (failed + 1) % _channels.Length;
-        if (Interlocked.CompareExchange(ref _current, next, failed) == failed && _channels.Length > 1)
+        var count = _endpoints.Channels.Length;
+        var next = (failed + 1) % count;
+        if (Interlocked.CompareExchange(ref _current, next, failed) == failed && count > 1)
         {
-            EtcdStoreLog.FailedOver(_logger, _options.Endpoints[failed], error.StatusMessage, _options.Endpoints[next]);
+            EtcdStoreLog.FailedOver(_logger, EndpointAt(failed), error.StatusMessage, EndpointAt(next));
         }
         return Volatile.Read(ref _current) == failed ? next : Volatile.Read(ref _current);
     }
@@ -219,7 +226,7 @@ public sealed partial class EtcdStore : IClusterStore
     }
 
     internal StoreUnavailableException Unavailable(string what, Exception? last, int attempts) =>
-        new($"etcd unreachable: {what} failed {attempts} time(s) over {_options.RetryTimeout.TotalSeconds:0.#} s on every endpoint ({_endpointList}); " +
+        new($"etcd unreachable: {what} failed {attempts} time(s) over {_options.RetryTimeout.TotalSeconds:0.#} s on every endpoint ({string.Join(", ", _endpoints.Urls)}); " +
             $"last error: {(last as GrpcException)?.StatusMessage ?? last?.Message ?? "none"}", last);
 
     /// <summary>A failure after which another attempt (on this or another member) may succeed.</summary>
@@ -252,7 +259,7 @@ public sealed partial class EtcdStore : IClusterStore
     internal (GrpcChannel Channel, int Index) CurrentChannel()
     {
         var index = Volatile.Read(ref _current);
-        return (_channels[index], index);
+        return (ChannelAt(index), index);
     }
 
     internal EtcdStoreOptions Options => _options;
@@ -284,7 +291,7 @@ public sealed partial class EtcdStore : IClusterStore
             {
                 try
                 {
-                    var response = await _channels[index].UnaryAsync(EtcdMethods.Authenticate, request, AuthenticateResponse.Parser, new GrpcCallOptions(_options.RequestTimeout), cancellationToken).ConfigureAwait(false);
+                    var response = await ChannelAt(index).UnaryAsync(EtcdMethods.Authenticate, request, AuthenticateResponse.Parser, new GrpcCallOptions(_options.RequestTimeout), cancellationToken).ConfigureAwait(false);
                     KeyValuePair<string, string> token = new("token", response.Token);
                     _settings = new CallSettings(
                         new GrpcCallOptions(_options.RequestTimeout, [token]),
@@ -301,9 +308,9 @@ public sealed partial class EtcdStore : IClusterStore
                         throw Unavailable("Authenticate", e, failures);
                     }
                     index = FailOver(index, e);
-                    if (failures % _channels.Length == 0)
+                    if (failures % EndpointCount == 0)
                     {
-                        await Task.Delay(Backoff(failures / _channels.Length), _time, cancellationToken).ConfigureAwait(false);
+                        await Task.Delay(Backoff(failures / EndpointCount), _time, cancellationToken).ConfigureAwait(false);
                     }
                 }
                 catch (GrpcException e)

@@ -16,4 +16,7 @@ internal static partial class EtcdStoreLog
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Debug, Message = "lease keep-alive stream to {Endpoint} ended: {Error}")]
     public static partial void KeepAliveStreamEnded(ILogger logger, string endpoint, string error);
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Information, Message = "etcd endpoints now {Endpoints} (were {Before})")]
+    public static partial void EndpointsChanged(ILogger logger, string endpoints, string before);
 }

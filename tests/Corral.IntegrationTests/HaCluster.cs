@@ -41,7 +41,10 @@ internal sealed class HaCluster : IAsyncDisposable
 
     public string Store => "etcd://" + string.Join(',', Etcd.ClientUrls.Select(u => new Uri(u).Authority));
 
-    public static async Task<HaCluster> StartAsync(int servers, params string[] runArgs)
+    public static Task<HaCluster> StartAsync(int servers, params string[] runArgs) => StartWithMonitorAsync(servers, null, runArgs);
+
+    /// <summary>Starts the cluster with <paramref name="monitorJson"/> (when not null) as every server's monitor.json.</summary>
+    public static async Task<HaCluster> StartWithMonitorAsync(int servers, string? monitorJson, params string[] runArgs)
     {
         using var startup = new CancellationTokenSource(Timeout);
         var etcd = await EtcdCluster.StartAsync(3, startup.Token);
@@ -51,6 +54,10 @@ internal sealed class HaCluster : IAsyncDisposable
             for (var i = 0; i < servers; i++)
             {
                 await cluster.InitAsync(i);
+                if (monitorJson is not null)
+                {
+                    await File.WriteAllTextAsync(Path.Combine(cluster.DataDir(i), "monitor.json"), monitorJson);
+                }
             }
             for (var i = 0; i < servers; i++)
             {

@@ -6,7 +6,7 @@ using Corral.Testing;
 namespace Corral.IntegrationTests;
 
 /// <summary>Three real <c>corral server run</c> processes on a real 3-member etcd, with a real agent.</summary>
-public sealed class HaClusterTests
+public sealed partial class HaClusterTests
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
 
@@ -134,8 +134,9 @@ public sealed class HaClusterTests
     }
 
     /// <summary>
-    /// Waits for <paramref name="replicas"/> running worker replicas. A replica's PID is known to the server its node
-    /// heartbeats to, so each replica's view is taken from whichever running server knows its PID.
+    /// Waits for <paramref name="replicas"/> running worker replicas. A replica's PID reaches the other servers a few
+    /// seconds after the server its node heartbeats to, so each replica's view is taken from whichever running server
+    /// knows its PID first.
     /// </summary>
     private static Task<ServiceView> WaitRunningAsync(HaCluster cluster, int replicas) => Eventually.ValueAsync(async () =>
     {

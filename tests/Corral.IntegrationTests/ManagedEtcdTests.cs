@@ -21,6 +21,7 @@ public sealed class ManagedEtcdTests : IAsyncLifetime
     private readonly int[] _ports = [.. Enumerable.Range(0, 9).Select(_ => FreePorts.Next())];
     private readonly Process?[] _servers = new Process?[3];
     private CorralClient? _client;
+    private Corral.Core.Api.ClientConfig? _admin;
 
     private CorralClient Client => _client ?? throw new InvalidOperationException("not started");
 
@@ -44,25 +45,7 @@ public sealed class ManagedEtcdTests : IAsyncLifetime
     [Fact]
     public async Task InitHaJoinTwo_ThreeMembers_LeaveRefusedWhileItWouldBreakQuorumAllowedOnceMajorityIsBack()
     {
-        var init = Start("s0-init.log", "server", "init", "--ha", "--data-dir", DataDir(0), "--name", "s0", "--port", Port(0), "--etcd-client-port", Port(3), "--etcd-peer-port", Port(6));
-        Assert.True(await ExitCodeAsync(init) == 0, Log("s0-init.log"));
-        _servers[0] = Run(0);
-        var admin = JsonSerializer.Deserialize(await File.ReadAllTextAsync(Path.Combine(DataDir(0), "admin.json")), CoreJson.Default.ClientConfig)!;
-        _client = new CorralClient(admin with { Addresses = [Url(0), Url(1), Url(2)] });
-        await Eventually.ValueAsync(async () => (await Client.GetStatusAsync(Ct)).Leader, Timeout, "s0 to lead\n" + Log("s0.log"));
-
-        var token = (await Client.CreateJoinTokenAsync("10m", 2, "server", Ct)).Token;
-        for (var i = 1; i < 3; i++)
-        {
-            _servers[i] = Start($"s{i}.log", "server", "join", Url(0), "--token", token, "--data-dir", DataDir(i), "--name", $"s{i}", "--port", Port(i), "--etcd-client-port", Port(3 + i), "--etcd-peer-port", Port(6 + i));
-            var joined = i;
-            await Eventually.ValueAsync(async () =>
-            {
-                Assert.False(_servers[joined]!.HasExited, $"s{joined} exited\n" + Log($"s{joined}.log"));
-                var status = await Client.GetStatusAsync(Ct);
-                return status.StoreMembers.Count == joined + 1 && status.StoreMembers.All(m => m.Healthy) ? status : null;
-            }, Timeout, $"s{i} to join with a healthy etcd member\n" + Log($"s{i}.log"));
-        }
+        await StartThreeAsync();
         var three = await Client.GetStatusAsync(Ct);
         Assert.Equal(["s0", "s1", "s2"], three.StoreMembers.Select(m => m.Name).Order());
         Assert.Equal(2, three.StoreMajority);
@@ -102,11 +85,108 @@ public sealed class ManagedEtcdTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(DataDir(1), "server.json")));
     }
 
+    [Fact]
+    public async Task S0sOwnEtcdMemberDies_S0LearnedTheOthersAtJoin_ServesWritesThroughThem_AlsoAfterARestart()
+    {
+        await StartThreeAsync();
+
+        // s0 was initialized knowing only its own member; the joins taught it the others, saved in server.json.
+        var saved = await Eventually.ValueAsync(async () =>
+        {
+            using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(DataDir(0), "server.json")));
+            var endpoints = config.RootElement.GetProperty("etcd_endpoints").EnumerateArray().Select(e => e.GetString()!).ToList();
+            return endpoints.Count == 3 ? endpoints : null;
+        }, Timeout, "s0's server.json to list the three members\n" + Log("s0-run.log"));
+        Assert.Equal([EtcdUrl(0), EtcdUrl(1), EtcdUrl(2)], saved);
+
+        // Kill s0's member and keep it down (its client port held, so the server's restarts of it fail).
+        var pidFile = Path.Combine(DataDir(0), "etcd", "member.pid");
+        var memberPid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+        Assert.True(ClusterProcesses.Signal(memberPid, 9), $"kill -9 s0's etcd member {memberPid}");
+        using var held = await HoldPortAsync(_ports[3]);
+        using var s0 = new CorralClient(_admin! with { Addresses = [Url(0)] });
+        await WriteThroughAsync(s0, "s0 with its own member dead");
+        Assert.True(_servers[0]!.HasExited is false, "s0 kept running\n" + Log("s0-run.log"));
+
+        // s0 restarted while its member is still down: server.json leads it to the others.
+        ClusterProcesses.Signal(_servers[0]!.Id, 15);
+        await _servers[0]!.WaitForExitAsync(new CancellationTokenSource(Timeout).Token);
+        _servers[0] = Start("s0-rerun.log", "server", "run", "--data-dir", DataDir(0), "--port", Port(0));
+        await WriteThroughAsync(s0, "s0 restarted with its own member dead");
+        Assert.False(_servers[0]!.HasExited, "s0 runs without its member\n" + Log("s0-rerun.log"));
+    }
+
+    /// <summary>A write (a join token) through <paramref name="client"/>, retried until it succeeds.</summary>
+    private static async Task WriteThroughAsync(CorralClient client, string what) =>
+        await Eventually.ValueAsync(async () =>
+        {
+            try
+            {
+                return await client.CreateJoinTokenAsync("10m", 1, "agent", Ct);
+            }
+            catch (Exception e) when (e is CorralApiException or HttpRequestException or TaskCanceledException)
+            {
+                return null;
+            }
+        }, Timeout, "a write through " + what);
+
+    /// <summary>Listens on 127.0.0.1:<paramref name="port"/> as soon as it is free (within a second of the kill, before a restart takes it).</summary>
+    private static async Task<System.Net.Sockets.TcpListener> HoldPortAsync(int port)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (true)
+        {
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            try
+            {
+                listener.Start();
+                return listener;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
+            {
+                listener.Dispose();
+                await Task.Delay(10);
+            }
+        }
+    }
+
+    /// <summary>Inits s0 with <c>--ha</c>, runs it, and joins s1 and s2 through it, one at a time.</summary>
+    private async Task StartThreeAsync()
+    {
+        var init = Start("s0-init.log", "server", "init", "--ha", "--data-dir", DataDir(0), "--name", "s0", "--port", Port(0), "--etcd-client-port", Port(3), "--etcd-peer-port", Port(6));
+        Assert.True(await ExitCodeAsync(init) == 0, Log("s0-init.log"));
+        _servers[0] = Run(0);
+        var admin = JsonSerializer.Deserialize(await File.ReadAllTextAsync(Path.Combine(DataDir(0), "admin.json")), CoreJson.Default.ClientConfig)!;
+        _admin = admin;
+        _client = new CorralClient(admin with { Addresses = [Url(0), Url(1), Url(2)] });
+        await Eventually.ValueAsync(async () => (await Client.GetStatusAsync(Ct)).Leader, Timeout, "s0 to lead\n" + Log("s0.log"));
+
+        var token = (await Client.CreateJoinTokenAsync("10m", 2, "server", Ct)).Token;
+        for (var i = 1; i < 3; i++)
+        {
+            _servers[i] = Start($"s{i}.log", "server", "join", Url(0), "--token", token, "--data-dir", DataDir(i), "--name", $"s{i}", "--port", Port(i), "--etcd-client-port", Port(3 + i), "--etcd-peer-port", Port(6 + i));
+            var joined = i;
+            await Eventually.ValueAsync(async () =>
+            {
+                Assert.False(_servers[joined]!.HasExited, $"s{joined} exited\n" + Log($"s{joined}.log") + Log("s0-run.log"));
+                var status = await Client.GetStatusAsync(Ct);
+                return status.StoreMembers.Count == joined + 1 && status.StoreMembers.All(m => m.Healthy) ? status : null;
+            }, Timeout, $"s{i} to join with a healthy etcd member\n" + Log($"s{i}.log"));
+
+            // The next join goes through s0, which refuses writes until its quorum monitor (a probe a second, 3 s
+            // budget) has seen the grown cluster answer; a loaded machine can make that lag the status above.
+            using var s0 = new CorralClient(admin with { Addresses = [Url(0)] });
+            await WriteThroughAsync(s0, $"s0 once s{i} joined");
+        }
+    }
+
     private string DataDir(int i) => _dir.Combine($"s{i}");
 
     private string Port(int i) => _ports[i].ToString(CultureInfo.InvariantCulture);
 
     private string Url(int i) => $"https://127.0.0.1:{Port(i)}";
+
+    private string EtcdUrl(int i) => $"https://127.0.0.1:{Port(3 + i)}";
 
     private Process Run(int i) => Start($"s{i}-run.log", "server", "run", "--data-dir", DataDir(i), "--port", Port(i));
 

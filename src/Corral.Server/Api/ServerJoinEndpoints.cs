@@ -18,7 +18,7 @@ internal static class ServerJoinEndpoints
 {
     public static void Map(IEndpointRouteBuilder api)
     {
-        api.MapPost("/join/server", async (HttpRequest request, JoinTokenStore tokens, IClusterStore store, ServerConfig config, CancellationToken ct) =>
+        api.MapPost("/join/server", async (HttpRequest request, JoinTokenStore tokens, IClusterStore store, ServerConfig config, EtcdEndpointSync endpointSync, CancellationToken ct) =>
         {
             var (body, error) = await ApiProblems.ReadJsonAsync(request, CoreJson.Default.ServerJoinRequest).ConfigureAwait(false);
             if (error is not null)
@@ -66,6 +66,8 @@ internal static class ServerJoinEndpoints
                 return ApiProblems.Unauthorized(refusal);
             }
             var (added, after) = await AddMemberAsync(etcd, body.PeerUrl, ct).ConfigureAwait(false);
+            // This server learns the new member's client URL (and saves it) once the member has started.
+            endpointSync.MemberAdded();
             var initial = string.Join(',', after.Select(m => $"{(m.Id == added.Id ? body.Name : m.Name)}={m.PeerUrls[0]}"));
             var endpoints = after.SelectMany(m => m.Id == added.Id ? [body.ClientUrl] : m.ClientUrls.Take(1)).ToList();
             return Results.Json(

@@ -8,8 +8,9 @@ using Corral.Server.State;
 namespace Corral.Server.Api;
 
 /// <summary>
-/// Builds API views from a snapshot of cluster state and what the nodes last reported to this server (pids, ports,
-/// stats, last heartbeat); those reported fields are null until the node has reported to this server.
+/// Builds API views from a snapshot of cluster state and what the nodes last reported (pids, ports, stats, last
+/// heartbeat), to this server or, relayed in digests, to another one (see HeartbeatTable); those reported
+/// fields are null until the node has reported to some server.
 /// </summary>
 internal static class Views
 {

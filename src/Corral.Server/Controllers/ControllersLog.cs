@@ -31,4 +31,7 @@ internal static partial class ControllersLog
 
     [LoggerMessage(EventId = 4608, Level = LogLevel.Debug, Message = "Liveness relay: {Node} now heartbeats to this server ({Live})")]
     public static partial void RelayChanged(ILogger logger, string node, bool live);
+
+    [LoggerMessage(EventId = 4609, Level = LogLevel.Warning, Message = "Ignored the node digest at {Key}: it is not a gzipped node digest")]
+    public static partial void DigestUnreadable(ILogger logger, string key, Exception exception);
 }

@@ -7,15 +7,21 @@ namespace Corral.Server.Controllers;
 /// Liveness and last stats of the nodes that heartbeat to this server, in memory only: a heartbeat costs no store
 /// write. The <see cref="NodeMonitor"/> turns silence into <c>node.down</c> and a returning heartbeat into <c>node.up</c>.
 /// With several servers, liveness of nodes that heartbeat to other servers arrives through
-/// <see cref="LivenessRelay"/> (<see cref="RecordRelayed"/>) and counts like a heartbeat here. Thread-safe.
+/// <see cref="LivenessRelay"/> (<see cref="RecordRelayed"/>) and counts like a heartbeat here; their stats and replica
+/// reports arrive as the other servers' digests (<see cref="UseRelayed"/>), and whichever of a node's heartbeats is the
+/// latest, here or relayed, is what <see cref="Get"/> and <see cref="GetReplica"/> answer. Thread-safe.
 /// </summary>
 public sealed class HeartbeatTable
 {
     private readonly ConcurrentDictionary<string, NodeHeartbeat> _nodes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ReplicaReport> _replicas = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IReadOnlyList<ReplicaReport>> _nodeReports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TimedReport> _replicas = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _relayed = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _down = new(StringComparer.Ordinal);
     private readonly WakeSignal _returned = new();
+
+    /// <summary>Merged digests of the other servers, swapped as a whole. Marked as volatile so that updates are atomic.</summary>
+    private volatile RelayedStats _relayedStats = RelayedStats.Empty;
 
     /// <summary>
     /// Records a heartbeat received at <paramref name="now"/>: liveness, node stats (disk included), each replica's last
@@ -25,9 +31,11 @@ public sealed class HeartbeatTable
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
         _nodes[heartbeat.Node] = new NodeHeartbeat(now, heartbeat.CpuPercent, heartbeat.MemoryUsedBytes, heartbeat.Load1, heartbeat.DiskUsedBytes, heartbeat.DiskTotalBytes, certificateNotAfter);
-        foreach (var report in heartbeat.Replicas ?? [])
+        var reports = heartbeat.Replicas ?? [];
+        _nodeReports[heartbeat.Node] = reports;
+        foreach (var report in reports)
         {
-            _replicas[report.ReplicaId] = report;
+            _replicas[report.ReplicaId] = new TimedReport(report, now);
         }
         Returned(heartbeat.Node);
     }
@@ -52,17 +60,22 @@ public sealed class HeartbeatTable
     }
 
     /// <summary>
-    /// The node's liveness: its last heartbeat to this server with its stats, its last-seen time raised to what other
-    /// servers relay; null when nothing was heard of it since this server started.
+    /// The node's liveness and stats: the stats of its latest heartbeat, to this server or (from the digests) to another
+    /// one, and its last-seen time raised to what other servers relay; null when nothing was heard of it since this
+    /// server started.
     /// </summary>
     public NodeHeartbeat? Get(string node)
     {
-        var direct = GetDirect(node);
-        if (!_relayed.TryGetValue(node, out var relayed) || (direct is not null && direct.LastSeen >= relayed))
+        var stats = GetDirect(node);
+        if (_relayedStats.Nodes.TryGetValue(node, out var entry) && (stats is null || entry.LastSeen > stats.LastSeen))
         {
-            return direct;
+            stats = new NodeHeartbeat(entry.LastSeen, entry.CpuPercent, entry.MemoryUsedBytes, entry.Load1, entry.DiskUsedBytes, entry.DiskTotalBytes, entry.CertificateNotAfter);
         }
-        return direct is null ? new NodeHeartbeat(relayed, null, null, null) : direct with { LastSeen = relayed };
+        if (!_relayed.TryGetValue(node, out var relayed) || (stats is not null && stats.LastSeen >= relayed))
+        {
+            return stats;
+        }
+        return stats is null ? new NodeHeartbeat(relayed, null, null, null) : stats with { LastSeen = relayed };
     }
 
     /// <summary>The node's last heartbeat to this server itself, or null when it sent none since this server started.</summary>
@@ -71,19 +84,76 @@ public sealed class HeartbeatTable
     /// <summary>Every node that heartbeat to this server itself, with when it last did.</summary>
     public IReadOnlyList<(string Node, DateTimeOffset LastSeen)> DirectNodes() => [.. _nodes.Select(kv => (kv.Key, kv.Value.LastSeen))];
 
-    /// <summary>The last report a node sent for a replica, or null.</summary>
-    public ReplicaReport? GetReplica(string replicaId) => _replicas.TryGetValue(replicaId, out var report) ? report : null;
+    /// <summary>The latest report a node sent for a replica, to this server or (from the digests) to another one; or null.</summary>
+    public ReplicaReport? GetReplica(string replicaId)
+    {
+        var hasDirect = _replicas.TryGetValue(replicaId, out var direct);
+        if (_relayedStats.Replicas.TryGetValue(replicaId, out var relayed) && (!hasDirect || relayed.At > direct.At))
+        {
+            return relayed.Report;
+        }
+        return hasDirect ? direct.Report : null;
+    }
+
+    /// <summary>
+    /// This server's digest entries: every node that heartbeat to it within <paramref name="recent"/> before
+    /// <paramref name="now"/>, with the stats and replica reports of its last heartbeat, ordered by node and replica.
+    /// </summary>
+    public IReadOnlyList<NodeDigestEntry> Digest(DateTimeOffset now, TimeSpan recent) =>
+        [.. _nodes.Where(kv => now - kv.Value.LastSeen < recent)
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => new NodeDigestEntry(kv.Key, kv.Value.LastSeen, kv.Value.CpuPercent, kv.Value.MemoryUsedBytes, kv.Value.Load1,
+                kv.Value.DiskUsedBytes, kv.Value.DiskTotalBytes, kv.Value.CertificateNotAfter,
+                [.. (_nodeReports.TryGetValue(kv.Key, out var reports) ? reports : []).OrderBy(r => r.ReplicaId, StringComparer.Ordinal)]))];
+
+    /// <summary>
+    /// Replaces what other servers relay of their nodes' heartbeats with <paramref name="digests"/> (each server's
+    /// latest). A node in several digests (it moved between servers) counts with its latest heartbeat; each replica
+    /// with the report of its node's latest heartbeat that carries it.
+    /// </summary>
+    public void UseRelayed(IEnumerable<NodeDigest> digests)
+    {
+        ArgumentNullException.ThrowIfNull(digests);
+        var nodes = new Dictionary<string, NodeDigestEntry>(StringComparer.Ordinal);
+        // Ordered by server so that equal heartbeat times resolve the same way on every server.
+        foreach (var entry in digests.OrderBy(d => d.Server, StringComparer.Ordinal).SelectMany(d => d.Nodes ?? []))
+        {
+            if (!nodes.TryGetValue(entry.Node, out var have) || entry.LastSeen > have.LastSeen)
+            {
+                nodes[entry.Node] = entry;
+            }
+        }
+        var replicas = new Dictionary<string, TimedReport>(StringComparer.Ordinal);
+        foreach (var entry in nodes.Values)
+        {
+            foreach (var report in entry.Replicas ?? [])
+            {
+                if (!replicas.TryGetValue(report.ReplicaId, out var have) || entry.LastSeen > have.At)
+                {
+                    replicas[report.ReplicaId] = new TimedReport(report, entry.LastSeen);
+                }
+            }
+        }
+        _relayedStats = new RelayedStats(nodes, replicas);
+    }
 
     /// <summary>Forgets a node and the reports of the given replicas (node removed, replicas deleted).</summary>
     public void Forget(string node, IEnumerable<string>? replicaIds = null)
     {
         _nodes.TryRemove(node, out _);
+        _nodeReports.TryRemove(node, out _);
         _relayed.TryRemove(node, out _);
         _down.TryRemove(node, out _);
-        foreach (var id in replicaIds ?? [])
+        var ids = (replicaIds ?? []).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in ids)
         {
             _replicas.TryRemove(id, out _);
         }
+        // Until the next digest arrives (a removed node's server drops it once it falls silent).
+        var relayed = _relayedStats;
+        _relayedStats = new RelayedStats(
+            relayed.Nodes.Where(kv => kv.Key != node).ToDictionary(StringComparer.Ordinal),
+            relayed.Replicas.Where(kv => !ids.Contains(kv.Key)).ToDictionary(StringComparer.Ordinal));
     }
 
     /// <summary>Tells the table the node is down in the store, so its next heartbeat wakes <see cref="WaitForReturnAsync"/>.</summary>
@@ -102,5 +172,12 @@ public sealed class HeartbeatTable
         {
             _returned.Set();
         }
+    }
+
+    private readonly record struct TimedReport(ReplicaReport Report, DateTimeOffset At);
+
+    private sealed record RelayedStats(IReadOnlyDictionary<string, NodeDigestEntry> Nodes, IReadOnlyDictionary<string, TimedReport> Replicas)
+    {
+        public static RelayedStats Empty { get; } = new(new Dictionary<string, NodeDigestEntry>(), new Dictionary<string, TimedReport>());
     }
 }

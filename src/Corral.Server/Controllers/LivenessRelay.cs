@@ -18,8 +18,9 @@ namespace Corral.Server.Controllers;
 /// <see cref="Silence"/>, none in between (a lease keep-alive is not a store write). A server that dies takes its keys
 /// with its lease. Every server watches the prefix and feeds <see cref="HeartbeatTable.RecordRelayed"/>: a node with a
 /// key counts as seen now; when its last key goes, as last seen <see cref="Silence"/> earlier.
+/// <para>Node stats and replica reports travel as one digest per server (see LivenessRelay.Digest.cs).</para>
 /// </remarks>
-public sealed class LivenessRelay : BackgroundService
+public sealed partial class LivenessRelay : BackgroundService
 {
     private readonly IClusterStore _store;
     private readonly HeartbeatTable _heartbeats;
@@ -69,6 +70,7 @@ public sealed class LivenessRelay : BackgroundService
             return;
         }
         var watching = Task.Run(() => WatchLoopAsync(stoppingToken), stoppingToken);
+        var watchingDigests = Task.Run(() => WatchDigestsLoopAsync(stoppingToken), stoppingToken);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -97,6 +99,7 @@ public sealed class LivenessRelay : BackgroundService
         finally
         {
             await watching.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await watchingDigests.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await RevokeQuietlyAsync().ConfigureAwait(false);
         }
     }
@@ -142,6 +145,7 @@ public sealed class LivenessRelay : BackgroundService
             }
             ControllersLog.RelayChanged(_logger, node, false);
         }
+        await PublishDigestAsync(now, cancellationToken).ConfigureAwait(false);
     }
 
     private void ResetLease()
@@ -151,6 +155,7 @@ public sealed class LivenessRelay : BackgroundService
         {
             _published.Clear();
         }
+        _digestPublished = null;
     }
 
     /// <summary>Every node another server relays counts as seen now.</summary>

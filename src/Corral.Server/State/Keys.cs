@@ -33,6 +33,12 @@ public static class Keys
     /// </summary>
     public const string Liveness = "/corral/liveness/";
 
+    /// <summary>
+    /// Each server's digest of the nodes that heartbeat to it (stats, replica PIDs and restarts): <c>/corral/digests/SERVER</c>,
+    /// gzipped <see cref="Corral.Core.Api.NodeDigest"/> JSON attached to SERVER's liveness lease (see LivenessRelay).
+    /// </summary>
+    public const string Digests = "/corral/digests/";
+
     /// <summary>Name of the leader election of the control plane.</summary>
     public const string LeaderElection = "corral-leader";
 
@@ -56,4 +62,6 @@ public static class Keys
     public static string RevokedCertificate(string serial) => RevokedCertificates + serial;
 
     public static string NodeLiveness(string node, string server) => Liveness + node + "/" + server;
+
+    public static string NodeDigest(string server) => Digests + server;
 }
