@@ -26,8 +26,8 @@ public sealed class LabEtcd : IDisposable
 
     /// <summary>
     /// Starts one member on each of <paramref name="hosts"/> and waits until every one is healthy. With
-    /// <paramref name="timing"/>, the members use its etcd heartbeat and election timeout (as a managed member would);
-    /// else etcd's defaults (100 ms, 1 s).
+    /// <paramref name="timing"/>, the members use its etcd heartbeat and election timeout and pre-vote (as a managed
+    /// member would); else etcd's defaults (100 ms, 1 s, no pre-vote).
     /// </summary>
     public static async Task<LabEtcd> StartAsync(IReadOnlyList<LabHost> hosts, CancellationToken cancellationToken, Corral.Server.HaTiming? timing = null)
     {
@@ -75,6 +75,7 @@ public sealed class LabEtcd : IDisposable
             "--logger=zap", "--log-level=warn",
             .. _timing is null ? Array.Empty<string>() :
             [
+                "--pre-vote",
                 "--heartbeat-interval", ((int)_timing.EtcdHeartbeat.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
                 "--election-timeout", ((int)_timing.EtcdElectionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             ],
