@@ -56,6 +56,9 @@ internal static partial class FailoverBench
             Console.Error.WriteLine($"failover: corral partition {trial}/{partitionTrials}: {holder} cut off, takeover after {gap:0.000} s, {d} intervals with two holders");
             await lab.Etcd.WaitHealthyAsync(lab.Servers.ToList().IndexOf(host), Patience, CancellationToken.None);
         }
+        // The VIP hosts' logs go with the lab: count the etcd leader placement's moves now.
+        var moves = lab.Servers.Sum(h => lab.Log(h).Split('\n').Count(l => l.Contains("EtcdLeaderPlacement[4510]", StringComparison.Ordinal)));
+        Console.Error.WriteLine($"failover: corral: the etcd leader was moved off the Corral leader's host {moves} times");
         var lease = ttl ?? (timing == "fast" ? Corral.Server.HaTiming.Fast : Corral.Server.HaTiming.Default).LeaseTtl.TotalSeconds;
         return Figures($"corral VIP, timing {timing} (TTL {lease} s)", kills, partitions, doubles);
     }

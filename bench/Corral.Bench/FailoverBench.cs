@@ -76,10 +76,10 @@ internal static partial class FailoverBench
 
         Console.WriteLine();
         Console.WriteLine($"VIP failover in the lab: {trials} host kills, {partitionTrials} partitions of {partitionSeconds:0.#} s; TCP answers every 20 ms from a client host");
-        Console.WriteLine($"{"system",-34} {"kill median",12} {"kill max",10} {"kill min",10} {"partition takeover",19} {"2-holder intervals",19}");
+        Console.WriteLine($"{"system",-40} {"kill median",12} {"kill max",10} {"kill min",10} {"partition takeover",19} {"2-holder intervals",19}");
         foreach (var r in new[] { keepalived, corral }.OfType<FailoverFigures>())
         {
-            Console.WriteLine($"{r.System,-34} {r.KillMedian,10:0.000} s {r.KillMax,8:0.000} s {r.KillMin,8:0.000} s {r.PartitionMedian,17:0.000} s {r.DoubleHolderIntervals,19}");
+            Console.WriteLine($"{r.System,-40} {r.KillMedian,10:0.000} s {r.KillMax,8:0.000} s {r.KillMin,8:0.000} s {r.PartitionMedian,17:0.000} s {r.DoubleHolderIntervals,19}");
         }
         Console.WriteLine("kill: every process of the holder's host SIGKILLed; 2-holder intervals: 20 ms slots, summed over kills (live hosts) and partitions (all hosts)");
         Console.WriteLine($"load average (1 min) at the end: {LoadAverage():0.00} on {Environment.ProcessorCount} cores");
