@@ -54,17 +54,26 @@ public sealed class EtcdLeaderPlacement : ILeaderController
         ArgumentNullException.ThrowIfNull(term);
         if (InstrumentedStore.Unwrap(_state.Store) is not EtcdStore)
         {
+            // Nothing to place; a controller must not return while its term runs.
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return;
         }
+        string? lastFailure = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
                 await PlaceOnceAsync(term, cancellationToken).ConfigureAwait(false);
+                lastFailure = null;
             }
             catch (Exception e) when (e is StoreException or SocketException && !cancellationToken.IsCancellationRequested)
             {
-                LeadershipLog.EtcdPlacementFailed(_logger, e);
+                // Once per distinct error (e.g. MoveLeader refused for a non-root etcd user), not every pass.
+                if (e.Message != lastFailure)
+                {
+                    lastFailure = e.Message;
+                    LeadershipLog.EtcdPlacementFailed(_logger, e);
+                }
             }
             await Task.Delay(_options.Interval, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }

@@ -94,6 +94,12 @@ public sealed class EtcdLeaderPlacementTests
         var term = new LeadershipTerm(leadership, "s1");
 
         Assert.Equal(EtcdPlacementOutcome.NotEtcd, await Placement(state, "s1").PlaceOnceAsync(term, CancellationToken.None));
+        // The run idles until the term ends: a controller that returns while its term runs is restarted as failed.
+        using var stop = new CancellationTokenSource();
+        var run = Placement(state, "s1").RunAsync(term, stop.Token);
+        Assert.False(run.IsCompleted);
+        await stop.CancelAsync();
+        await run;
     }
 
     [Fact]
