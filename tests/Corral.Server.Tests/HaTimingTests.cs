@@ -102,6 +102,15 @@ public class HaTimingTests
     }
 
     [Fact]
+    public void Validate_ExternalEtcdAtItsOwnDefaults_NeedsAThreeSecondLease()
+    {
+        var external = HaTiming.Default with { EtcdHeartbeat = TimeSpan.FromMilliseconds(100), EtcdElectionTimeout = TimeSpan.FromSeconds(1) };
+        var error = Assert.Single(external.Validate());
+        Assert.Contains("(1s200ms) must exceed 2 × etcd_election_timeout (2s", error, StringComparison.Ordinal);
+        Assert.Empty((external with { LeaseTtl = TimeSpan.FromSeconds(3) }).Validate());
+    }
+
+    [Fact]
     public void ControlPlaneOptions_WithTiming_TakesTheLeadershipPart()
     {
         var options = new ControlPlaneOptions { ServerName = "s1" }.WithTiming(HaTiming.Fast);
