@@ -70,7 +70,7 @@ public sealed class ManagedEtcdTests : IAsyncLifetime
         Assert.All(three.StoreMembers, m => Assert.StartsWith("https://127.0.0.1:", m.Endpoint, StringComparison.Ordinal));
 
         // The etcd leader is kept off the Corral leader's host: s0's member led etcd from the start (it was alone), so
-        // the leader's placement controller handed etcd leadership to another member once one was healthy.
+        // the leader's placement controller handed etcd leadership to another member once three were healthy.
         var placed = await Eventually.ValueAsync(async () =>
         {
             var status = await Client.GetStatusAsync(Ct);

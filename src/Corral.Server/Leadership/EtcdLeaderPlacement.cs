@@ -20,7 +20,8 @@ namespace Corral.Server.Leadership;
 /// that host also ran the etcd leader, etcd must first elect a new one (1–2 election timeouts) and the new etcd leader
 /// extends every lease by an election timeout, so the failover takes 1.5–2.5 election timeouts longer. And the two tend
 /// to end up together: the server beside the etcd leader sees the old leader's key deleted first and wins the
-/// campaign. Does nothing on SQLite, with fewer than two voting members, or when no single member is local to this
+/// campaign. Does nothing on SQLite, with fewer than three voting members (with two, losing this host loses the quorum
+/// wherever the etcd leader is), or when no single member is local to this
 /// server (see <see cref="EtcdPlacementOptions.LocalMemberName"/>).
 /// </remarks>
 public sealed class EtcdLeaderPlacement : ILeaderController
@@ -96,9 +97,9 @@ public sealed class EtcdLeaderPlacement : ILeaderController
         }
         var members = await etcd.ListMembersAsync(cancellationToken).ConfigureAwait(false);
         var voting = members.Where(m => !m.IsLearner && m.ClientUrls.Count > 0).ToList();
-        if (voting.Count < 2)
+        if (voting.Count < 3)
         {
-            return EtcdPlacementOutcome.SingleMember;
+            return EtcdPlacementOutcome.TooFewMembers;
         }
         var local = await FindLocalAsync(voting, cancellationToken).ConfigureAwait(false);
         if (local is null)

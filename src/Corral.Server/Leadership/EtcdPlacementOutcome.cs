@@ -6,8 +6,11 @@ public enum EtcdPlacementOutcome
     /// <summary>The store is not etcd (e.g. SQLite): nothing to place.</summary>
     NotEtcd,
 
-    /// <summary>Fewer than two voting members: leadership cannot go elsewhere.</summary>
-    SingleMember,
+    /// <summary>
+    /// Fewer than three voting members: with one, leadership cannot go elsewhere; with two, losing this host loses the
+    /// quorum wherever the etcd leader is, so a move would only pause writes for nothing.
+    /// </summary>
+    TooFewMembers,
 
     /// <summary>No member is local to this server (or several are, as when every member runs on one machine).</summary>
     NoLocalMember,

@@ -85,6 +85,21 @@ public sealed class EtcdLeaderPlacementTests
     }
 
     [Fact]
+    public async Task PlaceOnce_TwoMembers_NothingMovesBecauseLosingEitherLosesTheQuorum()
+    {
+        await using var etcd = await EtcdCluster.StartAsync(2, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = etcd.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
+        var state = new ClusterState(store, TimeProvider.System);
+        var leader = await LeaderAsync(etcd);
+        await using var leadership = await store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes("s1"), new ElectionOptions { Ttl = TimeSpan.FromSeconds(10) });
+        var term = new LeadershipTerm(leadership, "s1");
+
+        Assert.Equal(EtcdPlacementOutcome.TooFewMembers, await Placement(state, etcd.Members[leader].Name).PlaceOnceAsync(term, CancellationToken.None));
+
+        Assert.Equal(leader, await LeaderAsync(etcd));
+    }
+
+    [Fact]
     public async Task PlaceOnce_SqliteStore_NothingToPlace()
     {
         using var dir = new TempDirectory("corral-placement");
