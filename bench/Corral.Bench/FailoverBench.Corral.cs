@@ -4,11 +4,14 @@ namespace Corral.Bench;
 
 internal static partial class FailoverBench
 {
-    /// <summary>(b) Corral: h1..h3 each run an etcd member and corral-viphost (election TTL <paramref name="ttl"/>, 5 s by default); h4 is the client.</summary>
-    private static async Task<FailoverFigures> CorralAsync(int trials, int partitionTrials, TimeSpan partition, int ttl)
+    /// <summary>
+    /// (b) Corral: h1..h3 each run an etcd member and corral-viphost (HaTiming profile <paramref name="timing"/>, its
+    /// lease TTL replaced by <paramref name="ttl"/> when given); h4 is the client.
+    /// </summary>
+    private static async Task<FailoverFigures> CorralAsync(int trials, int partitionTrials, TimeSpan partition, string timing, int? ttl)
     {
         using var start = new CancellationTokenSource(Patience);
-        await using var lab = await VipLab.StartAsync(3, start.Token, ["--ttl", ttl.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await using var lab = await VipLab.StartAsync(3, start.Token, ttl is { } s ? ["--ttl", s.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [], timing);
         lab.StartVipHosts();
         using var client = TcpAnswerProbe.Start(lab.Client, Target);
         using var poller = VipHolderPoller.Start(lab.Servers, VipLab.Vip);
@@ -53,6 +56,10 @@ internal static partial class FailoverBench
             Console.Error.WriteLine($"failover: corral partition {trial}/{partitionTrials}: {holder} cut off, takeover after {gap:0.000} s, {d} intervals with two holders");
             await lab.Etcd.WaitHealthyAsync(lab.Servers.ToList().IndexOf(host), Patience, CancellationToken.None);
         }
-        return Figures($"corral VIP manager (etcd, TTL {ttl} s)", kills, partitions, doubles);
+        // The VIP hosts' logs go with the lab: count the etcd leader placement's moves now.
+        var moves = lab.Servers.Sum(h => lab.Log(h).Split('\n').Count(l => l.Contains("EtcdLeaderPlacement[4510]", StringComparison.Ordinal)));
+        Console.Error.WriteLine($"failover: corral: the etcd leader was moved off the Corral leader's host {moves} times");
+        var lease = ttl ?? (timing == "fast" ? Corral.Server.HaTiming.Fast : Corral.Server.HaTiming.Default).LeaseTtl.TotalSeconds;
+        return Figures($"corral VIP, timing {timing} (TTL {lease} s)", kills, partitions, doubles);
     }
 }

@@ -7,9 +7,10 @@ using Corral.Testing.Lab;
 namespace Corral.Bench;
 
 /// <summary>
-/// <c>failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-ttl 5] [--skip-keepalived]</c>, in the multi-host lab (needs root):
-/// (a) keepalived (VRRPv2, <c>advert_int 1</c>) on two hosts and (b) Corral's VIP manager (the real leader election
-/// over a 3-member etcd cluster, default timing) on three hosts. Per trial every process of the VIP holder's host is
+/// <c>failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-timing default|fast] [--corral-ttl S] [--skip-keepalived]</c>, in the multi-host lab (needs root):
+/// (a) keepalived (VRRPv2, <c>advert_int 1</c>) on two hosts and (b) Corral's VIP manager (the real leader election,
+/// with the etcd leader placement, over a 3-member etcd cluster; HaTiming profile <c>--corral-timing</c>, its etcd
+/// heartbeat and election timeout on the members, <c>--corral-ttl</c> overriding its lease TTL) on three hosts. Per trial every process of the VIP holder's host is
 /// SIGKILLed; the failover time is the gap in TCP answers seen by a client host opening a connection to the VIP
 /// every 20 ms. Then partition trials cut the holder off for a while and heal it, counting the 20 ms intervals in
 /// which two hosts had the VIP on their interface (sampled from each host's kernel).
@@ -24,7 +25,8 @@ internal static partial class FailoverBench
         var trials = 10;
         var partitionTrials = 3;
         var partitionSeconds = 8.0;
-        var corralTtl = 5;
+        int? corralTtl = null;
+        var corralTiming = "default";
         var skipKeepalived = false;
         for (var i = 0; i < args.Length; i++)
         {
@@ -47,11 +49,15 @@ internal static partial class FailoverBench
                     corralTtl = int.Parse(value, CultureInfo.InvariantCulture);
                     i++;
                     break;
+                case "--corral-timing" when value is "default" or "fast":
+                    corralTiming = value;
+                    i++;
+                    break;
                 case "--skip-keepalived":
                     skipKeepalived = true;
                     break;
                 default:
-                    Console.Error.WriteLine($"failover: unknown or incomplete option '{args[i]}'; usage: failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-ttl 5] [--skip-keepalived]");
+                    Console.Error.WriteLine($"failover: unknown or incomplete option '{args[i]}'; usage: failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-timing default|fast] [--corral-ttl S] [--skip-keepalived]");
                     return 2;
             }
         }
@@ -66,22 +72,25 @@ internal static partial class FailoverBench
         }
 
         var keepalived = skipKeepalived ? null : await KeepalivedAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds));
-        var corral = await CorralAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds), corralTtl);
+        var corral = await CorralAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds), corralTiming, corralTtl);
 
         Console.WriteLine();
         Console.WriteLine($"VIP failover in the lab: {trials} host kills, {partitionTrials} partitions of {partitionSeconds:0.#} s; TCP answers every 20 ms from a client host");
-        Console.WriteLine($"{"system",-34} {"kill median",12} {"kill max",10} {"kill min",10} {"partition takeover",19} {"2-holder intervals",19}");
+        Console.WriteLine($"{"system",-40} {"kill median",12} {"kill max",10} {"kill min",10} {"partition takeover",19} {"2-holder intervals",19}");
         foreach (var r in new[] { keepalived, corral }.OfType<FailoverFigures>())
         {
-            Console.WriteLine($"{r.System,-34} {r.KillMedian,10:0.000} s {r.KillMax,8:0.000} s {r.KillMin,8:0.000} s {r.PartitionMedian,17:0.000} s {r.DoubleHolderIntervals,19}");
+            Console.WriteLine($"{r.System,-40} {r.KillMedian,10:0.000} s {r.KillMax,8:0.000} s {r.KillMin,8:0.000} s {r.PartitionMedian,17:0.000} s {r.DoubleHolderIntervals,19}");
         }
         Console.WriteLine("kill: every process of the holder's host SIGKILLed; 2-holder intervals: 20 ms slots, summed over kills (live hosts) and partitions (all hosts)");
+        Console.WriteLine($"load average (1 min) at the end: {LoadAverage():0.00} on {Environment.ProcessorCount} cores");
         var json = new Dictionary<string, object>
         {
             ["trials"] = trials,
             ["partition_trials"] = partitionTrials,
             ["partition_seconds"] = partitionSeconds,
-            ["corral_ttl_s"] = corralTtl,
+            ["corral_timing"] = corralTiming,
+            ["corral_ttl_s"] = corralTtl ?? (corralTiming == "fast" ? Corral.Server.HaTiming.Fast : Corral.Server.HaTiming.Default).LeaseTtl.TotalSeconds,
+            ["load_average_1m"] = LoadAverage(),
         };
         if (keepalived is not null)
         {
@@ -97,6 +106,10 @@ internal static partial class FailoverBench
         Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;
     }
+
+    /// <summary>The 1-minute load average (the machine is shared; figures on a loaded machine are slower).</summary>
+    private static double LoadAverage() =>
+        File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : double.NaN;
 
     private static FailoverFigures Figures(string system, List<double> kills, List<double> partitions, int doubles)
     {

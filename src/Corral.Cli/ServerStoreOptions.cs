@@ -13,12 +13,12 @@ internal sealed class ServerStoreOptions
     private readonly Option<string?> _etcdKey = new("--etcd-key") { Description = "PEM private key of --etcd-cert." };
     private readonly Option<string?> _etcdUser = new("--etcd-user") { Description = "etcd user (etcd auth)." };
     private readonly Option<string?> _etcdPasswordFile = new("--etcd-password-file") { Description = "File whose first line is --etcd-user's password." };
-    private readonly Option<string?> _timing = new("--timing") { Description = "Leadership timing profile: 'default' (lease 5s) or 'fast' (lease 2s, for a quiet LAN)." };
-    private readonly Option<string?> _leaseTtl = new("--lease-ttl") { Description = "Leadership lease TTL, whole seconds (default 5s)." };
-    private readonly Option<string?> _renew = new("--renew-interval") { Description = "How often the leader renews its lease (default 1s; at most a third of the TTL)." };
-    private readonly Option<string?> _margin = new("--step-down-margin") { Description = "How long before the lease could expire an unrenewed leader steps down (default 1s, at least 200ms)." };
-    private readonly Option<string?> _etcdHeartbeat = new("--etcd-heartbeat") { Description = "Managed etcd member's heartbeat interval (default 100ms)." };
-    private readonly Option<string?> _etcdElection = new("--etcd-election-timeout") { Description = "Managed etcd member's election timeout (default 1s; at least 5 heartbeats)." };
+    private readonly Option<string?> _timing = new("--timing") { Description = "Leadership timing profile: 'default' (lease 2s, renew 300ms, margin 500ms, etcd 50ms/500ms) or 'fast' (lease 1s, renew 150ms, margin 250ms, etcd 25ms/250ms; for a quiet LAN)." };
+    private readonly Option<string?> _leaseTtl = new("--lease-ttl") { Description = "Leadership lease TTL, whole seconds (default 2s)." };
+    private readonly Option<string?> _renew = new("--renew-interval") { Description = "How often the leader renews its lease (default 300ms; at most a third of the TTL)." };
+    private readonly Option<string?> _margin = new("--step-down-margin") { Description = "How long before the lease could expire an unrenewed leader steps down (default 500ms, at least 200ms)." };
+    private readonly Option<string?> _etcdHeartbeat = new("--etcd-heartbeat") { Description = "Managed etcd member's heartbeat interval (default 50ms)." };
+    private readonly Option<string?> _etcdElection = new("--etcd-election-timeout") { Description = "Managed etcd member's election timeout (default 500ms; at least 5 heartbeats; lease TTL - margin - renew must exceed twice it)." };
 
     public void AddTo(Command command)
     {

@@ -97,14 +97,13 @@ public static class CorralServer
             // Before the control plane: the address is added before the other controllers establish a term.
             builder.Services.AddCorralVip(vip);
         }
+        // A managed member is named like its server; for an external etcd the placement finds it by this machine's addresses.
+        builder.Services.AddSingleton(new EtcdPlacementOptions { LocalMemberName = config.ManagedEtcd is null ? null : config.Name });
         builder.Services.AddCorralControlPlane(new ControlPlaneOptions
         {
             ServerName = config.Name,
             HeartbeatGrace = options.HeartbeatGrace,
-            ElectionTtl = timing.LeaseTtl,
-            RenewInterval = timing.RenewInterval,
-            StepDownMargin = timing.StepDownMargin,
-        });
+        }.WithTiming(timing));
         builder.Services.AddCorralMonitoring(
             MonitorOptionsLoader.Load(Path.Combine(paths.DataDir, MonitorOptions.FileName)),
             new ServerCertificates([

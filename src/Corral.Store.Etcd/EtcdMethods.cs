@@ -18,5 +18,6 @@ internal static class EtcdMethods
     public const string MemberRemove = "/etcdserverpb.Cluster/MemberRemove";
     public const string Status = "/etcdserverpb.Maintenance/Status";
     public const string HashKV = "/etcdserverpb.Maintenance/HashKV";
+    public const string MoveLeader = "/etcdserverpb.Maintenance/MoveLeader";
     public const string Authenticate = "/etcdserverpb.Auth/Authenticate";
 }

@@ -54,5 +54,5 @@ public sealed partial class EtcdStore
         }
     }
 
-    private static EtcdMemberInfo ToInfo(Member member) => new(member.ID, member.Name, [.. member.PeerURLs], [.. member.ClientURLs]);
+    private static EtcdMemberInfo ToInfo(Member member) => new(member.ID, member.Name, [.. member.PeerURLs], [.. member.ClientURLs], member.IsLearner);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Corral.Server;
 using Corral.Server.Leadership;
 using Corral.Server.State;
 using Corral.Server.Vip;
@@ -12,10 +13,12 @@ using Microsoft.Extensions.Logging;
 
 // corral-viphost answer --port P --name N
 //   Accepts TCP connections on 0.0.0.0:P and answers each with "N\n" (the failover probes' server).
-// corral-viphost vip --name N --etcd URL[,URL...] --vip CIDR --vip-interface IF [--ttl S] [--answer-port P]
-//                    [--on-leader F] [--on-follower F] [--on-fault F]
-//   Runs the real control-plane composition (LeaderElector, controllers, VipManager) over a real EtcdStore until
-//   SIGTERM, and optionally the answer server too.
+// corral-viphost vip --name N --etcd URL[,URL...] --vip CIDR --vip-interface IF [--timing default|fast] [--ttl S]
+//                    [--answer-port P] [--on-leader F] [--on-follower F] [--on-fault F]
+//   Runs the real control-plane composition (LeaderElector, controllers including the etcd leader placement,
+//   VipManager) over a real EtcdStore until SIGTERM, and optionally the answer server too. The leadership timing is
+//   HaTiming's profile (default 'default'); --ttl overrides its lease TTL (renew and margin then TTL/5). The etcd
+//   member local to this host is found by this host's addresses, as for an external etcd.
 var options = ParseArgs(args);
 if (args.Length == 0 || !options.TryGetValue("name", out var name))
 {
@@ -57,10 +60,16 @@ builder.Services.AddCorralVip(new VipOptions
     OnFollower = options.GetValueOrDefault("on-follower"),
     OnFault = options.GetValueOrDefault("on-fault"),
 });
-var controlPlane = new ControlPlaneOptions { ServerName = name };
+var timing = options.GetValueOrDefault("timing", "default") switch
+{
+    "default" => HaTiming.Default,
+    "fast" => HaTiming.Fast,
+    var other => throw new ArgumentException($"--timing '{other}': expected 'default' or 'fast'"),
+};
+var controlPlane = new ControlPlaneOptions { ServerName = name }.WithTiming(timing);
 if (options.TryGetValue("ttl", out var ttl))
 {
-    controlPlane = controlPlane with { ElectionTtl = TimeSpan.FromSeconds(int.Parse(ttl, CultureInfo.InvariantCulture)) };
+    controlPlane = controlPlane with { ElectionTtl = TimeSpan.FromSeconds(int.Parse(ttl, CultureInfo.InvariantCulture)), RenewInterval = null, StepDownMargin = null };
 }
 builder.Services.AddCorralControlPlane(controlPlane);
 using var host = builder.Build();

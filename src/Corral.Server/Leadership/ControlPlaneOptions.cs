@@ -11,9 +11,9 @@ public sealed record ControlPlaneOptions
 
     /// <value>
     /// TTL of the leadership lease: after a leader dies, another server leads no sooner than this. Whole seconds,
-    /// 1 to 60. Default 5 s.
+    /// 1 to 60. Default <see cref="HaTiming.Default"/>'s lease TTL (2 s).
     /// </value>
-    public TimeSpan ElectionTtl { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan ElectionTtl { get; init; } = HaTiming.Default.LeaseTtl;
 
     /// <value>How often the leader renews its lease; null means <c>ElectionTtl / 5</c>. See <see cref="HaTiming"/> for the rules.</value>
     public TimeSpan? RenewInterval { get; init; }
@@ -41,6 +41,13 @@ public sealed record ControlPlaneOptions
 
     /// <value>Longest wait an agent may ask for in a blocking assignments query (longer asks are cut to this). 1 s to 10 min. Default 5 min.</value>
     public TimeSpan MaxAssignmentsWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>These options with the leadership part of <paramref name="timing"/>: its lease TTL, renew interval and step-down margin.</summary>
+    public ControlPlaneOptions WithTiming(HaTiming timing)
+    {
+        ArgumentNullException.ThrowIfNull(timing);
+        return this with { ElectionTtl = timing.LeaseTtl, RenewInterval = timing.RenewInterval, StepDownMargin = timing.StepDownMargin };
+    }
 
     /// <summary>The defaults.</summary>
     public static ControlPlaneOptions Default { get; } = new();

@@ -25,4 +25,13 @@ internal static partial class LeadershipLog
 
     [LoggerMessage(EventId = 4506, Level = LogLevel.Warning, Message = "Could not record leadership event {Kind}")]
     public static partial void EventFailed(ILogger logger, string kind, Exception exception);
+
+    [LoggerMessage(EventId = 4510, Level = LogLevel.Information, Message = "etcd leader moved from member {From} to {To}: {Why}")]
+    public static partial void EtcdLeaderMoved(ILogger logger, string from, string to, string why);
+
+    [LoggerMessage(EventId = 4511, Level = LogLevel.Warning, Message = "etcd leader placement: {What}")]
+    public static partial void EtcdPlacementSkipped(ILogger logger, string what);
+
+    [LoggerMessage(EventId = 4512, Level = LogLevel.Warning, Message = "etcd leader placement pass failed")]
+    public static partial void EtcdPlacementFailed(ILogger logger, Exception exception);
 }

@@ -23,7 +23,8 @@ public sealed class ServerRunVipTests : IDisposable
         var data = _dir.Combine("server");
         var init = Corral("server", "init", "--data-dir", data, "--name", "s1");
         Assert.True(init.Code == 0, init.Output);
-        var hook = Script("hook.sh", $"#!/bin/sh\nenv | grep '^CORRAL_' | sort > {_dir.Path}/$CORRAL_ROLE.env\necho \"hook saw $CORRAL_ROLE\"\n");
+        // Written aside and renamed: the test polls for the file and must not read it half-written.
+        var hook = Script("hook.sh", $"#!/bin/sh\nenv | grep '^CORRAL_' | sort > {_dir.Path}/$CORRAL_ROLE.tmp && mv {_dir.Path}/$CORRAL_ROLE.tmp {_dir.Path}/$CORRAL_ROLE.env\necho \"hook saw $CORRAL_ROLE\"\n");
 
         var server = h1.Start(CorralBinary.Dotnet,
             [CorralBinary.Dll, "server", "run", "--data-dir", data, "--vip", "10.77.0.100/24", "--vip-interface", "eth0",

@@ -171,7 +171,7 @@ public class LeaderElectorTests
     {
         var options = new ControlPlaneOptions();
         Assert.Empty(options.Validate());
-        Assert.Equal(TimeSpan.FromSeconds(5), options.ElectionTtl);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ElectionTtl);
         Assert.Equal(TimeSpan.FromSeconds(1), options.ReconcileInterval);
         Assert.Equal(TimeSpan.FromSeconds(5), options.HeartbeatGrace);
     }

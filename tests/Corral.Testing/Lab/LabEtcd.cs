@@ -12,24 +12,30 @@ public sealed class LabEtcd : IDisposable
     private readonly TempDirectory _root = new("corral-labetcd");
     private readonly IReadOnlyList<LabHost> _hosts;
     private readonly string _token = "corral-lab-" + Guid.NewGuid().ToString("N");
+    private readonly Corral.Server.HaTiming? _timing;
 
-    private LabEtcd(IReadOnlyList<LabHost> hosts)
+    private LabEtcd(IReadOnlyList<LabHost> hosts, Corral.Server.HaTiming? timing)
     {
         _hosts = hosts;
+        _timing = timing;
         ClientUrls = [.. hosts.Select(h => $"http://{h.Address}:2379")];
     }
 
     /// <summary>Every member's client URL, in host order.</summary>
     public IReadOnlyList<string> ClientUrls { get; }
 
-    /// <summary>Starts one member on each of <paramref name="hosts"/> and waits until every one is healthy.</summary>
-    public static async Task<LabEtcd> StartAsync(IReadOnlyList<LabHost> hosts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts one member on each of <paramref name="hosts"/> and waits until every one is healthy. With
+    /// <paramref name="timing"/>, the members use its etcd heartbeat and election timeout and pre-vote (as a managed
+    /// member would); else etcd's defaults (100 ms, 1 s, no pre-vote).
+    /// </summary>
+    public static async Task<LabEtcd> StartAsync(IReadOnlyList<LabHost> hosts, CancellationToken cancellationToken, Corral.Server.HaTiming? timing = null)
     {
         if (!File.Exists("/usr/bin/etcd"))
         {
             throw new InvalidOperationException("etcd is not installed: run scripts/install-deps.sh");
         }
-        var etcd = new LabEtcd(hosts);
+        var etcd = new LabEtcd(hosts, timing);
         try
         {
             for (var i = 0; i < hosts.Count; i++)
@@ -67,6 +73,12 @@ public sealed class LabEtcd : IDisposable
             "--initial-cluster-state", "new",
             "--initial-cluster-token", _token,
             "--logger=zap", "--log-level=warn",
+            .. _timing is null ? Array.Empty<string>() :
+            [
+                "--pre-vote",
+                "--heartbeat-interval", ((int)_timing.EtcdHeartbeat.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                "--election-timeout", ((int)_timing.EtcdElectionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            ],
         ], _root.Combine(host.Name + ".log"));
     }
 

@@ -37,6 +37,9 @@ public sealed partial class VipLab : IAsyncDisposable
 
     public LabEtcd Etcd { get; private set; } = null!;
 
+    /// <summary>The HaTiming profile ('default' or 'fast'): the etcd members' heartbeat and election timeout, and the VIP hosts' <c>--timing</c>.</summary>
+    public string Timing { get; init; } = "default";
+
     /// <summary>Extra arguments for every <c>corral-viphost vip</c> (e.g. hooks).</summary>
     public IReadOnlyList<string> ExtraArgs { get; init; } = [];
 
@@ -54,14 +57,23 @@ public sealed partial class VipLab : IAsyncDisposable
         }
     }
 
-    /// <summary>Creates the network (servers + 1 client host), starts etcd on the servers and waits for it to be healthy.</summary>
-    public static async Task<VipLab> StartAsync(int servers, CancellationToken cancellationToken, IReadOnlyList<string>? extraArgs = null)
+    /// <summary>
+    /// Creates the network (servers + 1 client host), starts etcd on the servers with <paramref name="timing"/>'s etcd
+    /// heartbeat and election timeout (HaTiming profile 'default' or 'fast') and waits for it to be healthy.
+    /// </summary>
+    public static async Task<VipLab> StartAsync(int servers, CancellationToken cancellationToken, IReadOnlyList<string>? extraArgs = null, string timing = "default")
     {
+        var profile = timing switch
+        {
+            "default" => Corral.Server.HaTiming.Default,
+            "fast" => Corral.Server.HaTiming.Fast,
+            _ => throw new ArgumentException($"timing '{timing}': expected 'default' or 'fast'", nameof(timing)),
+        };
         var network = LabNetwork.Create(servers + 1);
-        var lab = new VipLab(network, servers) { ExtraArgs = extraArgs ?? [] };
+        var lab = new VipLab(network, servers) { ExtraArgs = extraArgs ?? [], Timing = timing };
         try
         {
-            lab.Etcd = await LabEtcd.StartAsync(lab.Servers, cancellationToken).ConfigureAwait(false);
+            lab.Etcd = await LabEtcd.StartAsync(lab.Servers, cancellationToken, profile).ConfigureAwait(false);
             return lab;
         }
         catch
@@ -85,6 +97,7 @@ public sealed partial class VipLab : IAsyncDisposable
             "--vip", Vip + "/24",
             "--vip-interface", "eth0",
             "--answer-port", AnswerPort.ToString(CultureInfo.InvariantCulture),
+            "--timing", Timing,
             .. ExtraArgs,
         ], LogPath(host));
     }
