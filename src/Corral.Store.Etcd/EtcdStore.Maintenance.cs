@@ -89,7 +89,7 @@ public sealed partial class EtcdStore
         }
         var channel = FindChannel(url);
         var transient = channel is null;
-        channel ??= new GrpcChannel(new Uri(url), _channels[0].Options);
+        channel ??= new GrpcChannel(new Uri(url), _channelOptions);
         try
         {
             return await channel.UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
