@@ -21,16 +21,18 @@ internal static class ServerJoinCommand
         var token = new Option<string>("--token") { Description = "A join token with role server ('corral node token create --role server').", Required = true };
         var dataDir = new Option<string>("--data-dir") { Description = "Where this server keeps its CA, certificates and etcd member.", Required = true };
         var name = new Option<string>("--name") { Description = "This server's name.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
-        var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
         var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
         var etcdAddress = new Option<string?>("--etcd-address") { Description = "The IP this server's etcd member uses for its peer and client URLs (default: the first --advertise, else 127.0.0.1)." };
         var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "The etcd member's client port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultClientPort };
         var etcdPeerPort = new Option<int>("--etcd-peer-port") { Description = "The etcd member's peer port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultPeerPort };
-        var command = new Command("join", "Add this machine as a server of a cluster set up with 'server init --ha': adds an etcd member through the member API, starts it joining, then serves like 'server run'.")
+        var command = new Command("join", "Add this machine as a server of a cluster set up with 'server init --ha': adds an etcd member through the member API, starts it joining, then serves like 'server run' (same serving flags: --listen, --port, --vip, hooks, timing, ...).")
         {
-            url, token, dataDir, name, listen, port, advertise, etcdAddress, etcdClientPort, etcdPeerPort,
+            url, token, dataDir, name, advertise, etcdAddress, etcdClientPort, etcdPeerPort,
         };
+        // Serving flags shared with 'server run' (checked before anything joins); a joining server runs its own managed
+        // etcd member, so the --store/--etcd-* connection flags are not offered.
+        var run = new ServerRunFlags(includeStore: false);
+        run.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var server) || server.Scheme != Uri.UriSchemeHttps)
@@ -41,9 +43,10 @@ internal static class ServerJoinCommand
             {
                 return await FailAsync(tokenError, ExitCodes.Usage).ConfigureAwait(false);
             }
-            if (!IPAddress.TryParse(parse.GetValue(listen), out var listenAddress))
+            var problems = new List<string>();
+            if (run.Parse(parse, Path.GetFullPath(parse.GetValue(dataDir)!), problems) is not { } runOptions)
             {
-                return await FailAsync($"--listen '{parse.GetValue(listen)}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(string.Join("\ncorral server join: ", problems), ExitCodes.Usage).ConfigureAwait(false);
             }
             var addresses = new List<IPAddress>();
             foreach (var text in parse.GetValue(advertise) ?? [])
@@ -94,7 +97,7 @@ internal static class ServerJoinCommand
             ServerPaths paths;
             try
             {
-                paths = ServerJoiner.WriteDataDir(parse.GetValue(dataDir)!, serverName, member, addresses, joined, null, TimeProvider.System);
+                paths = ServerJoiner.WriteDataDir(parse.GetValue(dataDir)!, serverName, member, addresses, joined, runOptions.Timing, TimeProvider.System);
             }
             catch (InvalidOperationException e)
             {
@@ -102,7 +105,7 @@ internal static class ServerJoinCommand
             }
             Console.WriteLine($"joined cluster '{joined.Cluster}' as server '{serverName}'; etcd member added ({joined.EtcdEndpoints.Count} members); data in {paths.DataDir}");
             Console.WriteLine($"starting: later starts are 'corral server run --data-dir {paths.DataDir}'");
-            return await ServerCommand.RunAsync(new ServerRunOptions(paths.DataDir, listenAddress, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+            return await ServerCommand.RunAsync(runOptions with { DataDir = paths.DataDir }, run.PortFlag, ct).ConfigureAwait(false);
         });
         return command;
     }
