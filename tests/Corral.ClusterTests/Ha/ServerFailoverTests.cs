@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Corral.Testing.Lab;
+using Xunit.Abstractions;
 
 namespace Corral.ClusterTests.Ha;
 
@@ -9,7 +10,7 @@ namespace Corral.ClusterTests.Ha;
 /// network namespaces (<see cref="ServerLab"/>): the leader's host dies, is cut off, two of three servers die, and
 /// every server is restarted in turn.
 /// </summary>
-public sealed class ServerFailoverTests(ServerLabFixture fixture) : IClassFixture<ServerLabFixture>
+public sealed class ServerFailoverTests(ServerLabFixture fixture, ITestOutputHelper output) : IClassFixture<ServerLabFixture>
 {
     private static readonly string[] FailureKinds = ["replica.failed", "replica.lost", "replica.crash_loop", "replica.stopped", "node.down"];
 
@@ -25,12 +26,15 @@ public sealed class ServerFailoverTests(ServerLabFixture fixture) : IClassFixtur
         var round = _lab.Round + 1;
 
         _lab.KillServerHost(leader);
+        var clock = Stopwatch.StartNew();
         // Issued right after the kill, through the VIP: the dead host's kernel still holds the address and refuses
         // connections until the new leader takes the VIP over; the CLI retries until a server answers.
         var deploy = _lab.DeployAsync(round, "--retry-for", "60s");
         var next = await _lab.WaitLeaderAsync(i => i != leader);
         var holder = _lab.Servers[next];
+        var elected = clock.Elapsed;
         var result = await deploy;
+        output.WriteLine($"killed {ServerLab.Name(leader)}'s host; {ServerLab.Name(next)} leads through the VIP after {elected.TotalSeconds:0.00} s; the retried deploy finished after {clock.Elapsed.TotalSeconds:0.00} s");
 
         Assert.True(result.Code == 0, $"the deploy during the failover failed: {result}\n{_lab.Logs()}");
         Assert.True(holder.HasAddress(ServerLab.Vip), $"the new leader {ServerLab.Name(next)} does not hold the VIP");
