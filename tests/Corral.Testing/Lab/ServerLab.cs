@@ -274,6 +274,15 @@ public sealed class ServerLab : IAsyncDisposable
         }
     }
 
+    /// <summary>Like <see cref="WaitAsync{T}"/> for a reference result.</summary>
+    public async Task<T> WaitValueAsync<T>(Func<Task<T?>> probe, string what, TimeSpan? timeout = null)
+        where T : class
+    {
+        T? found = null;
+        await WaitAsync(async () => (found = await probe().ConfigureAwait(false)) is null ? (bool?)null : true, what, timeout).ConfigureAwait(false);
+        return found!;
+    }
+
     /// <summary>The tail of every log of the lab (servers, joins, agents), for failure messages.</summary>
     public string Logs(int tail = 3000)
     {
