@@ -37,6 +37,7 @@ public sealed class ServerLab : IAsyncDisposable
 
     private readonly TempDirectory _dir = new("corral-serverlab");
     private readonly Process?[] _servers = new Process?[3];
+    private readonly Queue<string> _recent = new();
     private int _deploys;
 
     private ServerLab(LabNetwork network)
@@ -268,7 +269,7 @@ public sealed class ServerLab : IAsyncDisposable
             }
             if (clock.Elapsed > limit)
             {
-                throw new TimeoutException($"timed out after {limit.TotalSeconds:0.#} s waiting for {what}{(last is null ? "" : $" (last error: {last.Message})")}\n{Logs()}");
+                throw new TimeoutException($"timed out after {limit.TotalSeconds:0.#} s waiting for {what}{(last is null ? "" : $" (last error: {last.Message})")}\n--- the last CLI runs ---\n{RecentCliRuns()}\n{Logs()}");
             }
             await Task.Delay(100).ConfigureAwait(false);
         }
@@ -346,23 +347,32 @@ public sealed class ServerLab : IAsyncDisposable
         var serverToken = await TokenAsync("server", 2).ConfigureAwait(false);
         for (var i = 1; i < 3; i++)
         {
-            var host = Servers[i];
-            _servers[i] = host.Start(CorralBinary.Dotnet,
-            [
-                CorralBinary.Dll, "server", "join", Url(0), "--token", serverToken, "--data-dir", DataDir(i), "--name", Name(i),
-                "--advertise", host.Address.ToString(), "--advertise", Vip.ToString(), "--etcd-address", host.Address.ToString(), .. ServingFlags(),
-            ], LogPath(Name(i)), Env);
             var members = i + 1;
             var joined = i;
-            await WaitAsync(async () =>
+            // A join is refused with 503 while the store has no quorum (for a moment after the previous member was
+            // added, until the leader's quorum monitor sees it healthy): an operator runs it again; so does the lab.
+            for (var attempt = 1; ; attempt++)
             {
-                if (!IsRunning(joined))
+                await WaitAsync(async () => await StatusAsync().ConfigureAwait(false) is { StoreHealthy: true, Leader: not null } s && s.StoreMembers.Count == i && s.StoreMembers.All(m => m.Healthy) ? (bool?)true : null,
+                    $"a healthy store of {i} member(s) before {Name(i)} joins").ConfigureAwait(false);
+                StartJoin(i, serverToken);
+                var outcome = await WaitAsync(async () =>
                 {
-                    throw new Xunit.Sdk.XunitException($"{Name(joined)}'s server join exited\n{Logs()}");
+                    if (!IsRunning(joined))
+                    {
+                        return File.ReadAllText(LogPath(Name(joined))).Contains("refused the join (503)", StringComparison.Ordinal) && attempt < 5
+                            ? false
+                            : throw new Xunit.Sdk.XunitException($"{Name(joined)}'s server join exited\n{Logs()}");
+                    }
+                    var status = await StatusAsync().ConfigureAwait(false);
+                    return status is not null && status.StoreMembers.Count == members && status.StoreMembers.All(m => m.Healthy) ? (bool?)true : null;
+                }, $"{Name(i)} to join with a healthy etcd member").ConfigureAwait(false);
+                if (outcome)
+                {
+                    break;
                 }
-                var status = await StatusAsync().ConfigureAwait(false);
-                return status is not null && status.StoreMembers.Count == members && status.StoreMembers.All(m => m.Healthy) ? (bool?)true : null;
-            }, $"{Name(i)} to join with a healthy etcd member").ConfigureAwait(false);
+                File.Move(LogPath(Name(i)), LogPath($"{Name(i)}-join-{attempt.ToString(CultureInfo.InvariantCulture)}"));
+            }
         }
 
         var agentToken = await TokenAsync("agent", 3).ConfigureAwait(false);
@@ -382,6 +392,16 @@ public sealed class ServerLab : IAsyncDisposable
         await WaitSteadyAsync().ConfigureAwait(false);
     }
 
+    private void StartJoin(int server, string token)
+    {
+        var host = Servers[server];
+        _servers[server] = host.Start(CorralBinary.Dotnet,
+        [
+            CorralBinary.Dll, "server", "join", Url(0), "--token", token, "--data-dir", DataDir(server), "--name", Name(server),
+            "--advertise", host.Address.ToString(), "--advertise", Vip.ToString(), "--etcd-address", host.Address.ToString(), .. ServingFlags(),
+        ], LogPath(Name(server)), Env);
+    }
+
     private async Task<string> TokenAsync(string role, int uses)
     {
         var run = await CliAsync("node", "token", "create", "--role", role, "--uses", uses.ToString(CultureInfo.InvariantCulture), "--ttl", "1h", "-o", "json").ConfigureAwait(false);
@@ -392,7 +412,31 @@ public sealed class ServerLab : IAsyncDisposable
         return JsonSerializer.Deserialize(run.Out, CoreJson.Default.JoinTokenCreated)!.Token;
     }
 
-    private static async Task<CliResult> RunCliAsync(LabHost host, string config, IEnumerable<string> args)
+    /// <summary>The last few CLI runs (host, arguments, result), for failure messages.</summary>
+    public string RecentCliRuns()
+    {
+        lock (_recent)
+        {
+            return string.Join("\n", _recent);
+        }
+    }
+
+    private async Task<CliResult> RunCliAsync(LabHost host, string config, IReadOnlyList<string> args)
+    {
+        var result = await RunCliCoreAsync(host, config, args).ConfigureAwait(false);
+        lock (_recent)
+        {
+            var text = result.ToString();
+            _recent.Enqueue($"[{DateTime.UtcNow:HH:mm:ss.fff}] {host.Name}: corral {string.Join(' ', args)}: {(text.Length > 6000 ? text[..6000] + "…" : text)}");
+            while (_recent.Count > 6)
+            {
+                _recent.Dequeue();
+            }
+        }
+        return result;
+    }
+
+    private static async Task<CliResult> RunCliCoreAsync(LabHost host, string config, IEnumerable<string> args)
     {
         var psi = new ProcessStartInfo("/usr/sbin/ip")
         {
