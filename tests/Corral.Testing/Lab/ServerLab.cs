@@ -131,10 +131,10 @@ public sealed class ServerLab : IAsyncDisposable
     public Task<CliResult> CliAsync(params string[] args) => RunCliAsync(Client, ClientConfig, args);
 
     /// <summary>Runs <c>corral ARGS</c> on the client host h7 against server i's own address only.</summary>
-    public Task<CliResult> CliViaAsync(int server, params string[] args) => RunCliAsync(Client, ClientConfig, ["--addr", Url(server), .. args]);
+    public Task<CliResult> CliViaAsync(int server, params string[] args) => RunCliAsync(Client, ClientConfig, [.. args, "--addr", Url(server)]);
 
     /// <summary>Runs <c>corral ARGS</c> on server i's own host against its own address (its view, e.g. while cut off).</summary>
-    public Task<CliResult> CliOnServerHostAsync(int server, params string[] args) => RunCliAsync(Servers[server], ClientConfig, ["--addr", Url(server), .. args]);
+    public Task<CliResult> CliOnServerHostAsync(int server, params string[] args) => RunCliAsync(Servers[server], ClientConfig, [.. args, "--addr", Url(server)]);
 
     /// <summary><c>corral status -o json</c> through the VIP (with a short retry budget), or null when it fails.</summary>
     public async Task<ClusterStatus?> StatusAsync(int? server = null)
