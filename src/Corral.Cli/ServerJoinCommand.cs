@@ -37,30 +37,30 @@ internal static class ServerJoinCommand
         {
             if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var server) || server.Scheme != Uri.UriSchemeHttps)
             {
-                return await FailAsync($"URL '{parse.GetValue(url)}' must be https://HOST:PORT", ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(parse, $"URL '{parse.GetValue(url)}' must be https://HOST:PORT", ExitCodes.Usage).ConfigureAwait(false);
             }
             if (!JoinToken.TryParse(parse.GetValue(token), out var joinToken, out var tokenError))
             {
-                return await FailAsync(tokenError, ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(parse, tokenError, ExitCodes.Usage).ConfigureAwait(false);
             }
             var problems = new List<string>();
             if (run.Parse(parse, Path.GetFullPath(parse.GetValue(dataDir)!), problems) is not { } runOptions)
             {
-                return await FailAsync(string.Join("\ncorral server join: ", problems), ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(parse, string.Join("\ncorral server join: ", problems), ExitCodes.Usage).ConfigureAwait(false);
             }
             var addresses = new List<IPAddress>();
             foreach (var text in parse.GetValue(advertise) ?? [])
             {
                 if (!IPAddress.TryParse(text, out var address))
                 {
-                    return await FailAsync($"--advertise '{text}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+                    return await FailAsync(parse, $"--advertise '{text}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
                 }
                 addresses.Add(address);
             }
             var etcdIp = parse.GetValue(etcdAddress) ?? addresses.FirstOrDefault()?.ToString() ?? "127.0.0.1";
             if (!IPAddress.TryParse(etcdIp, out _))
             {
-                return await FailAsync($"--etcd-address '{etcdIp}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(parse, $"--etcd-address '{etcdIp}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
             }
             var member = new ManagedEtcdConfig(etcdIp, parse.GetValue(etcdClientPort), parse.GetValue(etcdPeerPort), "", "existing");
             var serverName = parse.GetValue(name)!;
@@ -81,18 +81,24 @@ internal static class ServerJoinCommand
                 if (!response.IsSuccessStatusCode)
                 {
                     var problem = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-                    return await FailAsync($"{server} refused the join ({(int)response.StatusCode}): {problem}", response.StatusCode is HttpStatusCode.Unauthorized ? ExitCodes.Unauthorized : ExitCodes.Conflict).ConfigureAwait(false);
+                    return await FailAsync(parse, $"{server} refused the join ({(int)response.StatusCode}): {problem}", response.StatusCode switch
+                    {
+                        HttpStatusCode.Unauthorized => ExitCodes.Unauthorized,
+                        // No quorum (e.g. a moment after the previous member was added): nothing changed, run it again.
+                        HttpStatusCode.ServiceUnavailable => ExitCodes.Unavailable,
+                        _ => ExitCodes.Conflict,
+                    }).ConfigureAwait(false);
                 }
                 joined = await response.Content.ReadFromJsonAsync(CoreJson.Default.ServerJoinResponse, ct).ConfigureAwait(false)
                     ?? throw new HttpRequestException("empty answer");
             }
             catch (JoinException e)
             {
-                return await FailAsync(e.Message, ExitCodes.Failure).ConfigureAwait(false);
+                return await FailAsync(parse, e.Message, ExitCodes.Failure).ConfigureAwait(false);
             }
             catch (HttpRequestException e)
             {
-                return await FailAsync($"{server} did not answer: {e.Message}", ExitCodes.Unavailable).ConfigureAwait(false);
+                return await FailAsync(parse, $"{server} did not answer: {e.Message}", ExitCodes.Unavailable).ConfigureAwait(false);
             }
             ServerPaths paths;
             try
@@ -101,7 +107,7 @@ internal static class ServerJoinCommand
             }
             catch (InvalidOperationException e)
             {
-                return await FailAsync(e.Message, ExitCodes.Conflict).ConfigureAwait(false);
+                return await FailAsync(parse, e.Message, ExitCodes.Conflict).ConfigureAwait(false);
             }
             Console.WriteLine($"joined cluster '{joined.Cluster}' as server '{serverName}'; etcd member added ({joined.EtcdEndpoints.Count} members); data in {paths.DataDir}");
             Console.WriteLine($"starting: later starts are 'corral server run --data-dir {paths.DataDir}'");
@@ -136,9 +142,9 @@ internal static class ServerJoinCommand
         return command;
     }
 
-    private static async Task<int> FailAsync(string message, int code)
+    private static async Task<int> FailAsync(ParseResult parse, string message, int code)
     {
-        await Console.Error.WriteLineAsync("corral server join: " + message).ConfigureAwait(false);
+        await parse.InvocationConfiguration.Error.WriteLineAsync("corral server join: " + message).ConfigureAwait(false);
         return code;
     }
 }
