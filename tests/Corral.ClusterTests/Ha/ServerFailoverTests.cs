@@ -75,15 +75,27 @@ public sealed class ServerFailoverTests(ServerLabFixture fixture, ITestOutputHel
         var clock = Stopwatch.StartNew();
 
         // Through the surviving server: the CLI retries 503 for its budget, then prints the problem and exits 6.
+        var earlier = new List<string>();
         var refused = await _lab.WaitValueAsync(async () =>
         {
             var run = await _lab.CliViaAsync(survivor, "service", "scale", "keep", "4", "--retry-for", "2s");
             Assert.True(run.Code != 0, $"a write succeeded with 1 of 3 etcd members: {run}");
-            return run.Error.Contains("quorum lost", StringComparison.Ordinal) ? run : null;
-        }, "a write through the survivor to be refused with 'quorum lost'");
+            var first = $"exit {run.Code}: {run.Error.Split('\n')[0]}";
+            if (!earlier.Contains(first))
+            {
+                earlier.Add(first);
+            }
+            // 503 with the quorum reason: titled "quorum lost" once the survivor's quorum monitor noticed, "unavailable"
+            // when the write reached etcd first and failed there.
+            return run.Code == Corral.Cli.ExitCodes.Unavailable && run.Error.Contains("the store has lost its quorum", StringComparison.Ordinal) ? run : null;
+        }, "a write through the survivor to be refused with the quorum message");
         var refusedAfter = clock.Elapsed;
-        Assert.True(refused.Code == Corral.Cli.ExitCodes.Unavailable, refused.ToString());
-        Assert.Contains("the store has lost its quorum", refused.Error, StringComparison.Ordinal);
+        if (earlier.Any(e => !e.StartsWith("exit 6", StringComparison.Ordinal)))
+        {
+            // Known: before the survivor's quorum monitor notices, a write may fail with 500 instead of the 503 (reported).
+            output.WriteLine("the survivor's errors meanwhile:\n" + string.Join('\n', _lab.Logs(200_000).Split('\n').Where(l => l.StartsWith("fail:", StringComparison.Ordinal) || l.Contains("Exception:", StringComparison.Ordinal)).Take(10).Select(l => l.Length > 700 ? l[..700] : l)));
+        }
+        Assert.Contains("1 of 3 etcd members answer and 2 are needed", refused.Error, StringComparison.Ordinal);
         var status = await _lab.WaitValueAsync(async () => await _lab.StatusAsync(survivor) is { Leader: null } s ? s : null, "the survivor's status to answer, with no leader");
         Assert.False(status.StoreHealthy);
         Assert.True(status.StoreMembers.Count(m => m.Healthy) < 2, $"{status.StoreMembers.Count(m => m.Healthy)} members healthy with two of three hosts dead");
@@ -103,7 +115,7 @@ public sealed class ServerFailoverTests(ServerLabFixture fixture, ITestOutputHel
                 return run.Code == 0 ? run : null;
             }, "writes to resume once a second server is back");
             scaleBack = true;
-            output.WriteLine($"killed {ServerLab.Name(leader)} and {ServerLab.Name(other)}: a write through {ServerLab.Name(survivor)} refused with 'quorum lost' (exit 6) after {refusedAfter.TotalSeconds:0.00} s; {ServerLab.Name(other)} restarted: writes resumed after {restarted.Elapsed.TotalSeconds:0.00} s");
+            output.WriteLine($"killed {ServerLab.Name(leader)} and {ServerLab.Name(other)}: a write through {ServerLab.Name(survivor)} refused with the quorum message (exit 6) after {refusedAfter.TotalSeconds:0.00} s (answers until then: {string.Join(" | ", earlier)}); {ServerLab.Name(other)} restarted: writes resumed after {restarted.Elapsed.TotalSeconds:0.00} s");
             Assert.Contains("keep", resumed.Out + resumed.Error, StringComparison.Ordinal);
             Assert.Equal(All(before), All(_lab.ReplicaProcesses().Where(p => before.Any(b => b.Pid == p.Pid))));
             Assert.All(before, b => Assert.Contains(_lab.ReplicaProcesses(), p => p.Pid == b.Pid && p.StartTime == b.StartTime));
