@@ -25,7 +25,7 @@ internal static class ClientAction
             try
             {
                 var config = options.Resolve(parse);
-                using var client = new CorralClient(config);
+                using var client = new CorralClient(config, options.ClientOptionsFor(parse));
                 return await run(new Context(parse, client, output), cancellationToken).ConfigureAwait(false);
             }
             catch (ClientConfigException e)

@@ -126,77 +126,14 @@ internal static class ServerCommand
     private static Command CreateRun()
     {
         var dataDir = new Option<string>("--data-dir") { Description = "An initialized server data directory.", Required = true };
-        var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
-        var logMaxSize = new Option<string>("--log-max-size") { Description = "Most replica log data the cluster keeps (oldest goes first), e.g. 64M.", DefaultValueFactory = _ => "64M" };
-        var logMaxAge = new Option<string>("--log-max-age") { Description = "Replica log lines older than this are deleted, e.g. 7d.", DefaultValueFactory = _ => "7d" };
-        var heartbeatGrace = new Option<string>("--heartbeat-grace") { Description = "Mark a node down after this long without a heartbeat (1s to 5m).", DefaultValueFactory = _ => "5s" };
-        var certValidity = new Option<string?>("--node-cert-validity") { Description = "How long node certificates issued at join and renewal are valid (default 365d, at least 10s); agents renew after two thirds of it." };
-        var vip = new Option<string>("--vip") { Description = "Virtual IP (CIDR, e.g. 10.0.0.100/24) this server holds while it is the leader." };
-        var vipInterface = new Option<string>("--vip-interface") { Description = "Network interface that carries the virtual IP (e.g. eth0); required with --vip." };
-        var onLeader = new Option<string>("--vip-on-leader") { Description = "Executable run when this server becomes leader and holds the VIP (env CORRAL_ROLE, CORRAL_VIP, CORRAL_REASON, ...)." };
-        var onFollower = new Option<string>("--vip-on-follower") { Description = "Executable run when this server starts as or goes back to being a follower." };
-        var onFault = new Option<string>("--vip-on-fault") { Description = "Executable run when this server lost leadership because the store was unreachable or the VIP could not be added." };
-        var hookTimeout = new Option<double>("--vip-hook-timeout") { Description = "Seconds a notify hook may run before it is killed.", DefaultValueFactory = _ => 10 };
+        var flags = new ServerRunFlags(includeStore: true);
         var command = new Command("run", "Serve the API and the agent endpoints; campaign for leadership and run the controllers when leader.");
-        var storeOptions = new ServerStoreOptions();
         command.Options.Add(dataDir);
-        command.Options.Add(listen);
-        command.Options.Add(port);
-        command.Options.Add(logMaxSize);
-        command.Options.Add(logMaxAge);
-        command.Options.Add(heartbeatGrace);
-        command.Options.Add(certValidity);
-        command.Options.Add(vip);
-        command.Options.Add(vipInterface);
-        command.Options.Add(onLeader);
-        command.Options.Add(onFollower);
-        command.Options.Add(onFault);
-        command.Options.Add(hookTimeout);
-        storeOptions.AddTo(command);
+        flags.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            if (!IPAddress.TryParse(parse.GetValue(listen), out var address))
-            {
-                await Console.Error.WriteLineAsync($"corral server run: --listen '{parse.GetValue(listen)}' is not an IP address").ConfigureAwait(false);
-                return ExitCodes.Usage;
-            }
             var problems = new List<string>();
-            var vipOptions = ParseVip(parse.GetValue(vip), parse.GetValue(vipInterface), parse.GetValue(onLeader), parse.GetValue(onFollower), parse.GetValue(onFault), parse.GetValue(hookTimeout), problems);
-            var graceText = parse.GetValue(heartbeatGrace)!;
-            if (!Durations.TryParse(graceText, out var grace, out var graceError) || grace < TimeSpan.FromSeconds(1) || grace > TimeSpan.FromMinutes(5))
-            {
-                problems.Add($"--heartbeat-grace '{graceText}' must be a duration from 1s to 5m{(graceError.Length == 0 ? "" : ": " + graceError)}");
-            }
-            if (!Corral.Core.ByteSizes.TryParse(parse.GetValue(logMaxSize), out var maxBytes, out var sizeError))
-            {
-                problems.Add($"--log-max-size '{parse.GetValue(logMaxSize)}': {sizeError}");
-            }
-            if (!Corral.Core.Durations.TryParse(parse.GetValue(logMaxAge), out var maxAge, out var ageError))
-            {
-                problems.Add($"--log-max-age '{parse.GetValue(logMaxAge)}': {ageError}");
-            }
-            var defaults = new Corral.Server.Logs.LogRetentionOptions();
-            var retention = defaults with { MaxBytes = sizeError.Length == 0 ? maxBytes : defaults.MaxBytes, MaxAge = ageError.Length == 0 ? maxAge : defaults.MaxAge };
-            problems.AddRange(retention.Validate().Select(e => e.Replace("MaxBytes", "--log-max-size", StringComparison.Ordinal).Replace("MaxAge", "--log-max-age", StringComparison.Ordinal)));
-            var validity = Corral.Server.Security.NodeCertificates.DefaultValidity;
-            if (parse.GetValue(certValidity) is { } validityText
-                && (!Corral.Core.Durations.TryParse(validityText, out validity, out _) || validity < Corral.Server.Security.NodeCertificates.MinValidity))
-            {
-                problems.Add($"--node-cert-validity must be a duration of at least 10s (e.g. 30d), got '{validityText}'");
-            }
-            StoreConfig? store = null;
-            HaTiming? timing = null;
-            try
-            {
-                store = storeOptions.Store(parse);
-                timing = storeOptions.Timing(parse);
-            }
-            catch (ArgumentException e)
-            {
-                problems.Add(e.Message);
-            }
-            if (problems.Count > 0)
+            if (flags.Parse(parse, parse.GetValue(dataDir)!, problems) is not { } options)
             {
                 foreach (var problem in problems)
                 {
@@ -204,49 +141,9 @@ internal static class ServerCommand
                 }
                 return ExitCodes.Usage;
             }
-            return await RunAsync(new ServerRunOptions(parse.GetValue(dataDir)!, address, parse.GetValue(port)) { LogRetention = retention, HeartbeatGrace = grace, NodeCertificateValidity = validity, Vip = vipOptions, Store = store, Timing = timing }, "--port", ct).ConfigureAwait(false);
+            return await RunAsync(options, flags.PortFlag, ct).ConfigureAwait(false);
         });
         return command;
-    }
-
-    /// <summary>The virtual IP options, or null without --vip; every problem goes to <paramref name="errors"/>.</summary>
-    internal static Corral.Server.Vip.VipOptions? ParseVip(string? vip, string? vipInterface, string? onLeader, string? onFollower, string? onFault, double hookTimeoutSeconds, List<string> errors)
-    {
-        if (vip is null)
-        {
-            if (vipInterface is not null || onLeader is not null || onFollower is not null || onFault is not null)
-            {
-                errors.Add("--vip-interface and the --vip-on-* hooks need --vip");
-            }
-            return null;
-        }
-        if (Corral.Server.Vip.VipOptions.ParseCidr(vip, out var error) is not { } cidr)
-        {
-            errors.Add("--vip " + error);
-            return null;
-        }
-        if (vipInterface is null)
-        {
-            errors.Add("--vip needs --vip-interface (the network interface that carries it, e.g. eth0)");
-            return null;
-        }
-        if (!double.IsFinite(hookTimeoutSeconds) || hookTimeoutSeconds <= 0 || hookTimeoutSeconds > 300)
-        {
-            errors.Add($"--vip-hook-timeout {hookTimeoutSeconds} must be from 0.1 to 300 seconds");
-            return null;
-        }
-        var options = new Corral.Server.Vip.VipOptions
-        {
-            Address = cidr.Address,
-            PrefixLength = cidr.PrefixLength,
-            Interface = vipInterface,
-            OnLeader = onLeader is null ? null : Path.GetFullPath(onLeader),
-            OnFollower = onFollower is null ? null : Path.GetFullPath(onFollower),
-            OnFault = onFault is null ? null : Path.GetFullPath(onFault),
-            HookTimeout = TimeSpan.FromSeconds(hookTimeoutSeconds),
-        };
-        errors.AddRange(options.Validate());
-        return errors.Count == 0 ? options : null;
     }
 
     /// <summary>Runs a server until SIGINT/SIGTERM or <paramref name="cancellationToken"/>; reports a taken port with the flag that changes it.</summary>

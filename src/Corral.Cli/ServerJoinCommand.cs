@@ -21,43 +21,46 @@ internal static class ServerJoinCommand
         var token = new Option<string>("--token") { Description = "A join token with role server ('corral node token create --role server').", Required = true };
         var dataDir = new Option<string>("--data-dir") { Description = "Where this server keeps its CA, certificates and etcd member.", Required = true };
         var name = new Option<string>("--name") { Description = "This server's name.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
-        var listen = new Option<string>("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
         var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
         var etcdAddress = new Option<string?>("--etcd-address") { Description = "The IP this server's etcd member uses for its peer and client URLs (default: the first --advertise, else 127.0.0.1)." };
         var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "The etcd member's client port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultClientPort };
         var etcdPeerPort = new Option<int>("--etcd-peer-port") { Description = "The etcd member's peer port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultPeerPort };
-        var command = new Command("join", "Add this machine as a server of a cluster set up with 'server init --ha': adds an etcd member through the member API, starts it joining, then serves like 'server run'.")
+        var command = new Command("join", "Add this machine as a server of a cluster set up with 'server init --ha': adds an etcd member through the member API, starts it joining, then serves like 'server run' (same serving flags: --listen, --port, --vip, hooks, timing, ...).")
         {
-            url, token, dataDir, name, listen, port, advertise, etcdAddress, etcdClientPort, etcdPeerPort,
+            url, token, dataDir, name, advertise, etcdAddress, etcdClientPort, etcdPeerPort,
         };
+        // Serving flags shared with 'server run' (checked before anything joins); a joining server runs its own managed
+        // etcd member, so the --store/--etcd-* connection flags are not offered.
+        var run = new ServerRunFlags(includeStore: false);
+        run.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             if (!Uri.TryCreate(parse.GetValue(url), UriKind.Absolute, out var server) || server.Scheme != Uri.UriSchemeHttps)
             {
-                return await FailAsync($"URL '{parse.GetValue(url)}' must be https://HOST:PORT", ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(parse, $"URL '{parse.GetValue(url)}' must be https://HOST:PORT", ExitCodes.Usage).ConfigureAwait(false);
             }
             if (!JoinToken.TryParse(parse.GetValue(token), out var joinToken, out var tokenError))
             {
-                return await FailAsync(tokenError, ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(parse, tokenError, ExitCodes.Usage).ConfigureAwait(false);
             }
-            if (!IPAddress.TryParse(parse.GetValue(listen), out var listenAddress))
+            var problems = new List<string>();
+            if (run.Parse(parse, Path.GetFullPath(parse.GetValue(dataDir)!), problems) is not { } runOptions)
             {
-                return await FailAsync($"--listen '{parse.GetValue(listen)}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(parse, string.Join("\ncorral server join: ", problems), ExitCodes.Usage).ConfigureAwait(false);
             }
             var addresses = new List<IPAddress>();
             foreach (var text in parse.GetValue(advertise) ?? [])
             {
                 if (!IPAddress.TryParse(text, out var address))
                 {
-                    return await FailAsync($"--advertise '{text}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+                    return await FailAsync(parse, $"--advertise '{text}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
                 }
                 addresses.Add(address);
             }
             var etcdIp = parse.GetValue(etcdAddress) ?? addresses.FirstOrDefault()?.ToString() ?? "127.0.0.1";
             if (!IPAddress.TryParse(etcdIp, out _))
             {
-                return await FailAsync($"--etcd-address '{etcdIp}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
+                return await FailAsync(parse, $"--etcd-address '{etcdIp}' is not an IP address", ExitCodes.Usage).ConfigureAwait(false);
             }
             var member = new ManagedEtcdConfig(etcdIp, parse.GetValue(etcdClientPort), parse.GetValue(etcdPeerPort), "", "existing");
             var serverName = parse.GetValue(name)!;
@@ -78,31 +81,37 @@ internal static class ServerJoinCommand
                 if (!response.IsSuccessStatusCode)
                 {
                     var problem = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-                    return await FailAsync($"{server} refused the join ({(int)response.StatusCode}): {problem}", response.StatusCode is HttpStatusCode.Unauthorized ? ExitCodes.Unauthorized : ExitCodes.Conflict).ConfigureAwait(false);
+                    return await FailAsync(parse, $"{server} refused the join ({(int)response.StatusCode}): {problem}", response.StatusCode switch
+                    {
+                        HttpStatusCode.Unauthorized => ExitCodes.Unauthorized,
+                        // No quorum (e.g. a moment after the previous member was added): nothing changed, run it again.
+                        HttpStatusCode.ServiceUnavailable => ExitCodes.Unavailable,
+                        _ => ExitCodes.Conflict,
+                    }).ConfigureAwait(false);
                 }
                 joined = await response.Content.ReadFromJsonAsync(CoreJson.Default.ServerJoinResponse, ct).ConfigureAwait(false)
                     ?? throw new HttpRequestException("empty answer");
             }
             catch (JoinException e)
             {
-                return await FailAsync(e.Message, ExitCodes.Failure).ConfigureAwait(false);
+                return await FailAsync(parse, e.Message, ExitCodes.Failure).ConfigureAwait(false);
             }
             catch (HttpRequestException e)
             {
-                return await FailAsync($"{server} did not answer: {e.Message}", ExitCodes.Unavailable).ConfigureAwait(false);
+                return await FailAsync(parse, $"{server} did not answer: {e.Message}", ExitCodes.Unavailable).ConfigureAwait(false);
             }
             ServerPaths paths;
             try
             {
-                paths = ServerJoiner.WriteDataDir(parse.GetValue(dataDir)!, serverName, member, addresses, joined, null, TimeProvider.System);
+                paths = ServerJoiner.WriteDataDir(parse.GetValue(dataDir)!, serverName, member, addresses, joined, runOptions.Timing, TimeProvider.System);
             }
             catch (InvalidOperationException e)
             {
-                return await FailAsync(e.Message, ExitCodes.Conflict).ConfigureAwait(false);
+                return await FailAsync(parse, e.Message, ExitCodes.Conflict).ConfigureAwait(false);
             }
             Console.WriteLine($"joined cluster '{joined.Cluster}' as server '{serverName}'; etcd member added ({joined.EtcdEndpoints.Count} members); data in {paths.DataDir}");
             Console.WriteLine($"starting: later starts are 'corral server run --data-dir {paths.DataDir}'");
-            return await ServerCommand.RunAsync(new ServerRunOptions(paths.DataDir, listenAddress, parse.GetValue(port)), "--port", ct).ConfigureAwait(false);
+            return await ServerCommand.RunAsync(runOptions with { DataDir = paths.DataDir }, run.PortFlag, ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -133,9 +142,9 @@ internal static class ServerJoinCommand
         return command;
     }
 
-    private static async Task<int> FailAsync(string message, int code)
+    private static async Task<int> FailAsync(ParseResult parse, string message, int code)
     {
-        await Console.Error.WriteLineAsync("corral server join: " + message).ConfigureAwait(false);
+        await parse.InvocationConfiguration.Error.WriteLineAsync("corral server join: " + message).ConfigureAwait(false);
         return code;
     }
 }

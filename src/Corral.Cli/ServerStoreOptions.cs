@@ -4,8 +4,12 @@ using Corral.Server;
 
 namespace Corral.Cli;
 
-/// <summary>The store and HA timing flags shared by <c>corral server init</c> and <c>corral server run</c>.</summary>
-internal sealed class ServerStoreOptions
+/// <summary>
+/// The store and HA timing flags shared by <c>corral server init</c>, <c>corral server run</c> and (timing only)
+/// <c>corral server join</c>.
+/// </summary>
+/// <param name="includeStore">False leaves out <c>--store</c> and the <c>--etcd-*</c> connection flags (a joining server runs its own managed member).</param>
+internal sealed class ServerStoreOptions(bool includeStore = true)
 {
     private readonly Option<string?> _store = new("--store") { Description = "The store: 'sqlite' (embedded, one server) or etcd://HOST:PORT[,HOST:PORT...] (several servers)." };
     private readonly Option<string?> _etcdCa = new("--etcd-ca") { Description = "PEM CA file for etcd's TLS (makes the etcd endpoints https)." };
@@ -22,7 +26,8 @@ internal sealed class ServerStoreOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _store, _etcdCa, _etcdCert, _etcdKey, _etcdUser, _etcdPasswordFile, _timing, _leaseTtl, _renew, _margin, _etcdHeartbeat, _etcdElection })
+        Option[] store = includeStore ? [_store, _etcdCa, _etcdCert, _etcdKey, _etcdUser, _etcdPasswordFile] : [];
+        foreach (var option in store.Concat([_timing, _leaseTtl, _renew, _margin, _etcdHeartbeat, _etcdElection]))
         {
             command.Options.Add(option);
         }
@@ -31,6 +36,10 @@ internal sealed class ServerStoreOptions
     /// <summary>The store given on the command line (null when --store is absent); throws <see cref="ArgumentException"/> naming the flag.</summary>
     public StoreConfig? Store(ParseResult parse)
     {
+        if (!includeStore)
+        {
+            return null;
+        }
         var text = parse.GetValue(_store);
         var etcdFlags = new[] { _etcdCa, _etcdCert, _etcdKey, _etcdUser, _etcdPasswordFile }.Where(o => parse.GetValue(o) is not null).Select(o => o.Name).ToList();
         if (text is null)

@@ -16,7 +16,8 @@ namespace Corral.Client;
 /// The .NET client of Corral's REST API (docs/api.md). Trusts only the cluster CA of its <see cref="ClientConfig"/>
 /// (no system roots), sends the config's API key, speaks HTTP/2 (HTTP/1.1 when a server offers only that) and tries
 /// the config's addresses in order: a request that cannot connect, times out or gets 503 from one server is sent to
-/// the next, and the last server that answered is tried first next time. Thread-safe; dispose when done.
+/// the next, and the last server that answered is tried first next time. When every address failed that way, the
+/// whole list is tried again with back-off for <see cref="CorralClientOptions.RetryFor"/> (a failover of the servers). Thread-safe; dispose when done.
 /// </summary>
 /// <remarks>
 /// Failed calls throw <see cref="CorralApiException"/> (the server answered with an error) or
@@ -134,17 +135,64 @@ public sealed partial class CorralClient : IDisposable
         return false;
     }
 
-    /// <summary>Sends one request with failover; returns the success response (buffered unless <paramref name="completion"/> says otherwise) or throws.</summary>
+    /// <summary>
+    /// Sends one request with failover and, when every address failed, bounded retries of the whole list
+    /// (<see cref="CorralClientOptions.RetryFor"/>); returns the success response (buffered unless
+    /// <paramref name="completion"/> says otherwise) or throws.
+    /// </summary>
+    /// <remarks>
+    /// Retried are rounds where no address answered (refused, unreachable, timed out) or the ones that did answered
+    /// 503 (no leader yet, quorum lost): what a failover of the servers looks like from a client. Never retried: an
+    /// answer other than 503 (the server decided), or a certificate that is not from the cluster CA. Sending a request
+    /// again is safe because API mutations are idempotent: a deploy of the same stack file leaves every service's spec
+    /// and generation as they are and answers <c>changed: false</c> (ClusterState compares the stored spec first), a
+    /// scale to the same count or a drain of a drained node changes nothing. Creating an API key or a join token is
+    /// the exception: a request that timed out after the server committed it may leave one unused key or token more.
+    /// </remarks>
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? body, TimeSpan extraTime, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    {
+        byte[]? payload = body is null ? null : await body.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        var time = _options.TimeProvider;
+        var started = time.GetTimestamp();
+        var backoff = _options.RetryInitialDelay;
+        while (true)
+        {
+            var round = await SendRoundAsync(method, path, payload, extraTime, completion, cancellationToken).ConfigureAwait(false);
+            if (round.Response is { } response)
+            {
+                return response;
+            }
+            var left = _options.RetryFor - time.GetElapsedTime(started);
+            if (round.TrustFailure || left <= TimeSpan.Zero)
+            {
+                if (round.Unavailable is { } last)
+                {
+                    throw last;
+                }
+                throw new CorralConnectionException(round.Failures, round.TrustFailure);
+            }
+            await Task.Delay(backoff < left ? backoff : left, time, cancellationToken).ConfigureAwait(false);
+            backoff = backoff * 2 < _options.RetryMaxDelay ? backoff * 2 : _options.RetryMaxDelay;
+        }
+    }
+
+    /// <summary>
+    /// One pass over every address, from the preferred one. Returns the first answer that is not 503 (a success, or
+    /// throws its problem), else every failure; <c>Unavailable</c> is the last address's 503 problem when the last
+    /// address tried answered 503.
+    /// </summary>
+    private async Task<(HttpResponseMessage? Response, List<string> Failures, bool TrustFailure, CorralApiException? Unavailable)> SendRoundAsync(
+        HttpMethod method, string path, byte[]? payload, TimeSpan extraTime, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
         var trustFailure = false;
+        CorralApiException? unavailable = null;
         var start = _preferred;
-        byte[]? payload = body is null ? null : await body.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         for (var attempt = 0; attempt < Addresses.Count; attempt++)
         {
             var index = (start + attempt) % Addresses.Count;
             var address = Addresses[index];
+            unavailable = null;
             using var request = new HttpRequestMessage(method, new Uri(address, path))
             {
                 Version = HttpVersion.Version20,
@@ -190,10 +238,13 @@ public sealed partial class CorralClient : IDisposable
                 continue;
             }
 
-            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && attempt < Addresses.Count - 1)
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
             {
-                failures.Add($"{Show(address)}: 503 unavailable");
-                response.Dispose();
+                using (response)
+                {
+                    unavailable = await ProblemAsync(response, cancellationToken).ConfigureAwait(false);
+                }
+                failures.Add($"{Show(address)}: 503 {unavailable.Title}");
                 continue;
             }
             _preferred = index;
@@ -205,9 +256,9 @@ public sealed partial class CorralClient : IDisposable
                     throw await ProblemAsync(response, cancellationToken).ConfigureAwait(false);
                 }
             }
-            return response;
+            return (response, failures, trustFailure, null);
         }
-        throw new CorralConnectionException(failures, trustFailure);
+        return (null, failures, trustFailure, unavailable);
     }
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? body, JsonTypeInfo<T> type, CancellationToken cancellationToken, TimeSpan extraTime = default)

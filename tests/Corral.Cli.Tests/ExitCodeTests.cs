@@ -46,10 +46,32 @@ public sealed class ExitCodeTests : CliTestBase
     {
         var dead = $"https://127.0.0.1:{FreePorts.Next()}";
 
-        var run = await CliRun.RunAsync(["status", "--addr", dead, "--token", Server.Config.Token, "--config", Server.ConfigPath]);
+        var run = await CliRun.RunAsync(["status", "--addr", dead, "--token", Server.Config.Token, "--config", Server.ConfigPath, "--retry-for", "0"]);
 
         AssertExit(ExitCodes.Unavailable, run);
         Assert.Contains($"{dead}: connection refused", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoServerListening_RetriesForTheBudgetThenExit6()
+    {
+        var dead = $"https://127.0.0.1:{FreePorts.Next()}";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var run = await CliRun.RunAsync(["status", "--addr", dead, "--token", Server.Config.Token, "--config", Server.ConfigPath, "--retry-for", "1s"]);
+
+        AssertExit(ExitCodes.Unavailable, run);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"gave up after {clock.Elapsed}");
+        Assert.Contains($"{dead}: connection refused", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RetryForNotADuration_Exit2NamingTheFlag()
+    {
+        var run = await CliRun.RunAsync(["status", "--config", Server.ConfigPath, "--retry-for", "soon"]);
+
+        AssertExit(ExitCodes.Usage, run);
+        Assert.Contains("--retry-for 'soon' must be a duration", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -34,13 +34,26 @@ internal sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync()
     {
+        var host = await InitAsync();
+        await host.RunAsync();
+        return host;
+    }
+
+    /// <summary>Initializes the data dir (its address and config are known) without serving yet; start it with <see cref="RunAsync"/>.</summary>
+    public static async Task<TestServer> InitAsync()
+    {
         var host = new TestServer();
         var init = await ServerInitializer.InitAsync(new ServerInitOptions(host._dir.Combine("data"), "s1", "test", [], host.Port), TimeProvider.System, NullLoggerFactory.Instance, CancellationToken.None);
         host.ConfigPath = init.Paths.AdminClientConfig;
         host.Config = JsonSerializer.Deserialize(File.ReadAllText(host.ConfigPath), CoreJson.Default.ClientConfig)!;
-        host._app = CorralServer.Build(new ServerRunOptions(init.Paths.DataDir, IPAddress.Loopback, host.Port), TimeProvider.System);
-        await host._app.StartAsync();
         return host;
+    }
+
+    /// <summary>Starts serving (once).</summary>
+    public async Task RunAsync()
+    {
+        _app = CorralServer.Build(new ServerRunOptions(_dir.Combine("data"), IPAddress.Loopback, Port), TimeProvider.System);
+        await _app.StartAsync();
     }
 
     public CorralClient Client(string? token = null, IReadOnlyList<string>? addresses = null) =>

@@ -8,7 +8,8 @@ namespace Corral.Testing.Lab;
 /// <summary>
 /// From one lab host, opens a new TCP connection to an address every <see cref="Interval"/> (20 ms) and records who
 /// answered (the first line the server sends, e.g. its host name) or that nobody did within the attempt's timeout.
-/// Failover time is the gap between answers.
+/// Failover time is the gap between answers. <see cref="StartConnect"/> probes a server that does not speak first (an
+/// HTTPS API): an attempt that connects within the timeout counts as the answer <c>connected</c>.
 /// </summary>
 public sealed class TcpAnswerProbe : IDisposable
 {
@@ -23,13 +24,19 @@ public sealed class TcpAnswerProbe : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
 
-    private TcpAnswerProbe(LabHost from, IPEndPoint target)
+    private readonly bool _connectOnly;
+
+    private TcpAnswerProbe(LabHost from, IPEndPoint target, bool connectOnly = false)
     {
+        _connectOnly = connectOnly;
         _thread = Netns.Start(from.Namespace, () => Loop(target));
     }
 
     /// <summary>Starts probing <paramref name="target"/> from <paramref name="from"/>.</summary>
     public static TcpAnswerProbe Start(LabHost from, IPEndPoint target) => new(from, target);
+
+    /// <summary>Starts probing <paramref name="target"/> from <paramref name="from"/>; a TCP connection is the answer (<c>connected</c>).</summary>
+    public static TcpAnswerProbe StartConnect(LabHost from, IPEndPoint target) => new(from, target, connectOnly: true);
 
     /// <summary>Every attempt so far: when it started and who answered (null: no answer).</summary>
     public IReadOnlyList<(DateTimeOffset At, string? Answer)> Attempts
@@ -95,22 +102,7 @@ public sealed class TcpAnswerProbe : IDisposable
                 socket.LingerState = new LingerOption(true, 0);
                 using var timeout = new CancellationTokenSource(AttemptTimeout);
                 socket.ConnectAsync(target, timeout.Token).AsTask().GetAwaiter().GetResult();
-                var read = 0;
-                while (read < buffer.Length)
-                {
-                    var n = socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, timeout.Token).AsTask().GetAwaiter().GetResult();
-                    if (n == 0)
-                    {
-                        break;
-                    }
-                    read += n;
-                    if (Array.IndexOf(buffer, (byte)'\n', 0, read) >= 0)
-                    {
-                        break;
-                    }
-                }
-                var text = Encoding.ASCII.GetString(buffer, 0, read).Trim();
-                answer = text.Length > 0 ? text : null;
+                answer = _connectOnly ? "connected" : ReadLine(socket, buffer, timeout.Token);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException)
             {
@@ -130,5 +122,25 @@ public sealed class TcpAnswerProbe : IDisposable
                 next = clock.Elapsed;
             }
         }
+    }
+
+    private static string? ReadLine(Socket socket, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).AsTask().GetAwaiter().GetResult();
+            if (n == 0)
+            {
+                break;
+            }
+            read += n;
+            if (Array.IndexOf(buffer, (byte)'\n', 0, read) >= 0)
+            {
+                break;
+            }
+        }
+        var text = Encoding.ASCII.GetString(buffer, 0, read).Trim();
+        return text.Length > 0 ? text : null;
     }
 }
