@@ -232,7 +232,21 @@ public sealed partial class EtcdStore : IClusterStore
     /// <summary>A failure after which another attempt (on this or another member) may succeed.</summary>
     internal static bool IsTransient(GrpcException e) =>
         e.StatusCode is GrpcStatusCode.Unavailable or GrpcStatusCode.DeadlineExceeded
-        || (e.StatusCode == GrpcStatusCode.Unknown && e.StatusMessage.Contains("etcdserver: leader changed", StringComparison.Ordinal));
+        || (e.StatusCode == GrpcStatusCode.Unknown && TransientUnknown.Any(m => e.StatusMessage.Contains(m, StringComparison.Ordinal)));
+
+    /// <summary>
+    /// What etcd says with status Unknown when a member cannot reach a majority or its leader moves: a linearizable
+    /// read or a proposal that timed out on the server ("context deadline exceeded", seen in the lab right after two of
+    /// three members died), a leader change, a member stopping. None means the request was wrong.
+    /// </summary>
+    private static readonly string[] TransientUnknown =
+    [
+        "etcdserver: leader changed",
+        "etcdserver: request timed out",
+        "etcdserver: server stopped",
+        "etcdserver: too many requests",
+        "context deadline exceeded",
+    ];
 
     /// <summary>A failure that proves a write was not applied, so retrying it cannot apply it twice.</summary>
     private static bool IsCertainlyNotApplied(GrpcException e) =>
