@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using Corral.Testing.Lab;
 
 namespace Corral.Bench;
@@ -5,61 +7,93 @@ namespace Corral.Bench;
 internal static partial class FailoverBench
 {
     /// <summary>
-    /// (b) Corral: h1..h3 each run an etcd member and corral-viphost (HaTiming profile <paramref name="timing"/>, its
-    /// lease TTL replaced by <paramref name="ttl"/> when given); h4 is the client.
+    /// (b) and (c) Corral: the HA lab of real processes (<see cref="ServerLab"/>): h1..h3 run <c>corral server</c> with a
+    /// managed etcd member each and the VIP (HaTiming profile <paramref name="timing"/>), h4..h6 agents with a stack, h7
+    /// the client. A probe on h7 opens a new TLS connection to the API port through the VIP every 50 ms and asks
+    /// <c>/readyz</c>: (b) is the gap in accepted TCP connections, (c) the gap in 200 answers (the API and its store
+    /// usable through the VIP).
     /// </summary>
-    private static async Task<FailoverFigures> CorralAsync(int trials, int partitionTrials, TimeSpan partition, string timing, int? ttl)
+    private static async Task<CorralFailoverFigures> CorralAsync(int trials, int partitionTrials, TimeSpan partition, string timing)
     {
-        using var start = new CancellationTokenSource(Patience);
-        await using var lab = await VipLab.StartAsync(3, start.Token, ttl is { } s ? ["--ttl", s.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [], timing);
-        lab.StartVipHosts();
-        using var client = TcpAnswerProbe.Start(lab.Client, Target);
-        using var poller = VipHolderPoller.Start(lab.Servers, VipLab.Vip);
+        await using var lab = await ServerLab.StartAsync(timing);
+        using var ca = lab.LoadCa();
+        using var client = ApiAnswerProbe.Start(lab.Client, new IPEndPoint(ServerLab.Vip, ServerLab.Port), ca);
+        using var poller = VipHolderPoller.Start(lab.Servers, ServerLab.Vip);
         var kills = new List<double>();
+        var apiKills = new List<double>();
         var partitions = new List<double>();
         var doubles = 0;
 
         for (var trial = 1; trial <= trials; trial++)
         {
-            var holder = await WaitStableAsync(client, "corral");
-            var host = lab.Servers.Single(h => h.Name == holder);
+            var leader = await lab.WaitLeaderAsync();
+            await WaitReadyAsync(client);
+            var host = lab.Servers[leader];
             var at = DateTimeOffset.UtcNow;
-            host.KillAll();
-            var gap = await WaitTakeoverAsync(client, at, holder, "corral", lab.Network);
-            kills.Add(gap);
+            lab.KillServerHost(leader);
+            var tcp = await WaitGapAsync(client, at, a => a.Connected, "TCP connections through the VIP");
+            var api = await WaitGapAsync(client, at, a => a.Ready, "/readyz through the VIP");
+            kills.Add(tcp);
+            apiKills.Add(api);
             doubles += poller.DoubleHolderIntervals(at, DateTimeOffset.UtcNow, new HashSet<LabHost> { host });
-            Console.Error.WriteLine($"failover: corral kill {trial}/{trials}: {holder} killed, answers resumed after {gap:0.000} s");
-            // The host comes back: its etcd member rejoins, its VIP host removes the address its dead run left.
-            var index = lab.Servers.ToList().IndexOf(host);
-            lab.Etcd.Launch(index);
-            lab.StartVipHost(host);
-            await lab.Etcd.WaitHealthyAsync(index, Patience, CancellationToken.None);
-            await lab.WaitSingleHolderAsync(Patience);
+            Console.Error.WriteLine($"failover: corral kill {trial}/{trials}: {host.Name} (leader {ServerLab.Name(leader)}) killed; TCP through the VIP back after {tcp:0.000} s, the API after {api:0.000} s");
+            // The host comes back: `server run` restarts its etcd member and drops the VIP its dead run left.
+            await lab.EnsureSteadyAsync();
         }
         for (var trial = 1; trial <= partitionTrials; trial++)
         {
-            var holder = await WaitStableAsync(client, "corral");
-            var host = lab.Servers.Single(h => h.Name == holder);
+            var leader = await lab.WaitLeaderAsync();
+            await WaitReadyAsync(client);
+            var host = lab.Servers[leader];
             var at = DateTimeOffset.UtcNow;
             host.CutOff();
-            var gap = await WaitTakeoverAsync(client, at, holder, "corral", lab.Network);
+            var gap = await WaitGapAsync(client, at, a => a.Ready, "/readyz through the VIP during a partition");
             partitions.Add(gap);
-            if (gap > partition.TotalSeconds)
-            {
-                Console.Error.WriteLine($"failover: corral partition {trial}: nobody took over during the partition; the VIP hosts' logs:\n{lab.AllLogs()}");
-            }
             await Task.Delay(at + partition - DateTimeOffset.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero);
             host.Heal();
             await Task.Delay(TimeSpan.FromSeconds(3));
             var d = poller.DoubleHolderIntervals(at, DateTimeOffset.UtcNow);
             doubles += d;
-            Console.Error.WriteLine($"failover: corral partition {trial}/{partitionTrials}: {holder} cut off, takeover after {gap:0.000} s, {d} intervals with two holders");
-            await lab.Etcd.WaitHealthyAsync(lab.Servers.ToList().IndexOf(host), Patience, CancellationToken.None);
+            Console.Error.WriteLine($"failover: corral partition {trial}/{partitionTrials}: {host.Name} cut off, the API through the VIP back after {gap:0.000} s, {d} intervals with two holders");
+            await lab.EnsureSteadyAsync();
         }
-        // The VIP hosts' logs go with the lab: count the etcd leader placement's moves now.
-        var moves = lab.Servers.Sum(h => lab.Log(h).Split('\n').Count(l => l.Contains("EtcdLeaderPlacement[4510]", StringComparison.Ordinal)));
+        var moves = Enumerable.Range(0, 3).Sum(i => lab.ServerLog(i).Split('\n').Count(l => l.Contains("EtcdLeaderPlacement[4510]", StringComparison.Ordinal)));
         Console.Error.WriteLine($"failover: corral: the etcd leader was moved off the Corral leader's host {moves} times");
-        var lease = ttl ?? (timing == "fast" ? Corral.Server.HaTiming.Fast : Corral.Server.HaTiming.Default).LeaseTtl.TotalSeconds;
-        return Figures($"corral VIP, timing {timing} (TTL {lease} s)", kills, partitions, doubles);
+        var lease = (timing == "fast" ? Corral.Server.HaTiming.Fast : Corral.Server.HaTiming.Default).LeaseTtl.TotalSeconds;
+        var figures = Figures($"corral servers, timing {timing} (TTL {lease.ToString(CultureInfo.InvariantCulture)} s)", kills, partitions, doubles);
+        apiKills.Sort();
+        return new CorralFailoverFigures(figures, Median(apiKills), apiKills[^1], moves);
+    }
+
+    /// <summary>Waits until the probe has had 200 answers only for the last second.</summary>
+    private static async Task WaitReadyAsync(ApiAnswerProbe client)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            var since = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1);
+            var recent = client.Attempts.Where(a => a.At >= since).ToList();
+            if (recent.Count >= 10 && recent.All(a => a.Ready))
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"corral: the API did not answer steadily through the VIP within {Patience.TotalSeconds} s");
+    }
+
+    /// <summary>Waits for the first success after <paramref name="at"/>; returns the gap from the last success before it.</summary>
+    private static async Task<double> WaitGapAsync(ApiAnswerProbe client, DateTimeOffset at, Func<ApiProbeAttempt, bool> success, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (client.GapAround(at, success) is { } gap)
+            {
+                return gap.TotalSeconds;
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"corral: no success of {what} within {Patience.TotalSeconds} s after the fault");
     }
 }

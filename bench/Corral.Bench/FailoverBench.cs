@@ -7,13 +7,15 @@ using Corral.Testing.Lab;
 namespace Corral.Bench;
 
 /// <summary>
-/// <c>failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-timing default|fast] [--corral-ttl S] [--skip-keepalived]</c>, in the multi-host lab (needs root):
-/// (a) keepalived (VRRPv2, <c>advert_int 1</c>) on two hosts and (b) Corral's VIP manager (the real leader election,
-/// with the etcd leader placement, over a 3-member etcd cluster; HaTiming profile <c>--corral-timing</c>, its etcd
-/// heartbeat and election timeout on the members, <c>--corral-ttl</c> overriding its lease TTL) on three hosts. Per trial every process of the VIP holder's host is
-/// SIGKILLed; the failover time is the gap in TCP answers seen by a client host opening a connection to the VIP
-/// every 20 ms. Then partition trials cut the holder off for a while and heal it, counting the 20 ms intervals in
-/// which two hosts had the VIP on their interface (sampled from each host's kernel).
+/// <c>failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-timing default|fast] [--skip-keepalived]</c>,
+/// in the multi-host lab (needs root), in one run: (a) keepalived (VRRPv2, <c>advert_int 1</c>) on two hosts, its
+/// failover time the gap in TCP answers seen by a client host opening a connection to the VIP every 20 ms; (b) Corral
+/// for real (<see cref="ServerLab"/>: three <c>corral server</c> processes with managed etcd and the VIP, three agents
+/// running a stack), its failover time the gap in TCP connections accepted on the API port through the VIP, and (c)
+/// the gap in <c>/readyz</c> 200 answers through the VIP (the API with its store), both probed every 50 ms from the
+/// client host. Per trial every process of the VIP holder's host is SIGKILLed. Partition trials cut the holder off for
+/// a while and heal it, counting the 20 ms intervals in which two hosts had the VIP on their interface (sampled from
+/// each host's kernel).
 /// </summary>
 internal static partial class FailoverBench
 {
@@ -25,7 +27,6 @@ internal static partial class FailoverBench
         var trials = 10;
         var partitionTrials = 3;
         var partitionSeconds = 8.0;
-        int? corralTtl = null;
         var corralTiming = "default";
         var skipKeepalived = false;
         for (var i = 0; i < args.Length; i++)
@@ -45,10 +46,6 @@ internal static partial class FailoverBench
                     partitionSeconds = double.Parse(value, CultureInfo.InvariantCulture);
                     i++;
                     break;
-                case "--corral-ttl" when value is not null:
-                    corralTtl = int.Parse(value, CultureInfo.InvariantCulture);
-                    i++;
-                    break;
                 case "--corral-timing" when value is "default" or "fast":
                     corralTiming = value;
                     i++;
@@ -57,13 +54,13 @@ internal static partial class FailoverBench
                     skipKeepalived = true;
                     break;
                 default:
-                    Console.Error.WriteLine($"failover: unknown or incomplete option '{args[i]}'; usage: failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-timing default|fast] [--corral-ttl S] [--skip-keepalived]");
+                    Console.Error.WriteLine($"failover: unknown or incomplete option '{args[i]}'; usage: failover [--trials 10] [--partition-trials 3] [--partition-seconds 8] [--corral-timing default|fast] [--skip-keepalived]");
                     return 2;
             }
         }
-        if (trials < 1 || partitionTrials < 0 || partitionSeconds is < 1 or > 120 || corralTtl is < 1 or > 60)
+        if (trials < 1 || partitionTrials < 0 || partitionSeconds is < 1 or > 120)
         {
-            Console.Error.WriteLine("failover: --trials must be at least 1, --partition-trials at least 0, --partition-seconds from 1 to 120, --corral-ttl from 1 to 60");
+            Console.Error.WriteLine("failover: --trials must be at least 1, --partition-trials at least 0 and --partition-seconds from 1 to 120");
             return 2;
         }
         if (!File.Exists("/usr/sbin/keepalived"))
@@ -72,7 +69,8 @@ internal static partial class FailoverBench
         }
 
         var keepalived = skipKeepalived ? null : await KeepalivedAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds));
-        var corral = await CorralAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds), corralTiming, corralTtl);
+        var corralRun = await CorralAsync(trials, partitionTrials, TimeSpan.FromSeconds(partitionSeconds), corralTiming);
+        var corral = corralRun.Vip;
 
         Console.WriteLine();
         Console.WriteLine($"VIP failover in the lab: {trials} host kills, {partitionTrials} partitions of {partitionSeconds:0.#} s; TCP answers every 20 ms from a client host");
@@ -81,7 +79,10 @@ internal static partial class FailoverBench
         {
             Console.WriteLine($"{r.System,-40} {r.KillMedian,10:0.000} s {r.KillMax,8:0.000} s {r.KillMin,8:0.000} s {r.PartitionMedian,17:0.000} s {r.DoubleHolderIntervals,19}");
         }
-        Console.WriteLine("kill: every process of the holder's host SIGKILLed; 2-holder intervals: 20 ms slots, summed over kills (live hosts) and partitions (all hosts)");
+        Console.WriteLine($"{"corral API through the VIP (/readyz 200)",-40} {corralRun.ApiKillMedian,10:0.000} s {corralRun.ApiKillMax,8:0.000} s");
+        Console.WriteLine("kill: every process of the holder's host SIGKILLed; keepalived: gap in TCP answers (every 20 ms); corral: gap in accepted TCP connections to the API port");
+        Console.WriteLine("(every 50 ms); partition takeover: keepalived TCP answers, corral /readyz answers; 2-holder intervals: 20 ms slots, summed over kills (live hosts) and partitions (all hosts)");
+        Console.WriteLine($"etcd leader moved off the Corral leader's host {corralRun.PlacementMoves} times");
         Console.WriteLine($"load average (1 min) at the end: {LoadAverage():0.00} on {Environment.ProcessorCount} cores");
         var json = new Dictionary<string, object>
         {
@@ -89,7 +90,7 @@ internal static partial class FailoverBench
             ["partition_trials"] = partitionTrials,
             ["partition_seconds"] = partitionSeconds,
             ["corral_timing"] = corralTiming,
-            ["corral_ttl_s"] = corralTtl ?? (corralTiming == "fast" ? Corral.Server.HaTiming.Fast : Corral.Server.HaTiming.Default).LeaseTtl.TotalSeconds,
+            ["corral_ttl_s"] = (corralTiming == "fast" ? Corral.Server.HaTiming.Fast : Corral.Server.HaTiming.Default).LeaseTtl.TotalSeconds,
             ["load_average_1m"] = LoadAverage(),
         };
         if (keepalived is not null)
@@ -103,6 +104,9 @@ internal static partial class FailoverBench
         json["corral_kill_max_s"] = Math.Round(corral.KillMax, 3);
         json["corral_partition_takeover_median_s"] = Math.Round(corral.PartitionMedian, 3);
         json["corral_double_holder_intervals"] = corral.DoubleHolderIntervals;
+        json["corral_api_kill_median_s"] = Math.Round(corralRun.ApiKillMedian, 3);
+        json["corral_api_kill_max_s"] = Math.Round(corralRun.ApiKillMax, 3);
+        json["corral_etcd_leader_moves"] = corralRun.PlacementMoves;
         Console.WriteLine(JsonSerializer.Serialize(json));
         return 0;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Corral.Core;
@@ -40,9 +41,12 @@ public sealed class ServerLab : IAsyncDisposable
     private readonly Queue<string> _recent = new();
     private int _deploys;
 
-    private ServerLab(LabNetwork network)
+    private readonly string _timing;
+
+    private ServerLab(LabNetwork network, string timing)
     {
         Network = network;
+        _timing = timing;
     }
 
     public LabNetwork Network { get; }
@@ -59,14 +63,17 @@ public sealed class ServerLab : IAsyncDisposable
     /// <summary>The value of <c>ROUND</c> in the <c>roll</c> service's environment of the last deploy.</summary>
     public int Round { get; private set; }
 
-    /// <summary>Creates the network and starts 3 servers, 3 agents and the stack; waits until every replica runs.</summary>
-    public static async Task<ServerLab> StartAsync()
+    /// <summary>
+    /// Creates the network and starts 3 servers (HA timing profile <paramref name="timing"/>: <c>default</c> or
+    /// <c>fast</c>), 3 agents and the stack; waits until every replica runs.
+    /// </summary>
+    public static async Task<ServerLab> StartAsync(string timing = "default")
     {
         if (!File.Exists("/usr/bin/etcd"))
         {
             throw new InvalidOperationException("etcd is not installed: run scripts/install-deps.sh");
         }
-        var lab = new ServerLab(LabNetwork.Create(7));
+        var lab = new ServerLab(LabNetwork.Create(7), timing);
         try
         {
             await lab.BootAsync().ConfigureAwait(false);
@@ -126,6 +133,13 @@ public sealed class ServerLab : IAsyncDisposable
         await WaitAsync(() => Task.FromResult(Servers[server].Pids().Count == 0 ? (bool?)true : null), $"every process of {Servers[server].Name} (its etcd member) to exit after SIGTERM").ConfigureAwait(false);
         _servers[server] = null;
     }
+
+    /// <summary>The cluster CA, which every server's certificate chains to.</summary>
+    public X509Certificate2 LoadCa() =>
+        X509Certificate2.CreateFromPem(JsonSerializer.Deserialize(File.ReadAllText(ClientConfig), CoreJson.Default.ClientConfig)!.CaCertificatePem);
+
+    /// <summary>The log of <c>corral server</c> on server i (every run appended).</summary>
+    public string ServerLog(int server) => File.Exists(LogPath(Name(server))) ? File.ReadAllText(LogPath(Name(server))) : "";
 
     /// <summary>Runs <c>corral ARGS</c> on the client host h7 (its config names the VIP only).</summary>
     public Task<CliResult> CliAsync(params string[] args) => RunCliAsync(Client, ClientConfig, args);
@@ -312,8 +326,8 @@ public sealed class ServerLab : IAsyncDisposable
 
     private string LogPath(string name) => _dir.Combine(name + ".log");
 
-    private static string[] ServingFlags() =>
-        ["--listen", "0.0.0.0", "--port", Port.ToString(CultureInfo.InvariantCulture), "--vip", Vip + "/24", "--vip-interface", "eth0", "--timing", "default"];
+    private string[] ServingFlags() =>
+        ["--listen", "0.0.0.0", "--port", Port.ToString(CultureInfo.InvariantCulture), "--vip", Vip + "/24", "--vip-interface", "eth0", "--timing", _timing];
 
     private static string StackYaml(int round) => $$"""
         stack: {{Stack}}
@@ -334,7 +348,7 @@ public sealed class ServerLab : IAsyncDisposable
         var h1 = Servers[0];
         var init = await RunCliAsync(h1, ClientConfig, ["server", "init", "--ha", "--data-dir", DataDir(0), "--name", Name(0),
             "--port", Port.ToString(CultureInfo.InvariantCulture), "--advertise", h1.Address.ToString(), "--advertise", Vip.ToString(),
-            "--etcd-address", h1.Address.ToString(), "--timing", "default"]).ConfigureAwait(false);
+            "--etcd-address", h1.Address.ToString(), "--timing", _timing]).ConfigureAwait(false);
         if (init.Code != 0)
         {
             throw new InvalidOperationException($"corral server init --ha on h1 failed: {init}");
