@@ -15,6 +15,9 @@ namespace Corral.Cli;
 /// <summary><c>corral server join URL --token T</c> and <c>corral server leave</c> (managed etcd).</summary>
 internal static class ServerJoinCommand
 {
+    /// <summary>How long <c>server join</c> keeps asking while the first server answers 503 (no quorum for now).</summary>
+    private static readonly TimeSpan JoinRetryBudget = TimeSpan.FromSeconds(60);
+
     public static Command CreateJoin()
     {
         var url = new Argument<string>("URL") { Description = "A server of the cluster, https://HOST:PORT." };
@@ -77,7 +80,20 @@ internal static class ServerJoinCommand
                     },
                 };
                 using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
-                using var response = await http.PostAsJsonAsync(new Uri(server, "v1/join/server"), new ServerJoinRequest(joinToken.ToString(), serverName, member.PeerUrl, member.ClientUrl), CoreJson.Default.ServerJoinRequest, ct).ConfigureAwait(false);
+                var request = new ServerJoinRequest(joinToken.ToString(), serverName, member.PeerUrl, member.ClientUrl);
+                var response = await http.PostAsJsonAsync(new Uri(server, "v1/join/server"), request, CoreJson.Default.ServerJoinRequest, ct).ConfigureAwait(false);
+                // 503: the store has no quorum for a moment (e.g. just after the previous member was added, until it has
+                // caught up); the server's quorum check refuses it before anything is written, so ask again for a while,
+                // as an operator would.
+                var retryUntil = DateTimeOffset.UtcNow + JoinRetryBudget;
+                while (response.StatusCode == HttpStatusCode.ServiceUnavailable && DateTimeOffset.UtcNow < retryUntil)
+                {
+                    response.Dispose();
+                    await parse.InvocationConfiguration.Error.WriteLineAsync($"corral server join: {server} cannot take the join yet (503: the store has no quorum for now); trying again in 1 s").ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                    response = await http.PostAsJsonAsync(new Uri(server, "v1/join/server"), request, CoreJson.Default.ServerJoinRequest, ct).ConfigureAwait(false);
+                }
+                using var answered = response;
                 if (!response.IsSuccessStatusCode)
                 {
                     var problem = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);

@@ -130,8 +130,9 @@ public static class CorralServer
         app.UseExceptionHandler(errors => errors.Run(async http =>
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var lost = http.RequestServices.GetRequiredService<QuorumMonitor>().LostReason;
             var result = error is StoreUnavailableException unavailable
-                ? ApiProblems.Unavailable(http.RequestServices.GetRequiredService<QuorumMonitor>().LostReason ?? unavailable.Message)
+                ? lost is not null ? ApiProblems.QuorumLost(lost) : ApiProblems.Unavailable(unavailable.Message)
                 : Results.Problem(detail: "an internal error occurred; see the server log", statusCode: StatusCodes.Status500InternalServerError, title: "internal error");
             await result.ExecuteAsync(http).ConfigureAwait(false);
         }));
