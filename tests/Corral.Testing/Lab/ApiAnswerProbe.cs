@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -75,11 +74,9 @@ public sealed class ApiAnswerProbe : IDisposable
 
     private void Loop(IPEndPoint target, X509Certificate2 ca)
     {
-        var clock = Stopwatch.StartNew();
-        var next = TimeSpan.Zero;
         var request = Encoding.ASCII.GetBytes($"GET /readyz HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n");
         var buffer = new byte[1024];
-        while (!_stop.IsCancellationRequested)
+        ProbeLoop.Run(Interval, _stop.Token, () =>
         {
             var at = DateTimeOffset.UtcNow;
             var connected = false;
@@ -127,16 +124,6 @@ public sealed class ApiAnswerProbe : IDisposable
             {
                 _attempts.Add(new ApiProbeAttempt(at, connected, status));
             }
-            next += Interval;
-            var wait = next - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                Thread.Sleep(wait);
-            }
-            else
-            {
-                next = clock.Elapsed;
-            }
-        }
+        });
     }
 }

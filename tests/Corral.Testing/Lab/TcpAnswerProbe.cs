@@ -88,10 +88,8 @@ public sealed class TcpAnswerProbe : IDisposable
 
     private void Loop(IPEndPoint target)
     {
-        var clock = Stopwatch.StartNew();
         var buffer = new byte[256];
-        var next = TimeSpan.Zero;
-        while (!_stop.IsCancellationRequested)
+        ProbeLoop.Run(Interval, _stop.Token, () =>
         {
             var at = DateTimeOffset.UtcNow;
             string? answer = null;
@@ -111,17 +109,7 @@ public sealed class TcpAnswerProbe : IDisposable
             {
                 _attempts.Add((at, answer));
             }
-            next += Interval;
-            var wait = next - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                Thread.Sleep(wait);
-            }
-            else
-            {
-                next = clock.Elapsed;
-            }
-        }
+        });
     }
 
     private static string? ReadLine(Socket socket, byte[] buffer, CancellationToken cancellationToken)
