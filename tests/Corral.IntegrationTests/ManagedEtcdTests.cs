@@ -52,18 +52,19 @@ public sealed class ManagedEtcdTests : IAsyncLifetime
         Assert.Equal(1, three.StoreFaultTolerance);
         Assert.All(three.StoreMembers, m => Assert.StartsWith("https://127.0.0.1:", m.Endpoint, StringComparison.Ordinal));
 
-        // The etcd leader is kept off the Corral leader's host: s0's member led etcd from the start (it was alone), so
-        // the leader's placement controller handed etcd leadership to another member once three were healthy.
+        // The etcd leader is kept off the Corral leader's host: s0's member led etcd from the start (it was alone); once
+        // three were healthy the etcd leader is another member.
         var placed = await Eventually.ValueAsync(async () =>
         {
             var status = await Client.GetStatusAsync(Ct);
             return status.Leader is { } leader && status.StoreMembers.SingleOrDefault(m => m.IsLeader) is { } etcdLeader && etcdLeader.Name != leader ? status : null;
         }, Timeout, "the etcd leader to move off the Corral leader's host\n" + Log("s0-run.log"));
         Assert.Equal("s0", placed.Leader);
+        // etcd may also have changed leaders by itself while members joined (then nothing needed moving); every move
+        // recorded was made by the Corral leader, away from its own member. EtcdLeaderPlacementTests force a move.
         var moved = (await Client.GetEventsAsync(0, null, 1000, Ct)).Events.Where(e => e.Kind == "store.leader.moved").ToList();
-        Assert.True(moved.Count >= 1, "no store.leader.moved event\n" + Log("s0-run.log"));
         Assert.All(moved, e => Assert.Equal("leader:s0", e.Actor));
-        Assert.Contains("from 's0'", moved[0].Message, StringComparison.Ordinal);
+        Assert.All(moved, e => Assert.Contains("from 's0'", e.Message, StringComparison.Ordinal));
 
         // s2's machine dies; s1 is stopped to leave: s0 alone could not keep a quorum of the two members left.
         ClusterProcesses.KillAll(ClusterProcesses.Find(DataDir(2)));
