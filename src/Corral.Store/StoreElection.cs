@@ -35,12 +35,13 @@ public sealed class StoreElection
         var timing = Timing.From(options ?? ElectionOptions.Default);
         StoreLimits.ValidateValue(value);
 
+        var grantSentAt = _time.GetUtcNow();
         var grant = await _store.GrantLeaseAsync(timing.Ttl, cancellationToken).ConfigureAwait(false);
         var leadership = new StoreLeadership(_store, _time, election, prefix + grant.Id.ToString("x16", System.Globalization.CultureInfo.InvariantCulture), grant, timing);
         try
         {
             // The lease is renewed from the start, so a long wait behind another leader does not let it lapse.
-            leadership.StartRenewing();
+            leadership.StartRenewing(grantSentAt);
             var key = leadership.Key;
             var put = await _store.TxnAsync(
                 Txn.If(Compare.Missing(key)).Then(new TxnOp.Put(key, value, grant.Id)).Else(new TxnOp.Get(key)),

@@ -40,10 +40,14 @@ internal sealed class StoreLeadership : ILeadership
 
     public string LossReason => _lossReason ?? "not lost";
 
-    /// <summary>Starts renewing the lease; the deadline counts from now, an upper bound of when the grant was received.</summary>
-    public void StartRenewing()
+    /// <summary>
+    /// Starts renewing the lease. The deadline counts from <paramref name="grantSentAt"/>, when the grant request was
+    /// sent: the store cannot have granted the lease, and started its TTL, any earlier. (Counting from when the answer
+    /// arrived is not safe: a lagging member may answer long after the leader granted it.)
+    /// </summary>
+    public void StartRenewing(DateTimeOffset grantSentAt)
     {
-        ArmDeadline(_time.GetUtcNow());
+        ArmDeadline(grantSentAt);
         _renewing = Task.Run(() => RenewLoopAsync(_stop.Token));
     }
 

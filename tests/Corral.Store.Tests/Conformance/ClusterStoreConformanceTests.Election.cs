@@ -141,6 +141,28 @@ public abstract partial class ClusterStoreConformanceTests
     }
 
     [Fact]
+    public async Task Election_GrantAnsweredLate_NoRenewalEverAcknowledged_LeaderLosesItsTokenBeforeAnotherIsElected()
+    {
+        // The lease's TTL runs from when the store granted it, not from when the answer arrived (a lagging etcd member
+        // answers late): a leader that counted its step-down deadline from the answer could still lead after the
+        // lease expired and another contender was elected (seen in the lab: two VIP holders for 16 ms). Its watches
+        // are silent too, as for a leader cut off from the store: only the deadline can end its term in time.
+        await using var store = await CreateStoreAsync();
+        var late = new KeepAliveSwitchStore(store) { GrantAnswerDelay = TimeSpan.FromSeconds(1), FailKeepAlives = true, SilentWatches = true };
+        var election = NewElection();
+        await using var first = await new StoreElection(late, TimeProvider.System).CampaignAsync(election, Bytes("first"), ShortElection, Timeout());
+        long? lostAt = null;
+        using var onLost = first.Token.Register(() => lostAt = Stopwatch.GetTimestamp());
+
+        await using var second = await store.CampaignAsync(election, Bytes("second"), ShortElection, Timeout());
+        var electedBy = Stopwatch.GetTimestamp();
+
+        Assert.True(first.Token.IsCancellationRequested, "the second contender was elected while the first still held its token");
+        Assert.True(lostAt < electedBy);
+        Assert.Equal("second", second.Leader.ValueString);
+    }
+
+    [Fact]
     public async Task Election_Observe_YieldsNobodyThenEachNewLeader()
     {
         await using var store = await CreateStoreAsync();

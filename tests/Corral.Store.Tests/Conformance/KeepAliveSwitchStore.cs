@@ -4,7 +4,8 @@ namespace Corral.Store.Tests.Conformance;
 
 /// <summary>
 /// Forwards every call to an inner store, except that <see cref="KeepAliveOnceAsync"/> can be made to fail (as if the
-/// store stopped acknowledging renewals from this client) while everything else keeps working. Does not own the inner store.
+/// store stopped acknowledging renewals from this client) while everything else keeps working, and the answer to a
+/// lease grant can be made late (as from a lagging member). Does not own the inner store.
 /// </summary>
 public sealed class KeepAliveSwitchStore(IClusterStore inner) : IClusterStore
 {
@@ -16,6 +17,12 @@ public sealed class KeepAliveSwitchStore(IClusterStore inner) : IClusterStore
         get => _failKeepAlives;
         set => _failKeepAlives = value;
     }
+
+    /// <summary>How long the answer to <see cref="GrantLeaseAsync"/> takes to come back after the store granted the lease.</summary>
+    public TimeSpan GrantAnswerDelay { get; set; }
+
+    /// <summary>When true, watches never deliver anything (as for a client cut off from the store).</summary>
+    public bool SilentWatches { get; set; }
 
     public string Kind => inner.Kind;
 
@@ -47,9 +54,21 @@ public sealed class KeepAliveSwitchStore(IClusterStore inner) : IClusterStore
 
     public Task<TxnResult> TxnAsync(Txn txn, CancellationToken cancellationToken = default) => inner.TxnAsync(txn, cancellationToken);
 
-    public IAsyncEnumerable<WatchBatch> WatchAsync(string prefix, long fromRevision, CancellationToken cancellationToken = default) => inner.WatchAsync(prefix, fromRevision, cancellationToken);
+    public IAsyncEnumerable<WatchBatch> WatchAsync(string prefix, long fromRevision, CancellationToken cancellationToken = default) =>
+        SilentWatches ? SilentAsync(cancellationToken) : inner.WatchAsync(prefix, fromRevision, cancellationToken);
 
-    public Task<LeaseGrant> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken = default) => inner.GrantLeaseAsync(ttl, cancellationToken);
+    private static async IAsyncEnumerable<WatchBatch> SilentAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        yield break;
+    }
+
+    public async Task<LeaseGrant> GrantLeaseAsync(TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        var grant = await inner.GrantLeaseAsync(ttl, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(GrantAnswerDelay, cancellationToken).ConfigureAwait(false);
+        return grant;
+    }
 
     public Task RevokeLeaseAsync(long leaseId, CancellationToken cancellationToken = default) => inner.RevokeLeaseAsync(leaseId, cancellationToken);
 
