@@ -154,19 +154,25 @@ public sealed partial class SqliteStore
             _revision = startRevision;
             var error = e is SqliteException sqlite ? MapException(sqlite, _path, "write") : e;
             Log.WriteFailed(_logger, _path, batch.Count, error);
-            foreach (var request in batch)
-            {
-                request.Completion.TrySetException(error);
-            }
             if (_leasesChanged)
             {
                 RescheduleSweeper();
+            }
+            foreach (var request in batch)
+            {
+                request.Completion.TrySetException(error);
             }
             return;
         }
 
         // Watchers see a revision before its writer does, so a caller that writes and then watches from 0 never sees its own write.
         Publish(_published);
+        // The sweep is rescheduled before the writers are answered: a caller that renews a lease and then moves the
+        // clock on (a test's fake time) must find the sweep already due at the renewed expiry, not later.
+        if (_leasesChanged)
+        {
+            RescheduleSweeper();
+        }
         foreach (var request in batch)
         {
             if (request.Error is { } error)
@@ -177,10 +183,6 @@ public sealed partial class SqliteStore
             {
                 request.Completion.TrySetResult(request.Result);
             }
-        }
-        if (_leasesChanged)
-        {
-            RescheduleSweeper();
         }
     }
 
