@@ -243,6 +243,13 @@ public sealed class ServerConnection : IAsyncDisposable
                 NextServer();
                 await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
             }
+            catch (Exception e) when (e is not NodeRevokedException)
+            {
+                // Heartbeats must never stop while the agent runs: a failure nobody expected (e.g. from the supervisor
+                // while renewing task fences) is reported and the loop goes on, instead of ending it silently.
+                await Console.Error.WriteLineAsync($"corral agent: heartbeat failed unexpectedly, retrying: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+                await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
