@@ -50,6 +50,26 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + total - exec_))
 done
 
+# Name every failed test, with the first lines of its message, right above the summary line, so the tail
+# of a CI log says what failed without the whole log.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  awk '
+    /<UnitTestResult / {
+      failed_result = ($0 ~ /outcome="(Failed|Error|Timeout|Aborted)"/); grab = 0; shown = 0
+      if (failed_result && match($0, /testName="[^"]*"/)) print "FAILED " substr($0, RSTART + 10, RLENGTH - 11)
+    }
+    failed_result && /<Message>/ { grab = 1 }
+    failed_result && grab {
+      line = $0; sub(/.*<Message>/, "", line); sub(/<\/Message>.*/, "", line)
+      if (shown < 4) print "    " line
+      shown++
+      if ($0 ~ /<\/Message>/) grab = 0
+    }
+    /<\/UnitTestResult>/ { failed_result = 0; grab = 0 }
+  ' "$trx"
+done
+
 if [ "$files" -ne "${#projects[@]}" ]; then
   echo "only $files of ${#projects[@]} test projects wrote results (a test host crashed?)"
   status=1
