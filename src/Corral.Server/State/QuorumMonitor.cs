@@ -10,16 +10,30 @@ namespace Corral.Server.State;
 /// so that while it is lost the server refuses writes at once with a clear 503 instead of letting each one time out,
 /// and serves reads from the etcd member's own copy (<see cref="EtcdStore.ServeStaleReads"/>). When the quorum returns,
 /// everything resumes by itself. The embedded SQLite store always has its quorum.
+/// <para>
+/// The quorum is declared lost only when the probes keep finding no majority for <see cref="LostAfter"/>: while etcd
+/// elects a new leader (its leader's host died or restarted) the members answer "no leader" for up to about two
+/// election timeouts, and that is not a quorum loss: writes wait in etcd and go through once it has a leader. While a
+/// probe finds no quorum, the next comes after <see cref="RecheckInterval"/>. One probe that finds a majority ends
+/// the loss at once.
+/// </para>
 /// </summary>
 public sealed partial class QuorumMonitor : BackgroundService
 {
     /// <summary>How often the store's members are probed.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long the probes must find no majority before the quorum counts as lost (covers an etcd election).</summary>
+    public static readonly TimeSpan LostAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>How soon a probe follows one that found no majority.</summary>
+    public static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly IClusterStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger<QuorumMonitor> _logger;
     private volatile StoreStatus? _lost;
+    private DateTimeOffset? _failingSince;
 
     public QuorumMonitor(IClusterStore store, TimeProvider time, ILogger<QuorumMonitor> logger)
     {
@@ -28,7 +42,7 @@ public sealed partial class QuorumMonitor : BackgroundService
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
-    /// <summary>True while the last probe found fewer healthy members than a majority.</summary>
+    /// <summary>True while the probes have found fewer healthy members than a majority for <see cref="LostAfter"/> or longer.</summary>
     public bool QuorumLost => _lost is not null;
 
     /// <summary>Why writes are refused now, for the 503 problem; null while the quorum holds.</summary>
@@ -50,7 +64,8 @@ public sealed partial class QuorumMonitor : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             await ProbeOnceAsync(stoppingToken).ConfigureAwait(false);
-            await Task.Delay(Interval, _time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            var next = _failingSince is not null && _lost is null ? RecheckInterval : Interval;
+            await Task.Delay(next, _time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -74,14 +89,30 @@ public sealed partial class QuorumMonitor : BackgroundService
             status = new StoreStatus(_store.Kind, 0, 0, [new StoreMember("store", "", false, false, e.Message)], 0);
         }
         var wasLost = _lost is not null;
-        _lost = status.HasQuorum ? null : status;
+        if (status.HasQuorum)
+        {
+            _failingSince = null;
+            _lost = null;
+        }
+        else
+        {
+            var now = _time.GetUtcNow();
+            _failingSince ??= now;
+            if (wasLost || now - _failingSince.Value >= LostAfter)
+            {
+                _lost = status;
+            }
+        }
+        var lost = _lost is not null;
         if (Metrics.InstrumentedStore.Unwrap(_store) is EtcdStore etcd)
         {
+            // Reads go to the member's own copy from the first probe without a majority: they answer during an
+            // election too, and a read has nothing to refuse.
             etcd.ServeStaleReads = !status.HasQuorum;
         }
-        if (wasLost != !status.HasQuorum)
+        if (wasLost != lost)
         {
-            if (status.HasQuorum)
+            if (!lost)
             {
                 QuorumRestored(_logger, status.Members.Count(m => m.Healthy), status.Members.Count);
             }
