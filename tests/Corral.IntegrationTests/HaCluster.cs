@@ -41,13 +41,24 @@ internal sealed class HaCluster : IAsyncDisposable
 
     public string Store => "etcd://" + string.Join(',', Etcd.ClientUrls.Select(u => new Uri(u).Authority));
 
+    /// <summary>
+    /// The external etcd's raft timing: what the servers' default timing profile assumes (50 ms heartbeat, 500 ms
+    /// election timeout, pre-vote), as docs/ha.md tells operators to start an external etcd.
+    /// </summary>
+    public static EtcdClusterOptions EtcdOptions { get; } = new()
+    {
+        HeartbeatInterval = TimeSpan.FromMilliseconds(50),
+        ElectionTimeout = TimeSpan.FromMilliseconds(500),
+        ExtraArguments = ["--pre-vote"],
+    };
+
     public static Task<HaCluster> StartAsync(int servers, params string[] runArgs) => StartWithMonitorAsync(servers, null, runArgs);
 
     /// <summary>Starts the cluster with <paramref name="monitorJson"/> (when not null) as every server's monitor.json.</summary>
     public static async Task<HaCluster> StartWithMonitorAsync(int servers, string? monitorJson, params string[] runArgs)
     {
         using var startup = new CancellationTokenSource(Timeout);
-        var etcd = await EtcdCluster.StartAsync(3, startup.Token);
+        var etcd = await EtcdCluster.StartAsync(3, startup.Token, EtcdOptions);
         var cluster = new HaCluster(etcd, servers);
         try
         {

@@ -16,7 +16,7 @@ public sealed partial class HaClusterTests(ITestOutputHelper output)
     public async Task AgentPinnedToAFollower_LeaderSeesItsStatsPidsInApiAndMetrics_AndRaisesItsCrashLoop()
     {
         await using var cluster = await HaCluster.StartWithMonitorAsync(3,
-            """{ "interval": "500ms", "crash_loop_restarts": 3, "crash_loop_window": "30s" }""", "--timing", "fast");
+            """{ "interval": "500ms", "crash_loop_restarts": 3, "crash_loop_window": "30s" }""");
         var leader = await cluster.WaitLeaderAsync(null);
         var leaderIndex = cluster.IndexOf(leader);
         var follower = Enumerable.Range(0, cluster.Count).First(i => i != leaderIndex);
@@ -80,7 +80,7 @@ public sealed partial class HaClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task AgentsOnTwoServers_SteadyState_EachWritesAtMostOneDigestPer2s_TheServerWithoutNodesNone()
     {
-        await using var cluster = await HaCluster.StartAsync(3, "--timing", "fast");
+        await using var cluster = await HaCluster.StartAsync(3);
         await cluster.WaitLeaderAsync(null);
         var agents = new[] { await cluster.StartAgentAsync("n1", [0]), await cluster.StartAgentAsync("n2", [1]) };
         await cluster.Client.DeployAsync(Stacks.Request(Stacks.Stack("ha", Stacks.Worker("worker", 4))), Ct);

@@ -13,7 +13,7 @@ public sealed partial class HaClusterTests
     [Fact]
     public async Task KillLeaderProcess_AnotherLeadsApiAnswersEverywhereAgentFailsOverAndKeepsItsReplicas()
     {
-        await using var cluster = await HaCluster.StartAsync(3, "--timing", "fast");
+        await using var cluster = await HaCluster.StartAsync(3);
         var leader = await cluster.WaitLeaderAsync(null);
         var leaderIndex = cluster.IndexOf(leader);
         var others = Enumerable.Range(0, cluster.Count).Where(i => i != leaderIndex).ToArray();
@@ -68,7 +68,7 @@ public sealed partial class HaClusterTests
     [Fact]
     public async Task QuorumLost_TwoOfThreeEtcdMembersKilled_WritesRefusedReadsAndReplicasGoOn_OneBackEverythingResumes()
     {
-        await using var cluster = await HaCluster.StartAsync(2, "--timing", "fast");
+        await using var cluster = await HaCluster.StartAsync(2);
         var agent = await cluster.StartAgentAsync("n1", [0, 1]);
         await Eventually.ValueAsync(async () =>
         {
