@@ -63,6 +63,17 @@ internal sealed class LeaseKeepAliveStream(EtcdStore store) : IAsyncDisposable
             store.FailOver(endpoint, e);
             throw;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !store.Disposing.IsCancellationRequested)
+        {
+            // The caller gave up waiting. etcd answers a stream's requests one at a time, so a request stuck on the
+            // member (a renewal it forwards to a leader that is gone waits there for its whole request timeout)
+            // holds every later one: the next keep-alive opens a fresh stream instead of queueing behind it. The
+            // answer to an abandoned request is never given to a later one: that would date a renewal after it was
+            // made.
+            Fail(call, new GrpcException(GrpcStatusCode.Cancelled, $"lease {leaseId}: a keep-alive on this stream was abandoned by its caller"));
+            await call.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

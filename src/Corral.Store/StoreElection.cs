@@ -152,6 +152,15 @@ public sealed class StoreElection
 
     internal sealed record Timing(TimeSpan Ttl, TimeSpan RenewInterval, TimeSpan StepDownMargin)
     {
+        /// <summary>
+        /// How long one renewal may wait for its answer before the next is sent: half the time that unanswered
+        /// renewals are allowed (<c>Ttl - StepDownMargin - RenewInterval</c>), at least one renew interval. A renewal
+        /// that went to a member which forwards it to a leader that is gone (etcd holds a forwarded renewal for its
+        /// whole request timeout) must not keep the next one, which the new leader would answer, from being sent
+        /// before the step-down deadline.
+        /// </summary>
+        public TimeSpan RenewAttemptTimeout => TimeSpan.FromTicks(Math.Max(RenewInterval.Ticks, (Ttl - StepDownMargin - RenewInterval).Ticks / 2));
+
         public static Timing From(ElectionOptions options)
         {
             var seconds = StoreLimits.ValidateTtl(options.Ttl, "options.Ttl");

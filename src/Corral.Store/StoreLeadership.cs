@@ -131,7 +131,7 @@ internal sealed class StoreLeadership : ILeadership
                 await Task.Delay(_timing.RenewInterval, _time, cancellationToken).ConfigureAwait(false);
                 var sentAt = _time.GetUtcNow();
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                attempt.CancelAfter(_timing.Ttl);
+                attempt.CancelAfter(_timing.RenewAttemptTimeout);
                 await _store.KeepAliveOnceAsync(_grant.Id, attempt.Token).ConfigureAwait(false);
                 ArmDeadline(sentAt);
             }

@@ -17,6 +17,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     private readonly TempDirectory _root;
     private readonly EtcdMember[] _members;
     private readonly EtcdProcess?[] _processes;
+    private readonly bool[] _frozen;
     private readonly string _initialCluster;
     private readonly string _token;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -32,6 +33,7 @@ public sealed class EtcdCluster : IAsyncDisposable
         var scheme = options.Tls is null ? "http" : "https";
         _members = new EtcdMember[members];
         _processes = new EtcdProcess?[members];
+        _frozen = new bool[members];
         for (var i = 0; i < members; i++)
         {
             var name = "m" + i.ToString(CultureInfo.InvariantCulture);
@@ -90,6 +92,31 @@ public sealed class EtcdCluster : IAsyncDisposable
 
     /// <summary>The PID of member <paramref name="member"/>, or null when it is not running.</summary>
     public int? Pid(int member) => IsRunning(member) ? _processes[member]!.Pid : null;
+
+    /// <summary>
+    /// SIGSTOPs member <paramref name="member"/>: its process stays, its connections stay open and the kernel keeps
+    /// accepting on them, but nothing answers (a hung machine, as its peers and clients see it). <see cref="Thaw"/>
+    /// resumes it; <see cref="DisposeAsync"/> kills it frozen or not. <see cref="FindLeaderAsync"/> skips it meanwhile.
+    /// </summary>
+    public void Freeze(int member)
+    {
+        var pid = Pid(member) ?? throw new InvalidOperationException($"member {member} is not running");
+        if (!ClusterProcesses.Signal(pid, 19))
+        {
+            throw new InvalidOperationException($"could not SIGSTOP member {member} (PID {pid})");
+        }
+        _frozen[member] = true;
+    }
+
+    /// <summary>SIGCONTs member <paramref name="member"/> after <see cref="Freeze"/>.</summary>
+    public void Thaw(int member)
+    {
+        if (Pid(member) is { } pid)
+        {
+            ClusterProcesses.Signal(pid, 18);
+        }
+        _frozen[member] = false;
+    }
 
     /// <summary>The last log lines of member <paramref name="member"/> (warnings and errors).</summary>
     public string RecentLog(int member) => _processes[member]?.RecentOutput() ?? "";
@@ -171,7 +198,7 @@ public sealed class EtcdCluster : IAsyncDisposable
     {
         for (var i = 0; i < _members.Length; i++)
         {
-            if (!IsRunning(i))
+            if (!IsRunning(i) || _frozen[i])
             {
                 continue;
             }
