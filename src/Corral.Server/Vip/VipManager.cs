@@ -12,6 +12,8 @@ namespace Corral.Server.Vip;
 /// leadership is re-confirmed after failed confirmations, and removes the address the moment the term's token is
 /// cancelled. The elector cancels that token <see cref="ElectionOptions.StepDownMargin"/> before the lease could expire
 /// when renewals go unacknowledged, so the address is gone before another server can win the lease and add it.
+/// The removal is tied to the token itself, not to the elector's revocation, which may wait for other controllers'
+/// establishment or for this manager's own event writes into a store that is no longer reachable.
 /// </summary>
 /// <remarks>
 /// Register it before the other controllers (<see cref="VipServiceCollectionExtensions.AddCorralVip"/>) so it is
@@ -28,6 +30,8 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
     private readonly Channel<(string Path, string Role, string Reason)> _hooks = Channel.CreateUnbounded<(string, string, string)>(new UnboundedChannelOptions { SingleReader = true });
     private Task _hookRunner = Task.CompletedTask;
     private bool _holding;
+    private LeadershipTerm? _heldTerm;
+    private CancellationTokenRegistration _dropOnTermEnd;
     private volatile bool _confirmFailing;
 
     public VipManager(VipOptions options, ClusterState state, ControlPlaneOptions controlPlane, TimeProvider time, ILogger<VipManager> logger)
@@ -85,12 +89,25 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
             {
                 return;
             }
-            await VipAddress.AddAsync(_options, cancellationToken).ConfigureAwait(false);
+            // From here on the term's end removes the address at once (after the addition, if it is under way: the
+            // removal waits for the gate), wherever the elector or this method is then.
+            await _dropOnTermEnd.DisposeAsync().ConfigureAwait(false);
+            _heldTerm = term;
+            _dropOnTermEnd = term.Token.UnsafeRegister(static state =>
+            {
+                var (manager, ended) = ((VipManager, LeadershipTerm))state!;
+                _ = Task.Run(() => manager.DropForEndedTermAsync(ended));
+            }, (this, term));
+            // Counted as held from before the addition: an addition cut short by the term's end may still have
+            // put the address there, and the removal must not skip it.
             _holding = true;
+            await VipAddress.AddAsync(_options, cancellationToken).ConfigureAwait(false);
             VipLog.Added(_logger, _options.Cidr, _options.Interface, term);
         }
         catch (Exception e) when (e is IOException)
         {
+            _holding = false;
+            _heldTerm = null;
             VipLog.AddFailed(_logger, _options.Cidr, _options.Interface, e);
             Enqueue(_options.OnFault, "fault", "could not add the virtual IP: " + e.Message);
             throw;
@@ -100,7 +117,9 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
             _gate.Release();
         }
         SendBurst("the server became leader");
-        await RecordAsync("vip.added", $"{_controlPlane.ServerName} holds {_options.Cidr} on {_options.Interface} (term {term.Term})").ConfigureAwait(false);
+        // Bounded by the term too: a leader cut off from the store must not sit here, holding up the elector, after
+        // its term ended.
+        await RecordAsync("vip.added", $"{_controlPlane.ServerName} holds {_options.Cidr} on {_options.Interface} (term {term.Term})", term.Token).ConfigureAwait(false);
         Enqueue(_options.OnLeader, "leader", $"elected leader (term {term.Term})");
     }
 
@@ -170,18 +189,35 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
 
     public async ValueTask DisposeAsync()
     {
+        await _dropOnTermEnd.DisposeAsync().ConfigureAwait(false);
         _hooks.Writer.TryComplete();
         await _hookRunner.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _gate.Dispose();
     }
 
-    /// <summary>Removes the address if this manager holds it. Safe to call repeatedly and concurrently.</summary>
-    private async Task DropAsync(string reason, CancellationToken cancellationToken)
+    /// <summary>Removes the address when <paramref name="ended"/>'s token fires, unless a later term holds it by then.</summary>
+    private async Task DropForEndedTermAsync(LeadershipTerm ended)
+    {
+        try
+        {
+            await DropAsync("the leadership term ended", CancellationToken.None, ended).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // DropAsync logged a failed removal; the elector's revocation tries again.
+        }
+    }
+
+    /// <summary>
+    /// Removes the address if this manager holds it (for <paramref name="onlyFor"/>, when given). Safe to call
+    /// repeatedly and concurrently.
+    /// </summary>
+    private async Task DropAsync(string reason, CancellationToken cancellationToken, LeadershipTerm? onlyFor = null)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!_holding)
+            if (!_holding || (onlyFor is not null && !ReferenceEquals(_heldTerm, onlyFor)))
             {
                 return;
             }
@@ -189,6 +225,7 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
             {
                 await VipAddress.RemoveAsync(_options, CancellationToken.None).ConfigureAwait(false);
                 _holding = false;
+                _heldTerm = null;
                 VipLog.Removed(_logger, _options.Cidr, _options.Interface, reason);
             }
             catch (IOException e)
@@ -273,12 +310,13 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
         }
     }
 
-    private async Task RecordAsync(string kind, string message)
+    private async Task RecordAsync(string kind, string message, CancellationToken cancellationToken = default)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2), _time);
-            await _state.AppendEventAsync(kind, "server/" + _controlPlane.ServerName, message, "server:" + _controlPlane.ServerName, timeout.Token).ConfigureAwait(false);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+            await _state.AppendEventAsync(kind, "server/" + _controlPlane.ServerName, message, "server:" + _controlPlane.ServerName, linked.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is StoreException or OperationCanceledException or ObjectDisposedException)
         {

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using Corral.Testing.Lab;
 
 namespace Corral.ClusterTests.Vip;
@@ -6,7 +7,7 @@ namespace Corral.ClusterTests.Vip;
 /// Three lab hosts each run an etcd member and the real leader election + VIP manager (corral-viphost); a fourth host
 /// probes the VIP with ARP every 20 ms. Leadership is real: decided by the etcd election, nothing is faked.
 /// </summary>
-public sealed class VipFailoverTests : IAsyncLifetime
+public sealed class VipFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Takeover = TimeSpan.FromSeconds(60);
     private VipLab _lab = null!;
@@ -15,7 +16,6 @@ public sealed class VipFailoverTests : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         _lab = await VipLab.StartAsync(3, timeout.Token);
-        _lab.StartVipHosts();
     }
 
     public async Task DisposeAsync() => await _lab.DisposeAsync();
@@ -23,6 +23,7 @@ public sealed class VipFailoverTests : IAsyncLifetime
     [Fact]
     public async Task KillLeaderHost_AnotherHostTakesTheVip_ClientsMoveToItsMac_RestartedOldLeaderCleansItsStaleVip()
     {
+        _lab.StartVipHosts();
         var leader = await _lab.WaitSingleHolderAsync(Takeover);
         using var probe = ArpProbe.Start(_lab.Client, VipLab.Vip);
         await WaitAsync(() => probe.LastAnswer() is [var mac] && mac == leader.Mac, "the probe to see the leader's MAC answer for the VIP");
@@ -52,11 +53,13 @@ public sealed class VipFailoverTests : IAsyncLifetime
     [Fact]
     public async Task CutLeaderOff_ItDropsTheVipBeforeAnotherTakesIt_NeverTwoMacsInOneInterval_HealLeavesOneHolder()
     {
+        _lab.StartVipHosts();
         var leader = await _lab.WaitSingleHolderAsync(Takeover);
         using var probe = ArpProbe.Start(_lab.Client, VipLab.Vip);
         await WaitAsync(() => probe.LastAnswer() is [var mac] && mac == leader.Mac, "the probe to see the leader's MAC answer for the VIP");
         var start = probe.Count;
 
+        var cutAt = DateTimeOffset.UtcNow;
         leader.CutOff();
         var next = await WaitNewHolderAsync(leader);
         // Heal at once: had the old leader kept the VIP, both would answer the probe from now on.
@@ -66,16 +69,51 @@ public sealed class VipFailoverTests : IAsyncLifetime
         var dropped = _lab.VipChanges(leader).LastOrDefault();
         var added = _lab.VipChanges(next).LastOrDefault();
 
+        output.WriteLine($"cut {leader.Name} off at {cutAt:O}; it removed the VIP {(dropped.At - cutAt).TotalMilliseconds:0} ms after the cut, "
+            + $"{(added.At - dropped.At).TotalMilliseconds:0} ms before {next.Name} added it\n{_lab.AllLogs()}");
         var intervals = probe.Since(start);
         var doubles = intervals.Where(i => i.Macs.Count > 1).ToList();
         Assert.True(doubles.Count == 0, $"{doubles.Count} probe intervals saw two MACs, first at {doubles.FirstOrDefault()?.Start:O}: {string.Join(", ", doubles.FirstOrDefault()?.Macs ?? [])}\n{_lab.AllLogs()}");
         Assert.Contains(intervals, i => i.Macs.SequenceEqual([next.Mac]));
         Assert.False(dropped.Added, $"the old leader's last VIP change should be a removal\n{_lab.Log(leader)}");
         Assert.True(added.Added, $"the new leader's last VIP change should be an addition\n{_lab.Log(next)}");
-        Assert.True(dropped.At < added.At, $"the old leader removed the VIP at {dropped.At:O}, after the new one added it at {added.At:O}");
+        Assert.True(dropped.At < added.At, $"the old leader removed the VIP at {dropped.At:O}, after the new one added it at {added.At:O}\n{_lab.AllLogs()}");
         Assert.Equal([next], _lab.Holders());
         var tail = probe.Since(probe.Count - 25);
         Assert.All(tail, i => Assert.Equal([next.Mac], i.Macs));
+    }
+
+    [Fact]
+    public async Task CutLeaderOffAsItTakesTheVip_ItsStoreWritesHang_ItStillDropsTheVipBeforeAnotherTakesIt()
+    {
+        using var probe = ArpProbe.Start(_lab.Client, VipLab.Vip);
+        _lab.StartVipHosts();
+        // Cut the first holder off the moment its kernel has the VIP: its term has just begun, and what it does next
+        // (the rest of its gratuitous ARP burst, the vip.added event written into the store) meets a store it can no
+        // longer reach, and hangs there while its term runs out.
+        var deadline = DateTime.UtcNow + Takeover;
+        LabHost? leader;
+        while ((leader = _lab.Holders().FirstOrDefault()) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no host took the VIP within {Takeover.TotalSeconds} s\n{_lab.AllLogs()}");
+        }
+        var cutAt = DateTimeOffset.UtcNow;
+        leader.CutOff();
+        var next = await WaitNewHolderAsync(leader);
+        leader.Heal();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        var log = _lab.Log(leader);
+        var dropped = _lab.VipChanges(leader).FirstOrDefault(c => !c.Added && c.At >= cutAt);
+        var added = _lab.VipChanges(next).FirstOrDefault(c => c.Added && c.At >= cutAt);
+        output.WriteLine($"cut {leader.Name} off at {cutAt:O}; it removed the VIP {(dropped.At - cutAt).TotalMilliseconds:0} ms after the cut, "
+            + $"{(added.At - dropped.At).TotalMilliseconds:0} ms before {next.Name} added it; its vip.added event write "
+            + (log.Contains("Could not record event vip.added", StringComparison.Ordinal) ? "was cut short by the term's end" : "went through before the cut"));
+        Assert.True(dropped != default, $"{leader.Name} never removed the VIP after the cut\n{_lab.AllLogs()}");
+        Assert.True(dropped.At < added.At, $"the old leader removed the VIP at {dropped.At:O}, after the new one added it at {added.At:O}\n{_lab.AllLogs()}");
+        var doubles = probe.Since(0).Where(i => i.Macs.Count > 1).ToList();
+        Assert.True(doubles.Count == 0, $"{doubles.Count} probe intervals saw two MACs, first at {doubles.FirstOrDefault()?.Start:O}: {string.Join(", ", doubles.FirstOrDefault()?.Macs ?? [])}\n{_lab.AllLogs()}");
+        Assert.Equal([next], _lab.Holders());
     }
 
     private async Task<LabHost> WaitNewHolderAsync(LabHost old)
