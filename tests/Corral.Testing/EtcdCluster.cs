@@ -193,6 +193,27 @@ public sealed class EtcdCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Polls <see cref="FindLeaderAsync"/> every 50 ms until a member other than <paramref name="not"/> leads, and
+    /// returns its index; throws <see cref="TimeoutException"/> after <paramref name="timeout"/> (default 30 s).
+    /// </summary>
+    public async Task<int> WaitForLeaderAsync(CancellationToken cancellationToken = default, int? not = null, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (await FindLeaderAsync(cancellationToken).ConfigureAwait(false) is { } leader && leader != not)
+            {
+                return leader;
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException($"no etcd leader{(not is null ? "" : $" other than member {not}")} within {(timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds} s");
+            }
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The index of the member that is the raft leader, as the running members report it; null when none knows.</summary>
     public async Task<int?> FindLeaderAsync(CancellationToken cancellationToken = default)
     {

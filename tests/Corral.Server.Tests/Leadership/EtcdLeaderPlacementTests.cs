@@ -24,14 +24,14 @@ public sealed class EtcdLeaderPlacementTests
         await using var etcd = await EtcdCluster.StartAsync(3, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = etcd.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
         var state = new ClusterState(new InstrumentedStore(store), TimeProvider.System);
-        var leader = await LeaderAsync(etcd);
+        var leader = await etcd.WaitForLeaderAsync(timeout: Patience);
         await using var leadership = await store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes("s1"), new ElectionOptions { Ttl = TimeSpan.FromSeconds(10) });
         var term = new LeadershipTerm(leadership, "s1");
         var placement = Placement(state, etcd.Members[leader].Name);
 
         Assert.Equal(EtcdPlacementOutcome.Moved, await placement.PlaceOnceAsync(term, CancellationToken.None));
 
-        var now = await LeaderAsync(etcd);
+        var now = await etcd.WaitForLeaderAsync(timeout: Patience);
         Assert.NotEqual(leader, now);
         var events = (await state.EventsAfterAsync(0, 100, CancellationToken.None)).Events;
         var moved = Assert.Single(events, e => e.Kind == "store.leader.moved");
@@ -42,7 +42,7 @@ public sealed class EtcdLeaderPlacementTests
         Assert.Contains("the Corral leader s1 runs beside member", moved.Message, StringComparison.Ordinal);
 
         Assert.Equal(EtcdPlacementOutcome.LeaderElsewhere, await placement.PlaceOnceAsync(term, CancellationToken.None));
-        Assert.Equal(now, await LeaderAsync(etcd));
+        Assert.Equal(now, await etcd.WaitForLeaderAsync(timeout: Patience));
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class EtcdLeaderPlacementTests
         await using var etcd = await EtcdCluster.StartAsync(3, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = etcd.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
         var state = new ClusterState(store, TimeProvider.System);
-        var leader = await LeaderAsync(etcd);
+        var leader = await etcd.WaitForLeaderAsync(timeout: Patience);
         var follower = Enumerable.Range(0, 3).First(i => i != leader);
         await using var leadership = await store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes("s1"), new ElectionOptions { Ttl = TimeSpan.FromSeconds(10) });
         var term = new LeadershipTerm(leadership, "s1");
@@ -62,7 +62,7 @@ public sealed class EtcdLeaderPlacementTests
         // A managed member that is not (or no longer) in the cluster.
         Assert.Equal(EtcdPlacementOutcome.NoLocalMember, await Placement(state, "gone").PlaceOnceAsync(term, CancellationToken.None));
 
-        Assert.Equal(leader, await LeaderAsync(etcd));
+        Assert.Equal(leader, await etcd.WaitForLeaderAsync(timeout: Patience));
         Assert.DoesNotContain((await state.EventsAfterAsync(0, 100, CancellationToken.None)).Events, e => e.Kind == "store.leader.moved");
     }
 
@@ -70,7 +70,7 @@ public sealed class EtcdLeaderPlacementTests
     public async Task PlaceOnce_OneFollowerDead_MovesToTheLiveOne()
     {
         await using var etcd = await EtcdCluster.StartAsync(3, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
-        var leader = await LeaderAsync(etcd);
+        var leader = await etcd.WaitForLeaderAsync(timeout: Patience);
         var dead = Enumerable.Range(0, 3).First(i => i != leader);
         var live = Enumerable.Range(0, 3).First(i => i != leader && i != dead);
         await etcd.KillAsync(dead);
@@ -81,7 +81,7 @@ public sealed class EtcdLeaderPlacementTests
 
         Assert.Equal(EtcdPlacementOutcome.Moved, await Placement(state, etcd.Members[leader].Name).PlaceOnceAsync(term, CancellationToken.None));
 
-        Assert.Equal(live, await LeaderAsync(etcd));
+        Assert.Equal(live, await etcd.WaitForLeaderAsync(timeout: Patience));
     }
 
     [Fact]
@@ -90,13 +90,13 @@ public sealed class EtcdLeaderPlacementTests
         await using var etcd = await EtcdCluster.StartAsync(2, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
         await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = etcd.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
         var state = new ClusterState(store, TimeProvider.System);
-        var leader = await LeaderAsync(etcd);
+        var leader = await etcd.WaitForLeaderAsync(timeout: Patience);
         await using var leadership = await store.CampaignAsync(Keys.LeaderElection, Encoding.UTF8.GetBytes("s1"), new ElectionOptions { Ttl = TimeSpan.FromSeconds(10) });
         var term = new LeadershipTerm(leadership, "s1");
 
         Assert.Equal(EtcdPlacementOutcome.TooFewMembers, await Placement(state, etcd.Members[leader].Name).PlaceOnceAsync(term, CancellationToken.None));
 
-        Assert.Equal(leader, await LeaderAsync(etcd));
+        Assert.Equal(leader, await etcd.WaitForLeaderAsync(timeout: Patience));
     }
 
     [Fact]
@@ -128,18 +128,4 @@ public sealed class EtcdLeaderPlacementTests
 
     private static EtcdLeaderPlacement Placement(ClusterState state, string? localMember) =>
         new(state, new EtcdPlacementOptions { LocalMemberName = localMember }, TimeProvider.System, NullLogger<EtcdLeaderPlacement>.Instance);
-
-    private static async Task<int> LeaderAsync(EtcdCluster etcd)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            if (await etcd.FindLeaderAsync() is { } leader)
-            {
-                return leader;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "no etcd leader");
-            await Task.Delay(100);
-        }
-    }
 }

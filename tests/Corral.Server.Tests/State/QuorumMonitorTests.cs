@@ -52,19 +52,20 @@ public sealed class QuorumMonitorTests
 
         // A failure shorter than the grace, ended by one good probe, never counts; and the next failure's grace starts
         // afresh instead of from the first one.
-        await etcd.KillAsync(1, cancel.Token);
-        await monitor.ProbeOnceAsync(cancel.Token);
-        clock.Advance(QuorumMonitor.LostAfter - TimeSpan.FromMilliseconds(100));
-        await monitor.ProbeOnceAsync(cancel.Token);
-        Assert.False(monitor.QuorumLost);
+        await FailForLessThanTheGraceAsync();
         await etcd.RestartAsync(1, cancel.Token);
         await ProbeUntilAsync(monitor, clock, () => !store.ServeStaleReads, "a probe to find the majority again", cancel.Token);
         Assert.False(monitor.QuorumLost);
-        await etcd.KillAsync(1, cancel.Token);
-        await monitor.ProbeOnceAsync(cancel.Token);
-        clock.Advance(QuorumMonitor.LostAfter - TimeSpan.FromMilliseconds(100));
-        await monitor.ProbeOnceAsync(cancel.Token);
-        Assert.False(monitor.QuorumLost);
+        await FailForLessThanTheGraceAsync();
+
+        async Task FailForLessThanTheGraceAsync()
+        {
+            await etcd.KillAsync(1, cancel.Token);
+            await monitor.ProbeOnceAsync(cancel.Token);
+            clock.Advance(QuorumMonitor.LostAfter - TimeSpan.FromMilliseconds(100));
+            await monitor.ProbeOnceAsync(cancel.Token);
+            Assert.False(monitor.QuorumLost);
+        }
     }
 
     /// <summary>Probes (stepping the manual clock by an interval each time) until <paramref name="done"/> holds.</summary>

@@ -24,7 +24,7 @@ public sealed class EtcdClusterHarnessTests
         {
             Assert.Equal(3, cluster.ClientUrls.Count);
             Assert.Equal(3, cluster.ClientUrls.Distinct().Count());
-            var leader = await WaitForLeaderAsync(cluster, cts.Token);
+            var leader = await cluster.WaitForLeaderAsync(cts.Token);
             var follower = (leader + 1) % 3;
 
             await PutAsync(cluster.ClientUrls[leader], "a", "1", cts.Token);
@@ -38,7 +38,7 @@ public sealed class EtcdClusterHarnessTests
 
             await cluster.StopAsync(leader, cts.Token);
             Assert.False(cluster.IsRunning(leader));
-            var newLeader = await WaitForLeaderAsync(cluster, cts.Token);
+            var newLeader = await cluster.WaitForLeaderAsync(cts.Token);
             Assert.NotEqual(leader, newLeader);
             pids = [.. Enumerable.Range(0, 3).Select(cluster.Pid).OfType<int>()];
             Assert.Equal(2, pids.Length);
@@ -60,19 +60,6 @@ public sealed class EtcdClusterHarnessTests
         {
             return false;
         }
-    }
-
-    private static async Task<int> WaitForLeaderAsync(EtcdCluster cluster, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            if (await cluster.FindLeaderAsync(cancellationToken) is { } leader)
-            {
-                return leader;
-            }
-            await Task.Delay(50, cancellationToken);
-        }
-        throw new TimeoutException("no etcd leader within 200 polls");
     }
 
     private static async Task PutAsync(string url, string key, string value, CancellationToken cancellationToken)

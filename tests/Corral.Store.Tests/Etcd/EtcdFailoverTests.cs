@@ -23,7 +23,7 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         var ct = cts.Token;
         var cluster = etcd.Cluster;
         await EnsureAllRunningAsync(cluster, ct);
-        var leader = await WaitForLeaderAsync(cluster, ct);
+        var leader = await cluster.WaitForLeaderAsync(ct);
         var victim = killLeader ? leader : (leader + 1) % 3;
         // The victim is the store's first endpoint, so its connections, watches and writes are the ones that break.
         var endpoints = new[] { victim, (victim + 1) % 3, (victim + 2) % 3 }.Select(i => cluster.ClientUrls[i]).ToArray();
@@ -171,7 +171,7 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         Assert.Single(healthy.Members, m => m.IsLeader);
         Assert.Equal((2, 1), (healthy.Majority, healthy.FaultTolerance));
 
-        var leader = await WaitForLeaderAsync(cluster, ct);
+        var leader = await cluster.WaitForLeaderAsync(ct);
         var victim = (leader + 1) % 3;
         await cluster.KillAsync(victim, ct);
         var degraded = await store.GetStatusAsync(ct);
@@ -209,19 +209,6 @@ public sealed class EtcdFailoverTests(EtcdThreeMemberFixture etcd, Xunit.Abstrac
         var status = await store.GetStatusAsync(cts.Token);
         Assert.False(status.HasQuorum);
         Assert.Equal(endpoints, status.Members.Select(m => m.Endpoint));
-    }
-
-    private static async Task<int> WaitForLeaderAsync(EtcdCluster cluster, CancellationToken ct)
-    {
-        for (var attempt = 0; attempt < 400; attempt++)
-        {
-            if (await cluster.FindLeaderAsync(ct) is { } leader)
-            {
-                return leader;
-            }
-            await Task.Delay(50, ct);
-        }
-        throw new TimeoutException("no etcd leader within 400 polls");
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, Func<string> describe, CancellationToken ct)

@@ -22,7 +22,7 @@ public sealed class EtcdFrozenLeaderElectionTests
             ElectionTimeout = TimeSpan.FromMilliseconds(500),
             ExtraArguments = ["--pre-vote"],
         });
-        var leader = await WaitForLeaderAsync(cluster, -1, ct);
+        var leader = await cluster.WaitForLeaderAsync(ct);
         var follower = (leader + 1) % 3;
         // Only the follower: each renewal goes to it, and it forwards it to whichever member it takes for the leader.
         await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = [cluster.ClientUrls[follower]] }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
@@ -33,7 +33,7 @@ public sealed class EtcdFrozenLeaderElectionTests
         cluster.Freeze(leader);
         try
         {
-            var next = await WaitForLeaderAsync(cluster, leader, ct);
+            var next = await cluster.WaitForLeaderAsync(ct, not: leader);
             // Past the step-down deadline that the last renewal acknowledged before the freeze allowed (Ttl - margin =
             // 4 s after it was sent), and then some: a renewal forwarded to the frozen member hangs there for etcd's
             // whole request timeout (6 s here), so only a later renewal, answered by the new etcd leader, keeps this.
@@ -46,18 +46,6 @@ public sealed class EtcdFrozenLeaderElectionTests
         finally
         {
             cluster.Thaw(leader);
-        }
-    }
-
-    private static async Task<int> WaitForLeaderAsync(EtcdCluster cluster, int not, CancellationToken ct)
-    {
-        while (true)
-        {
-            if (await cluster.FindLeaderAsync(ct) is { } leader && leader != not)
-            {
-                return leader;
-            }
-            await Task.Delay(50, ct);
         }
     }
 }

@@ -13,7 +13,7 @@ public sealed class EtcdMoveLeaderTests(EtcdThreeMemberFixture fixture) : IClass
     {
         var cluster = fixture.Cluster;
         await cluster.WaitHealthyAsync();
-        var leader = await LeaderIndexAsync();
+        var leader = await fixture.Cluster.WaitForLeaderAsync(timeout: Timeout);
         var follower = Enumerable.Range(0, 3).First(i => i != leader);
         var target = Enumerable.Range(0, 3).First(i => i != leader && i != follower);
         // The preferred endpoint is a follower: MoveLeader must still reach the leader, the only member that accepts it.
@@ -25,7 +25,7 @@ public sealed class EtcdMoveLeaderTests(EtcdThreeMemberFixture fixture) : IClass
         var previous = await store.MoveLeaderAsync(targetId);
 
         Assert.Equal(leaderId, previous);
-        Assert.Equal(target, await LeaderIndexAsync());
+        Assert.Equal(target, await fixture.Cluster.WaitForLeaderAsync(timeout: Timeout));
         foreach (var member in members)
         {
             var status = await store.GetMemberStatusAsync(member);
@@ -46,7 +46,7 @@ public sealed class EtcdMoveLeaderTests(EtcdThreeMemberFixture fixture) : IClass
         var cluster = fixture.Cluster;
         await cluster.WaitHealthyAsync();
         await using var store = fixture.CreateStore();
-        var leader = await LeaderIndexAsync();
+        var leader = await fixture.Cluster.WaitForLeaderAsync(timeout: Timeout);
         var leaderId = (await store.ListMembersAsync()).Single(m => m.Name == cluster.Members[leader].Name).Id;
         var term = (await store.GetMemberStatusAsync((await store.ListMembersAsync()).Single(m => m.Id == leaderId))).RaftTerm;
 
@@ -73,19 +73,5 @@ public sealed class EtcdMoveLeaderTests(EtcdThreeMemberFixture fixture) : IClass
         await using var store = fixture.CreateStore();
         var e = await Assert.ThrowsAsync<StoreException>(() => store.GetMemberStatusAsync(new EtcdMemberInfo(0x42, "new", ["http://127.0.0.1:1"], [])));
         Assert.Contains("'new' (42) has no client URL", e.Message, StringComparison.Ordinal);
-    }
-
-    private async Task<int> LeaderIndexAsync()
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            if (await fixture.Cluster.FindLeaderAsync() is { } leader)
-            {
-                return leader;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "no etcd leader");
-            await Task.Delay(100);
-        }
     }
 }
