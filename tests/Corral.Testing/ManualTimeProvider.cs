@@ -37,6 +37,22 @@ public sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>
+    /// How many timers are scheduled now. A test waits for one before it advances the clock past the moment a
+    /// background loop is about to wait for: a loop that read the clock before the advance but creates its timer
+    /// after it would otherwise wait a whole period more.
+    /// </summary>
+    public int PendingTimers
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _timers.Count;
+            }
+        }
+    }
+
     /// <summary>Moves the clock forward by <paramref name="delta"/>, firing every timer that falls due on the way.</summary>
     public void Advance(TimeSpan delta)
     {

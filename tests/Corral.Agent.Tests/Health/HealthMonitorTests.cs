@@ -282,6 +282,9 @@ public class HealthMonitorTests
     private static async Task ProbeAsync(ManualTimeProvider time, HealthMonitor monitor, TimeSpan? interval = null)
     {
         var before = monitor.ProbeCount;
+        // The monitor's loop reads the clock, then creates its timer: advancing in between would put its next probe a
+        // whole interval later. Advance only once it waits.
+        await WaitUntilAsync(() => time.PendingTimers > 0, Bound);
         time.Advance(interval ?? Interval);
         await WaitUntilAsync(() => monitor.ProbeCount > before, TimeSpan.FromSeconds(5));
         if (monitor.ProbeCount == before)
