@@ -246,13 +246,19 @@ public sealed partial class EtcdStore : IClusterStore
         "etcdserver: server stopped",
         "etcdserver: too many requests",
         "context deadline exceeded",
+        "raft proposal dropped",
     ];
 
-    /// <summary>A failure that proves a write was not applied, so retrying it cannot apply it twice.</summary>
-    private static bool IsCertainlyNotApplied(GrpcException e) =>
+    /// <summary>
+    /// A failure that proves a write was not applied, so retrying it cannot apply it twice. "raft proposal dropped":
+    /// the member's raft refused to append the proposal at all (no leader, or leadership being transferred, as while
+    /// a member joins), seen in the lab as a 500 to an agent joining while the third server's member was added.
+    /// </summary>
+    internal static bool IsCertainlyNotApplied(GrpcException e) =>
         e.RequestNotSent
         || e.StatusMessage.Contains("etcdserver: no leader", StringComparison.Ordinal)
-        || e.StatusMessage.Contains("etcdserver: not capable", StringComparison.Ordinal);
+        || e.StatusMessage.Contains("etcdserver: not capable", StringComparison.Ordinal)
+        || e.StatusMessage.Contains("raft proposal dropped", StringComparison.Ordinal);
 
     private static bool IsInvalidToken(GrpcException e) =>
         e.StatusCode == GrpcStatusCode.Unauthenticated

@@ -14,8 +14,17 @@ public sealed class EtcdTransientErrorTests
     [InlineData(GrpcStatusCode.Unknown, "etcdserver: request timed out, possibly due to previous leader failure")]
     [InlineData(GrpcStatusCode.Unknown, "etcdserver: leader changed")]
     [InlineData(GrpcStatusCode.Unknown, "etcdserver: server stopped")]
+    [InlineData(GrpcStatusCode.Unknown, "raft proposal dropped")]
     public void Transient(GrpcStatusCode code, string message) =>
         Assert.True(EtcdStore.IsTransient(new GrpcException(code, message)));
+
+    [Theory]
+    [InlineData("etcdserver: no leader", true)]
+    [InlineData("raft proposal dropped", true)]
+    [InlineData("etcdserver: request timed out", false)]
+    [InlineData("context deadline exceeded", false)]
+    public void CertainlyNotApplied_OnlyWhenTheWriteNeverEnteredTheLog(string message, bool notApplied) =>
+        Assert.Equal(notApplied, EtcdStore.IsCertainlyNotApplied(new GrpcException(GrpcStatusCode.Unknown, message)));
 
     [Theory]
     [InlineData(GrpcStatusCode.InvalidArgument, "etcdserver: too many operations in txn request")]
