@@ -95,14 +95,18 @@ public sealed class TcpAnswerProbe : IDisposable
             string? answer = null;
             try
             {
-                // Created on this thread: the socket belongs to the probe host's network namespace.
+                // Created on this thread: the socket belongs to the probe host's network namespace. Connect and read
+                // with plain system calls on this thread (non-blocking connect, poll, blocking receive with a
+                // timeout), never through the thread pool: a busy test process must not turn into failed attempts.
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 socket.LingerState = new LingerOption(true, 0);
-                using var timeout = new CancellationTokenSource(AttemptTimeout);
-                socket.ConnectAsync(target, timeout.Token).AsTask().GetAwaiter().GetResult();
-                answer = _connectOnly ? "connected" : ReadLine(socket, buffer, timeout.Token);
+                var deadline = Stopwatch.StartNew();
+                if (Connect(socket, target))
+                {
+                    answer = _connectOnly ? "connected" : ReadLine(socket, buffer, deadline);
+                }
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            catch (SocketException)
             {
             }
             lock (_lock)
@@ -112,12 +116,38 @@ public sealed class TcpAnswerProbe : IDisposable
         });
     }
 
-    private static string? ReadLine(Socket socket, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>Connects within <see cref="AttemptTimeout"/>; false when refused, unreachable or not answered in time.</summary>
+    private static bool Connect(Socket socket, IPEndPoint target)
+    {
+        socket.Blocking = false;
+        try
+        {
+            socket.Connect(target);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress)
+        {
+        }
+        if (!socket.Poll((int)AttemptTimeout.TotalMicroseconds, SelectMode.SelectWrite))
+        {
+            return false;
+        }
+        var error = (int)socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        socket.Blocking = true;
+        return error == 0;
+    }
+
+    private static string? ReadLine(Socket socket, byte[] buffer, Stopwatch deadline)
     {
         var read = 0;
         while (read < buffer.Length)
         {
-            var n = socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).AsTask().GetAwaiter().GetResult();
+            var left = AttemptTimeout - deadline.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                return null;
+            }
+            socket.ReceiveTimeout = Math.Max(1, (int)left.TotalMilliseconds);
+            var n = socket.Receive(buffer, read, buffer.Length - read, SocketFlags.None);
             if (n == 0)
             {
                 break;
