@@ -69,7 +69,7 @@ internal static partial class AgentCommand
             var name = parse.GetValue(join.Name) ?? Environment.MachineName.ToLowerInvariant();
             try
             {
-                identity = await NodeJoiner.JoinAsync(server, token, name, labels, stop.Token).ConfigureAwait(false);
+                identity = await NodeJoiner.JoinAsync(server, token, name, labels, stop.Token, message => Console.Error.WriteLine("corral agent: " + message)).ConfigureAwait(false);
             }
             catch (JoinException e)
             {

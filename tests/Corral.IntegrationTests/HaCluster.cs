@@ -125,8 +125,12 @@ internal sealed class HaCluster : IAsyncDisposable
     public async Task<Process> StartAgentAsync(string node, IEnumerable<int> servers)
     {
         var token = (await Client.CreateJoinTokenAsync("10m", 1, "agent", CancellationToken.None)).Token;
-        return Start(node + ".log", "agent", "--data-dir", _dir.Combine(node), "--server", string.Join(',', servers.Select(Url)), "--token", token, "--name", node);
+        return StartAgent(node, servers, token);
     }
+
+    /// <summary>Starts an agent that joins as <paramref name="node"/> with <paramref name="token"/>.</summary>
+    public Process StartAgent(string node, IEnumerable<int> servers, string token) =>
+        Start(node + ".log", "agent", "--data-dir", _dir.Combine(node), "--server", string.Join(',', servers.Select(Url)), "--token", token, "--name", node);
 
     public string Log(string name)
     {

@@ -66,7 +66,7 @@ public sealed partial class HaClusterTests
     }
 
     [Fact]
-    public async Task QuorumLost_TwoOfThreeEtcdMembersKilled_WritesRefusedReadsAndReplicasGoOn_OneBackEverythingResumes()
+    public async Task QuorumLost_TwoOfThreeEtcdMembersKilled_WritesRefusedReadsAndReplicasGoOn_AJoinWaits_OneBackEverythingResumes()
     {
         await using var cluster = await HaCluster.StartAsync(2);
         var agent = await cluster.StartAgentAsync("n1", [0, 1]);
@@ -77,6 +77,7 @@ public sealed partial class HaClusterTests
         }, HaCluster.Timeout, "node n1 to register and heartbeat");
         await cluster.Client.DeployAsync(Stacks.Request(Stacks.Stack("ha", Stacks.Worker("worker", 2))), Ct);
         var before = await WaitRunningAsync(cluster, 2);
+        var laterToken = (await cluster.Client.CreateJoinTokenAsync("10m", 1, "agent", Ct)).Token;
 
         await cluster.Etcd.KillAsync(0);
         await cluster.Etcd.KillAsync(1);
@@ -107,6 +108,14 @@ public sealed partial class HaClusterTests
             Assert.Equal(2, (await client.GetServiceAsync("worker", Ct)).Desired);
         }
 
+        // An agent joining now is told 503 and asks again instead of giving up.
+        var joining = cluster.StartAgent("n2", [0, 1], laterToken);
+        await Eventually.ValueAsync(() =>
+        {
+            Assert.False(joining.HasExited, "the joining agent gave up\n" + cluster.Log("n2.log"));
+            return Task.FromResult(cluster.Log("n2.log").Contains("cannot record the join now (503", StringComparison.Ordinal) ? (bool?)true : null);
+        }, HaCluster.Timeout, "the joining agent to be told 503 and ask again\n" + cluster.Log("n2.log"));
+
         // Past the heartbeat grace, the replicas still run with the same PIDs.
         await Task.Delay(TimeSpan.FromSeconds(6));
         Assert.All(before.Replicas, r => Assert.True(ProcessReaper.IsAlive(r.Pid!.Value), $"replica {r.Replica.Id} pid {r.Pid} still runs"));
@@ -131,6 +140,12 @@ public sealed partial class HaClusterTests
             Assert.Equal(replica.Pid, after.Replicas.Single(r => r.Replica.Id == replica.Replica.Id).Pid);
         }
         Assert.False(agent.HasExited, "the agent kept running\n" + cluster.Log("n1.log"));
+        // The waiting join went through with its token once writes resumed.
+        await Eventually.ValueAsync(async () =>
+        {
+            Assert.False(joining.HasExited, "the joining agent exited\n" + cluster.Log("n2.log"));
+            return (await cluster.Client.ListNodesAsync(Ct)).FirstOrDefault(n => n.Node.Name == "n2" && n.LastHeartbeat is not null);
+        }, HaCluster.Timeout, "node n2 to join and heartbeat once the quorum is back\n" + cluster.Log("n2.log"));
     }
 
     /// <summary>

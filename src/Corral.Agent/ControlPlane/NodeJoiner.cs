@@ -91,11 +91,18 @@ public static class NodeJoiner
         }
     }
 
+    /// <summary>How long a join answered 503 (the cluster's store briefly without a quorum or a leader) is asked again.</summary>
+    public static readonly TimeSpan UnavailableRetryFor = TimeSpan.FromSeconds(60);
+
     /// <summary>
     /// Joins <paramref name="server"/> as node <paramref name="nodeName"/> with <paramref name="token"/> and returns
-    /// the identity to store. Throws <see cref="JoinException"/> with the server's reason when it refuses.
+    /// the identity to store. A 503 is asked again every second for up to <see cref="UnavailableRetryFor"/>, each
+    /// time reported through <paramref name="retrying"/>. A store without a quorum refuses the join before the token
+    /// is redeemed, so the token is still unused and the next attempt joins; a 503 from issuing the certificate
+    /// after the redemption ends with the server saying the token is used up (join again with a new token). Throws
+    /// <see cref="JoinException"/> with the server's reason when it refuses.
     /// </summary>
-    public static async Task<NodeIdentity> JoinAsync(Uri server, JoinToken token, string nodeName, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    public static async Task<NodeIdentity> JoinAsync(Uri server, JoinToken token, string nodeName, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken, Action<string>? retrying = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(token);
@@ -112,11 +119,22 @@ public static class NodeJoiner
         };
         using var http = new HttpClient(handler) { Timeout = Timeout };
         var body = JsonSerializer.Serialize(new JoinRequest(token.ToString(), nodeName, csr, labels), CoreJson.Default.JoinRequest);
-        using var response = await http.PostAsync(new Uri(server, "v1/join"), new StringContent(body, Encoding.UTF8, "application/json"), cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
+        var started = TimeProvider.System.GetTimestamp();
+        string text;
+        while (true)
         {
-            throw new JoinException($"the server refused the join ({(int)response.StatusCode}): {Detail(text)}", (int)response.StatusCode);
+            using var response = await http.PostAsync(new Uri(server, "v1/join"), new StringContent(body, Encoding.UTF8, "application/json"), cancellationToken).ConfigureAwait(false);
+            text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                break;
+            }
+            if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || TimeProvider.System.GetElapsedTime(started) >= UnavailableRetryFor)
+            {
+                throw new JoinException($"the server refused the join ({(int)response.StatusCode}): {Detail(text)}", (int)response.StatusCode);
+            }
+            retrying?.Invoke($"the server cannot record the join now (503: {Detail(text)}); asking again in 1 s, for up to {UnavailableRetryFor.TotalSeconds:0} s");
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
         }
         var joined = JsonSerializer.Deserialize(text, CoreJson.Default.JoinResponse)
             ?? throw new JoinException("the server answered the join with an empty body");
