@@ -78,6 +78,7 @@ internal static partial class AgentCommand
                 {
                     401 or 403 => ExitCodes.Unauthorized,
                     409 => ExitCodes.Conflict,
+                    503 => ExitCodes.Unavailable,
                     400 => ExitCodes.Failure,
                     null when e.InnerException is not null => ExitCodes.Unavailable,
                     _ => ExitCodes.Failure,
