@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.CommandLine;
 using Corral.Agent.ControlPlane;
 using Corral.Core;
@@ -15,8 +13,6 @@ namespace Corral.Cli;
 /// <summary><c>corral server join URL --token T</c> and <c>corral server leave</c> (managed etcd).</summary>
 internal static class ServerJoinCommand
 {
-    /// <summary>How long <c>server join</c> keeps asking while the first server answers 503 (no quorum for now).</summary>
-    private static readonly TimeSpan JoinRetryBudget = TimeSpan.FromSeconds(60);
 
     public static Command CreateJoin()
     {
@@ -71,29 +67,14 @@ internal static class ServerJoinCommand
             try
             {
                 using var ca = await NodeJoiner.FetchPinnedCaAsync(server, joinToken.CaPin, ct).ConfigureAwait(false);
-                using var handler = new SocketsHttpHandler
-                {
-                    ConnectTimeout = TimeSpan.FromSeconds(5),
-                    SslOptions = new SslClientAuthenticationOptions
-                    {
-                        RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(ca, c),
-                    },
-                };
-                using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+                using var http = NodeJoiner.CreatePinnedClient(ca, TimeSpan.FromSeconds(30));
                 var request = new ServerJoinRequest(joinToken.ToString(), serverName, member.PeerUrl, member.ClientUrl);
-                var response = await http.PostAsJsonAsync(new Uri(server, "v1/join/server"), request, CoreJson.Default.ServerJoinRequest, ct).ConfigureAwait(false);
                 // 503: the store has no quorum for a moment (e.g. just after the previous member was added, until it has
                 // caught up); the server's quorum check refuses it before anything is written, so ask again for a while,
                 // as an operator would.
-                var retryUntil = DateTimeOffset.UtcNow + JoinRetryBudget;
-                while (response.StatusCode == HttpStatusCode.ServiceUnavailable && DateTimeOffset.UtcNow < retryUntil)
-                {
-                    response.Dispose();
-                    await parse.InvocationConfiguration.Error.WriteLineAsync($"corral server join: {server} cannot take the join yet (503: the store has no quorum for now); trying again in 1 s").ConfigureAwait(false);
-                    await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
-                    response = await http.PostAsJsonAsync(new Uri(server, "v1/join/server"), request, CoreJson.Default.ServerJoinRequest, ct).ConfigureAwait(false);
-                }
-                using var answered = response;
+                var error = parse.InvocationConfiguration.Error;
+                using var response = await NodeJoiner.PostJoinAsync(http, new Uri(server, "v1/join/server"), () => JsonContent.Create(request, CoreJson.Default.ServerJoinRequest),
+                    message => error.WriteLine("corral server join: " + message), ct).ConfigureAwait(false);
                 if (!response.IsSuccessStatusCode)
                 {
                     var problem = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);

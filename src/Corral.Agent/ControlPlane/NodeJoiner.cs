@@ -109,32 +109,13 @@ public static class NodeJoiner
         using var ca = await FetchPinnedCaAsync(server, token.CaPin, cancellationToken).ConfigureAwait(false);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = new CertificateRequest($"CN={nodeName}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        using var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(ca, c),
-            },
-        };
-        using var http = new HttpClient(handler) { Timeout = Timeout };
+        using var http = CreatePinnedClient(ca, Timeout);
         var body = JsonSerializer.Serialize(new JoinRequest(token.ToString(), nodeName, csr, labels), CoreJson.Default.JoinRequest);
-        var started = TimeProvider.System.GetTimestamp();
-        string text;
-        while (true)
+        using var response = await PostJoinAsync(http, new Uri(server, "v1/join"), () => new StringContent(body, Encoding.UTF8, "application/json"), retrying, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
         {
-            using var response = await http.PostAsync(new Uri(server, "v1/join"), new StringContent(body, Encoding.UTF8, "application/json"), cancellationToken).ConfigureAwait(false);
-            text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode)
-            {
-                break;
-            }
-            if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || TimeProvider.System.GetElapsedTime(started) >= UnavailableRetryFor)
-            {
-                throw new JoinException($"the server refused the join ({(int)response.StatusCode}): {Detail(text)}", (int)response.StatusCode);
-            }
-            retrying?.Invoke($"the server cannot record the join now (503: {Detail(text)}); asking again in 1 s, for up to {UnavailableRetryFor.TotalSeconds:0} s");
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            throw new JoinException($"the server refused the join ({(int)response.StatusCode}): {Detail(text)}", (int)response.StatusCode);
         }
         var joined = JsonSerializer.Deserialize(text, CoreJson.Default.JoinResponse)
             ?? throw new JoinException("the server answered the join with an empty body");
@@ -144,6 +125,47 @@ public static class NodeJoiner
             throw new JoinException("the server answered with another CA than the token names: refusing it");
         }
         return new NodeIdentity(nodeName, [server], joined.CertificatePem, key.ExportPkcs8PrivateKeyPem(), joined.CaPem, labels);
+    }
+
+    /// <summary>An HTTP client that trusts only servers whose certificate <paramref name="ca"/> issued.</summary>
+    public static HttpClient CreatePinnedClient(X509Certificate2 ca, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(ca);
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(ca, c),
+            },
+        };
+        return new HttpClient(handler, disposeHandler: true) { Timeout = timeout };
+    }
+
+    /// <summary>
+    /// Posts a join (<paramref name="content"/> makes each attempt's body) and, while it is answered 503 (the
+    /// cluster's store without a quorum for now, which refuses the join before anything is written), asks again every
+    /// second for up to <see cref="UnavailableRetryFor"/>, reporting each retry through <paramref name="retrying"/>.
+    /// Returns the last answer; the caller disposes it.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostJoinAsync(HttpClient http, Uri url, Func<HttpContent> content, Action<string>? retrying, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(content);
+        var started = TimeProvider.System.GetTimestamp();
+        while (true)
+        {
+            var response = await http.PostAsync(url, content(), cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || TimeProvider.System.GetElapsedTime(started) >= UnavailableRetryFor)
+            {
+                return response;
+            }
+            var detail = Detail(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            response.Dispose();
+            retrying?.Invoke($"{url.GetLeftPart(UriPartial.Authority)} cannot record the join now (503: {detail}); asking again in 1 s, for up to {UnavailableRetryFor.TotalSeconds:0} s");
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static string Detail(string problem)
