@@ -12,12 +12,29 @@ public sealed class TaskLogRotationTests
     public async Task Follow_TaskWriting50MB_EveryLineOnceAcrossRotation()
     {
         await using var host = await SupervisorHost.StartAsync();
-        const int lines = 500_000; // 100 bytes each: 50 MB of output
-        var spec = host.ShellTask("chatty", $"awk 'BEGIN {{ pad = sprintf(\"%090d\", 0); for (i = 0; i < {lines}; i++) printf \"%08d %s\\n\", i, pad }}'") with
+        const int lines = 500_000; // 100 bytes each, about 135 in the log: 67 MB, more than the 64 segments keep
+        const int chunk = 100_000;
+        // The task writes in chunks and waits for the reader's "ack-K" file after chunk K. The writer
+        // is far faster than a reader on a busy machine (67 MB in about a second), and a reader more
+        // than 64 MB behind rightly sees a skip. The handshake keeps the reader at most about 27 MB
+        // behind, so rotation still happens under it, whatever the scheduling.
+        var spec = host.ShellTask("chatty", $$"""
+            k=0
+            while [ $k -lt {{lines / chunk}} ]; do
+              awk -v from=$((k * {{chunk}})) 'BEGIN { pad = sprintf("%090d", 0); for (i = from; i < from + {{chunk}}; i++) printf "%08d %s\n", i, pad }'
+              waited=0
+              while [ ! -e ack-$k ]; do
+                sleep 0.01; waited=$((waited + 1))
+                if [ $waited -gt 12000 ]; then echo "no ack-$k from the reader" >&2; exit 3; fi
+              done
+              k=$((k + 1))
+            done
+            """) with
         {
             LogMaxSegmentBytes = 1024 * 1024,
             LogMaxSegments = 64,
         };
+        var taskDir = spec.WorkingDirectory;
         var started = host.Track(await host.Client.StartAsync(spec, CancellationToken.None));
 
         var next = 0;
@@ -38,6 +55,10 @@ public sealed class TaskLogRotationTests
                 }
                 next++;
                 offset = line.NextOffset;
+                if (next % chunk == 0)
+                {
+                    await File.WriteAllTextAsync(Path.Combine(taskDir, $"ack-{next / chunk - 1}"), "", CancellationToken.None);
+                }
             }
             if (next == lines)
             {
