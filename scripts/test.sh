@@ -30,7 +30,10 @@ done
 for p in "${projects[@]}"; do
   name="$(basename "$p" .csproj)"
   echo "=== $name"
-  if ! dotnet test "$p" -c Release --no-build -nologo \
+  # The tests signal the processes they start (SIGINT to corral dev, SIGHUP to an agent). A runner started in the
+  # background ('cmd &' in a script ignores SIGINT and SIGQUIT, nohup ignores SIGHUP) passes those signals on as
+  # ignored, and .NET keeps them ignored: the tests then fail for a reason that is not Corral's. Restore them.
+  if ! env --default-signal=HUP,INT,QUIT dotnet test "$p" -c Release --no-build -nologo \
       --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
       --results-directory "$results" --blame-hang-timeout 10m; then
     status=1

@@ -87,10 +87,19 @@ internal sealed class AgentHost : IAsyncDisposable
     /// <summary>Waits until <paramref name="condition"/> holds for the replica <paramref name="id"/>, and returns that view.</summary>
     public async Task<ReplicaView> WaitForAsync(string id, Func<ReplicaView, bool> condition, string what, TimeSpan? timeout = null)
     {
-        var view = await Eventually.ValueAsync(
-            () => Task.FromResult(Status()?.Replicas.GetValueOrDefault(id) is { } v && condition(v) ? v : null),
-            timeout ?? Patience,
-            $"replica {id}: {what} (now: {Describe(id)})");
+        ReplicaView view;
+        try
+        {
+            view = await Eventually.ValueAsync(
+                () => Task.FromResult(Status()?.Replicas.GetValueOrDefault(id) is { } v && condition(v) ? v : null),
+                timeout ?? Patience,
+                $"replica {id}: {what}");
+        }
+        catch (TimeoutException e)
+        {
+            var listed = Status() is { } status ? string.Join(", ", status.Replicas.Keys) : "no status file";
+            throw new TimeoutException($"{e.Message} (at the end: {Describe(id)}; replicas listed: {listed})\n{Output()}", e);
+        }
         TrackEverything();
         return view;
     }
