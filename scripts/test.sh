@@ -48,8 +48,11 @@ for trx in "$results"/*.trx; do
   get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]\+' || echo 0; }
   p="$(get passed)"; f="$(get failed)"; e="$(get error)"; t="$(get timeout)"; a="$(get aborted)"
   total="$(get total)"; exec_="$(get executed)"
+  # A failure outside any test (a class fixture's cleanup that found processes left behind) is not in the
+  # counters: the TRX has it as a run-level error. Count each one as a failure.
+  r="$(grep -c '<RunInfo [^>]*outcome="Error"' "$trx")"
   passed=$((passed + p))
-  failed=$((failed + f + e + t + a))
+  failed=$((failed + f + e + t + a + r))
   skipped=$((skipped + total - exec_))
 done
 
@@ -70,6 +73,12 @@ for trx in "$results"/*.trx; do
       if ($0 ~ /<\/Message>/) grab = 0
     }
     /<\/UnitTestResult>/ { failed_result = 0; grab = 0 }
+    /<RunInfo [^>]*outcome="Error"/ { run_error = 1; next }
+    run_error && /<Text>/ {
+      line = $0; sub(/.*<Text>/, "", line); sub(/<\/Text>.*/, "", line); sub(/^\[xUnit\.net [0-9:.]*\] */, "", line)
+      print "FAILED (outside a test) " line
+    }
+    /<\/RunInfo>/ { run_error = 0 }
   ' "$trx"
 done
 
