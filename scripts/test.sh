@@ -49,8 +49,9 @@ for trx in "$results"/*.trx; do
   p="$(get passed)"; f="$(get failed)"; e="$(get error)"; t="$(get timeout)"; a="$(get aborted)"
   total="$(get total)"; exec_="$(get executed)"
   # A failure outside any test (a class fixture's cleanup that found processes left behind) is not in the
-  # counters: the TRX has it as a run-level error. Count each one as a failure.
-  r="$(grep -c '<RunInfo [^>]*outcome="Error"' "$trx")"
+  # counters: the TRX has it as a run-level error. Count each one as a failure. (A failed test also leaves a
+  # run-level error, its "[FAIL]" line; that one is already counted.)
+  r="$(awk '/<RunInfo [^>]*outcome="Error"/ { e = 1; next } e && /<Text>/ && !/\[FAIL\]<\/Text>/ { n++ } /<\/RunInfo>/ { e = 0 } END { print n + 0 }' "$trx")"
   passed=$((passed + p))
   failed=$((failed + f + e + t + a + r))
   skipped=$((skipped + total - exec_))
@@ -74,7 +75,7 @@ for trx in "$results"/*.trx; do
     }
     /<\/UnitTestResult>/ { failed_result = 0; grab = 0 }
     /<RunInfo [^>]*outcome="Error"/ { run_error = 1; next }
-    run_error && /<Text>/ {
+    run_error && /<Text>/ && !/\[FAIL\]<\/Text>/ {
       line = $0; sub(/.*<Text>/, "", line); sub(/<\/Text>.*/, "", line); sub(/^\[xUnit\.net [0-9:.]*\] */, "", line)
       print "FAILED (outside a test) " line
     }

@@ -41,7 +41,9 @@ public class ProcessTreeSamplerTests
     {
         using var busy = SessionProcess.StartScript("while :; do :; done");
         var sampler = new ProcessTreeSampler(TimeProvider.System);
-        Assert.Equal(0, sampler.Sample([busy.Pid])[busy.Pid].CpuPercent);
+        // Until setsid has made the session, a sample does not list it yet: wait for the first that does.
+        var first = await SampleUntilAsync(sampler, busy.Pid, _ => true);
+        Assert.Equal(0, first.CpuPercent);
 
         var stats = await SampleUntilAsync(sampler, busy.Pid, s => s.CpuPercent > 5, TimeSpan.FromMilliseconds(500));
 
