@@ -10,6 +10,7 @@ public sealed class DevShutdownTests
     public async Task Dev_SigintWhileTasksRunThenStartAgain_ExitsZeroLeavesNoProcessAndResumesTheCluster()
     {
         var cluster = new DevCluster();
+        Exception? failure = null;
         try
         {
             await cluster.StartAsync();
@@ -31,9 +32,22 @@ public sealed class DevShutdownTests
 
             await StopCleanlyAsync(cluster);
         }
+        catch (Exception e)
+        {
+            failure = e;
+            throw;
+        }
         finally
         {
-            await cluster.DisposeAsync();
+            try
+            {
+                await cluster.DisposeAsync();
+            }
+            catch (Exception cleanup) when (failure is not null)
+            {
+                // A dispose that fails (processes left behind) must not hide why the test failed: report both.
+                throw new AggregateException(failure, cleanup);
+            }
         }
     }
 
