@@ -13,7 +13,6 @@ namespace Corral.Cli;
 /// <summary><c>corral server join URL --token T</c> and <c>corral server leave</c> (managed etcd).</summary>
 internal static class ServerJoinCommand
 {
-
     public static Command CreateJoin()
     {
         var url = new Argument<string>("URL") { Description = "A server of the cluster, https://HOST:PORT." };
@@ -69,9 +68,7 @@ internal static class ServerJoinCommand
                 using var ca = await NodeJoiner.FetchPinnedCaAsync(server, joinToken.CaPin, ct).ConfigureAwait(false);
                 using var http = NodeJoiner.CreatePinnedClient(ca, TimeSpan.FromSeconds(30));
                 var request = new ServerJoinRequest(joinToken.ToString(), serverName, member.PeerUrl, member.ClientUrl);
-                // 503: the store has no quorum for a moment (e.g. just after the previous member was added, until it has
-                // caught up); the server's quorum check refuses it before anything is written, so ask again for a while,
-                // as an operator would.
+                // A 503 (no quorum for a moment, e.g. just after the previous member was added) is asked again.
                 var error = parse.InvocationConfiguration.Error;
                 using var response = await NodeJoiner.PostJoinAsync(http, new Uri(server, "v1/join/server"), () => JsonContent.Create(request, CoreJson.Default.ServerJoinRequest),
                     message => error.WriteLine("corral server join: " + message), ct).ConfigureAwait(false);

@@ -199,7 +199,8 @@ public sealed class EtcdCluster : IAsyncDisposable
     /// </summary>
     public async Task<int> WaitForLeaderAsync(CancellationToken cancellationToken = default, int? not = null, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var patience = timeout ?? TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + patience;
         while (true)
         {
             if (await FindLeaderAsync(cancellationToken).ConfigureAwait(false) is { } leader && leader != not)
@@ -208,7 +209,7 @@ public sealed class EtcdCluster : IAsyncDisposable
             }
             if (DateTime.UtcNow >= deadline)
             {
-                throw new TimeoutException($"no etcd leader{(not is null ? "" : $" other than member {not}")} within {(timeout ?? TimeSpan.FromSeconds(30)).TotalSeconds} s");
+                throw new TimeoutException($"no etcd leader{(not is null ? "" : $" other than member {not}")} within {patience.TotalSeconds} s");
             }
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
