@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Corral.Agent.ControlPlane;
 using Corral.Agent.Runtime;
 using Corral.Core.Security;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Cli;
 
@@ -117,6 +118,7 @@ internal static partial class AgentCommand
             return ExitCodes.Usage;
         }
 
+        using var loggers = ConsoleLogging.Create();
         using var ca = identity.ClusterCa();
         using var certificate = identity.ClientCertificate();
         var runtime = new AgentRuntime(new AgentOptions
@@ -133,7 +135,7 @@ internal static partial class AgentCommand
             ClusterCa = ca,
             ClientCertificate = certificate,
             Labels = identity.Labels,
-        }, runtime, dataDir, TimeProvider.System);
+        }, runtime, dataDir, TimeProvider.System, loggers.CreateLogger<ServerConnection>());
         connection.CertificateRenewed += renewed => Console.WriteLine(
             $"corral agent: certificate renewed (serial {renewed.SerialNumber}, valid until {renewed.NotAfter.ToUniversalTime():u}); stored in {NodeIdentity.DirectoryOf(dataDir)}");
         await using (runtime.ConfigureAwait(false))

@@ -101,7 +101,7 @@ internal static class DevCommand
                 ClusterCa = ca,
                 ClientCertificate = nodeIdentity,
                 Labels = new Dictionary<string, string> { ["env"] = "dev" },
-            }, runtime, agentDir, TimeProvider.System);
+            }, runtime, agentDir, TimeProvider.System, loggers.CreateLogger<ServerConnection>());
             await using (runtime.ConfigureAwait(false))
             await using (connection.ConfigureAwait(false))
             {

@@ -9,6 +9,7 @@ using Corral.Agent.Stats;
 using Corral.Core;
 using Corral.Core.Api;
 using Corral.Core.Tasks;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Agent.ControlPlane;
 
@@ -23,6 +24,7 @@ public sealed class ServerConnection : IAsyncDisposable
     private readonly ServerConnectionOptions _options;
     private readonly AgentRuntime _runtime;
     private readonly TimeProvider _time;
+    private readonly ILogger<ServerConnection> _logger;
     private readonly HttpClient _http;
     private readonly NodeStatsSampler _nodeStats;
     private readonly LogShipper _logs;
@@ -34,9 +36,10 @@ public sealed class ServerConnection : IAsyncDisposable
     private long _lastContactTicks;
     private TaskCompletionSource _replicaChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ServerConnection(ServerConnectionOptions options, AgentRuntime runtime, string dataDirectory, TimeProvider time)
+    public ServerConnection(ServerConnectionOptions options, AgentRuntime runtime, string dataDirectory, TimeProvider time, ILogger<ServerConnection> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         var errors = options.Validate();
         if (errors.Count > 0)
         {
@@ -247,7 +250,7 @@ public sealed class ServerConnection : IAsyncDisposable
             {
                 // Heartbeats must never stop while the agent runs: a failure nobody expected (e.g. from the supervisor
                 // while renewing task fences) is reported and the loop goes on, instead of ending it silently.
-                await Console.Error.WriteLineAsync($"corral agent: heartbeat failed unexpectedly, retrying: {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+                ServerConnectionLog.HeartbeatFailedUnexpectedly(_logger, e);
                 await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
             }
         }
