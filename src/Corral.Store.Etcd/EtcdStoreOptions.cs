@@ -49,6 +49,14 @@ public sealed record EtcdStoreOptions
     /// </value>
     public TimeSpan KeepAlivePingInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <value>
+    /// How long <see cref="EtcdStore.GetStatusAsync"/> waits for each member's answer (the member list, then every
+    /// member's status, all in parallel). A member that does not answer within it is reported unhealthy ("no answer
+    /// within …"), so one silent member (a frozen process, a host cut off without a reset) neither delays the status nor
+    /// makes the members that do answer look lost. Default 1 s.
+    /// </value>
+    public TimeSpan StatusTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Every problem with these options, each naming its field; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -104,6 +112,7 @@ public sealed record EtcdStoreOptions
         CheckPositive(RetryTimeout, nameof(RetryTimeout), errors);
         CheckPositive(RetryBackoffMin, nameof(RetryBackoffMin), errors);
         CheckPositive(KeepAlivePingInterval, nameof(KeepAlivePingInterval), errors);
+        CheckPositive(StatusTimeout, nameof(StatusTimeout), errors);
         if (RetryBackoffMax < RetryBackoffMin)
         {
             errors.Add($"RetryBackoffMax: {RetryBackoffMax} is below RetryBackoffMin {RetryBackoffMin}");
