@@ -194,7 +194,7 @@ public sealed partial class EtcdStore
     {
         var result = new ApiCompare
         {
-            Key = EtcdConvert.Key(compare.Key),
+            Key = compare.WholePrefix ? EtcdConvert.Prefix(compare.Key).Key : EtcdConvert.Key(compare.Key),
             Result = compare.Op switch
             {
                 CompareOp.Equal => ApiCompare.Types.CompareResult.Equal,
@@ -204,6 +204,10 @@ public sealed partial class EtcdStore
                 _ => throw new ArgumentException($"unknown compare operator {compare.Op}", nameof(compare)),
             },
         };
+        if (compare.WholePrefix)
+        {
+            result.RangeEnd = EtcdConvert.Prefix(compare.Key).RangeEnd;
+        }
         switch (compare.Target)
         {
             case CompareTarget.Value:

@@ -32,9 +32,15 @@ public enum CompareOp
 /// One condition of a transaction: <c>actual(Key, Target) Op operand</c>.
 /// A value compare on a key that does not exist is always false (as in etcd); numeric targets of a
 /// missing key read as 0, so <see cref="Missing"/> is <c>CreateRevision == 0</c>.
+/// With <see cref="WholePrefix"/>, <see cref="Key"/> is a prefix and the condition must hold for every key under it;
+/// with no key under it, it is judged as for one missing key (etcd's compare with a <c>range_end</c>), so
+/// <see cref="NoneUnder"/> is true exactly when no key starts with the prefix.
 /// </summary>
 public sealed record Compare(string Key, CompareTarget Target, CompareOp Op, long Number, ReadOnlyMemory<byte> Value)
 {
+    /// <summary>True when <see cref="Key"/> is a prefix and every key under it is compared. Default false.</summary>
+    public bool WholePrefix { get; init; }
+
     public static Compare ModRevision(string key, CompareOp op, long revision) => new(key, CompareTarget.ModRevision, op, revision, default);
 
     public static Compare CreateRevision(string key, CompareOp op, long revision) => new(key, CompareTarget.CreateRevision, op, revision, default);
@@ -50,6 +56,9 @@ public sealed record Compare(string Key, CompareTarget Target, CompareOp Op, lon
 
     /// <summary>True when the key does not exist.</summary>
     public static Compare Missing(string key) => CreateRevision(key, CompareOp.Equal, 0);
+
+    /// <summary>True when no key starts with <paramref name="prefix"/>.</summary>
+    public static Compare NoneUnder(string prefix) => CreateRevision(prefix, CompareOp.Equal, 0) with { WholePrefix = true };
 }
 
 /// <summary>One operation inside a transaction branch.</summary>

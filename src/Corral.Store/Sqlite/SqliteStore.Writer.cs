@@ -273,7 +273,16 @@ public sealed partial class SqliteStore
 
     private bool Holds(Compare compare)
     {
-        var kv = SelectKvWriter(KeyBytes(compare.Key));
+        if (compare.WholePrefix)
+        {
+            var under = RangeCore(_writer, compare.Key, RangeOptions.Default, _revision).Kvs;
+            return under.Count == 0 ? Holds(compare, null) : under.All(kv => Holds(compare, kv));
+        }
+        return Holds(compare, SelectKvWriter(KeyBytes(compare.Key)));
+    }
+
+    private static bool Holds(Compare compare, KeyValue? kv)
+    {
         int order;
         if (compare.Target == CompareTarget.Value)
         {

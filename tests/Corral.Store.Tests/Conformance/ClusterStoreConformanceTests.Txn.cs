@@ -46,6 +46,33 @@ public abstract partial class ClusterStoreConformanceTests
     }
 
     [Fact]
+    public async Task Txn_CompareOverAPrefix_HoldsForEveryKeyUnderIt_NoneUnderIsTrueOnlyWithNoKey()
+    {
+        await using var store = await CreateStoreAsync();
+        var p = NewPrefix();
+        async Task<bool> Check(Compare compare) => (await store.TxnAsync(Txn.If(compare))).Succeeded;
+
+        Assert.True(await Check(Compare.NoneUnder(p + "live/")));
+        await store.PutAsync(p + "lively", Bytes("x")); // shares the characters, not the prefix "live/"
+        Assert.True(await Check(Compare.NoneUnder(p + "live/")));
+        var first = await store.PutAsync(p + "live/a", Bytes("1"));
+        Assert.False(await Check(Compare.NoneUnder(p + "live/")));
+        var second = await store.PutAsync(p + "live/b", Bytes("2"));
+
+        // Every key under the prefix must satisfy the compare.
+        Assert.True(await Check(Compare.ModRevision(p + "live/", CompareOp.Less, second.Revision + 1) with { WholePrefix = true }));
+        Assert.False(await Check(Compare.ModRevision(p + "live/", CompareOp.Equal, first.Revision) with { WholePrefix = true }));
+        Assert.True(await Check(Compare.ValueOf(p + "live/", CompareOp.Greater, Bytes("0")) with { WholePrefix = true }));
+        Assert.False(await Check(Compare.ValueOf(p + "live/", CompareOp.Equal, Bytes("1")) with { WholePrefix = true }));
+
+        await store.DeleteAsync(p + "live/a");
+        await store.DeleteAsync(p + "live/b");
+        Assert.True(await Check(Compare.NoneUnder(p + "live/")));
+        // A value compare over no key fails, as on one missing key.
+        Assert.False(await Check(Compare.ValueOf(p + "live/", CompareOp.NotEqual, Bytes("z")) with { WholePrefix = true }));
+    }
+
+    [Fact]
     public async Task Txn_BothBranches_RunTheirOperationsAndReportResults()
     {
         await using var store = await CreateStoreAsync();
