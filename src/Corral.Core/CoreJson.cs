@@ -39,6 +39,7 @@ namespace Corral.Core;
 [JsonSerializable(typeof(Corral.Core.Api.AgentRegistration))]
 [JsonSerializable(typeof(Corral.Core.Api.AssignmentSet))]
 [JsonSerializable(typeof(Corral.Core.Api.AgentHeartbeat))]
+[JsonSerializable(typeof(Corral.Core.Api.HeartbeatAck))]
 [JsonSerializable(typeof(List<Corral.Core.Api.FieldError>))]
 [JsonSerializable(typeof(Corral.Core.Api.ClientConfig))]
 [JsonSerializable(typeof(Corral.Core.Api.AgentLogBatch))]

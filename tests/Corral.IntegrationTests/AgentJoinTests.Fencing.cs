@@ -11,12 +11,15 @@ namespace Corral.IntegrationTests;
 /// </summary>
 public sealed partial class AgentJoinTests
 {
-    private static readonly TimeSpan FenceAfter = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan FenceAfter = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long before a cut or freeze the node's last heartbeat may have been: a heartbeat interval and some slack.</summary>
+    private static readonly TimeSpan LastHeartbeatBeforeCut = TimeSpan.FromSeconds(1.2);
 
     [Fact]
     public async Task Singleton_NodeCutOffPastEviction_StopsAfterFenceAfterAndReplacementStartsAfterEvictionWithoutOverlap()
     {
-        var eviction = TimeSpan.FromSeconds(4);
+        var eviction = TimeSpan.FromSeconds(7);
         await using var proxy = new TcpProxy(_port);
         var witness = _dir.Combine("witness-lost.txt");
         var token = (await Client.CreateJoinTokenAsync("10m", 2, "agent", CancellationToken.None)).Token;
@@ -42,7 +45,8 @@ public sealed partial class AgentJoinTests
         // cut: never stopped while connected, and well before the eviction.
         Assert.True(stopB.At > cutAt, $"fb stopped its singleton {(cutAt - stopB.At).TotalSeconds:0.00} s before the cut\n{witnessLog}");
         Assert.True(stopB.At - cutAt < eviction, $"fb stopped its singleton only {(stopB.At - cutAt).TotalSeconds:0.00} s after the cut\n{witnessLog}");
-        Assert.True(startA.At - cutAt >= eviction, $"the replacement started {(startA.At - cutAt).TotalSeconds:0.00} s after the cut, before eviction_timeout\n{witnessLog}");
+        // eviction_timeout counts from the node's last heartbeat, up to a heartbeat interval (1 s) before the cut.
+        Assert.True(startA.At - cutAt >= eviction - LastHeartbeatBeforeCut, $"the replacement started {(startA.At - cutAt).TotalSeconds:0.00} s after the cut, before eviction_timeout\n{witnessLog}");
         Assert.NotEqual(first.Replica.Id, replacement.Replica.Id);
 
         // Contact returns after the eviction: the fenced replica was replaced, so it never starts again on fb.
@@ -99,7 +103,7 @@ public sealed partial class AgentJoinTests
     [Fact]
     public async Task Singleton_AgentFrozenWithSigstop_SupervisorStopsItAfterFenceAfterAndReplacementStartsAfterEvictionWithoutOverlap()
     {
-        var eviction = TimeSpan.FromSeconds(4);
+        var eviction = TimeSpan.FromSeconds(7);
         var witness = _dir.Combine("witness-frozen.txt");
         var token = (await Client.CreateJoinTokenAsync("10m", 2, "agent", CancellationToken.None)).Token;
         var frozen = StartAgent("fz", "--server", ServerUrl, "--token", token, "--name", "fz");
@@ -127,7 +131,7 @@ public sealed partial class AgentJoinTests
         var shown = string.Join('\n', lines);
         Assert.True(stop.At > frozenAt, $"stopped {(frozenAt - stop.At).TotalSeconds:0.00} s before the freeze\n{shown}");
         Assert.True(stop.At - frozenAt < eviction, $"stopped only {(stop.At - frozenAt).TotalSeconds:0.00} s after the freeze\n{shown}");
-        Assert.True(start.At - frozenAt >= eviction, $"the replacement started {(start.At - frozenAt).TotalSeconds:0.00} s after the freeze, before eviction_timeout\n{shown}");
+        Assert.True(start.At - frozenAt >= eviction - LastHeartbeatBeforeCut, $"the replacement started {(start.At - frozenAt).TotalSeconds:0.00} s after the freeze, before eviction_timeout\n{shown}");
 
         // Thawed, the agent finds its singleton fenced and replaced: it never starts it again.
         var thawedAt = DateTimeOffset.UtcNow;
@@ -154,7 +158,7 @@ public sealed partial class AgentJoinTests
             + $"trap 'echo stop $(date +%s%N) $CORRAL_TASK_DIR >> {witness}; exit 0' TERM; "
             + "while true; do sleep 0.1; done";
         return $"  {name}:\n    command: /bin/sh\n    args: [\"-c\", \"{script}\"]\n    replicas: 1\n"
-            + "    restart: { policy: always, backoff: 200ms }\n    stop_timeout: 5s\n"
+            + "    restart: { policy: always, backoff: 200ms }\n    stop_timeout: 2s\n"
             + $"    eviction_timeout: {(int)eviction.TotalSeconds}s\n    fence_after: {(int)FenceAfter.TotalSeconds}s\n";
     }
 

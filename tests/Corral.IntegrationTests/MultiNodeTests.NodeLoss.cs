@@ -10,7 +10,7 @@ public sealed partial class MultiNodeTests
     {
         var eviction = TimeSpan.FromSeconds(4);
         await using var cluster = await NodeCluster.StartAsync("2s", Nodes);
-        await DeployAsync(cluster, Worker("web", 3, "4s"), Worker("single", 1, "4s"));
+        await DeployAsync(cluster, Worker("web", 3, "4s"), Worker("single", 1, "7s"));
         var before = await AllHealthyAsync(cluster, "every replica healthy");
         AssertProcessesMatchApi(cluster, before, Nodes);
 

@@ -34,6 +34,7 @@ public sealed class ServerConnection : IAsyncDisposable
     private volatile X509Certificate2? _clientCertificate;
     private int _server;
     private long _lastContactTicks;
+    private DateTimeOffset? _notReadySince;
     private TaskCompletionSource _replicaChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ServerConnection(ServerConnectionOptions options, AgentRuntime runtime, string dataDirectory, TimeProvider time, ILogger<ServerConnection> logger)
@@ -58,7 +59,12 @@ public sealed class ServerConnection : IAsyncDisposable
             // One HTTP/2 connection carries every loop; it is replaced now and then, so a renewed certificate is used
             // within this time even while the connection stays busy.
             PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-            ConnectTimeout = TimeSpan.FromSeconds(3),
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            // A server that vanishes without a reset (frozen, cut off) fails the connection, and with it every request on
+            // it, within about two ping intervals, instead of when each request's own deadline runs out.
+            KeepAlivePingDelay = options.PingInterval,
+            KeepAlivePingTimeout = options.PingInterval,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 c && ClusterTrust.Chains(options.ClusterCa, c),
@@ -104,7 +110,9 @@ public sealed class ServerConnection : IAsyncDisposable
     public SingletonFence Fence => _fence;
 
     /// <summary>The server currently talked to.</summary>
-    public Uri CurrentServer => _options.Servers[Volatile.Read(ref _server) % _options.Servers.Count];
+    public Uri CurrentServer => ServerAt(Volatile.Read(ref _server));
+
+    private Uri ServerAt(int index) => _options.Servers[(int)((uint)index % (uint)_options.Servers.Count)];
 
     /// <summary>
     /// Runs until cancelled: register, then heartbeats, assignments, fencing, certificate renewal and log shipping side by side.
@@ -221,20 +229,35 @@ public sealed class ServerConnection : IAsyncDisposable
             stats.MemoryTotalBytes,
             _options.Labels);
         var sentAt = _time.GetUtcNow();
-        using var response = await _http.PostAsJsonAsync(Url("/v1/agent/register"), registration, CoreJson.Default.AgentRegistration, cancellationToken).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RegisterTimeout);
+        using var response = await _http.PostAsJsonAsync(Url("/v1/agent/register"), registration, CoreJson.Default.AgentRegistration, timeout.Token).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
         // The server counts a registration as a heartbeat, and so does the fence.
         _fence.Reached(sentAt);
     }
 
+    /// <summary>
+    /// Heartbeats every <see cref="ServerConnectionOptions.HeartbeatInterval"/>. A heartbeat that fails (no answer within
+    /// <see cref="ServerConnectionOptions.HeartbeatTimeout"/>, an error, a refusal) goes to the next server at once; only
+    /// when every server failed in a row does the loop pause for <see cref="ServerConnectionOptions.RetryInterval"/>. So
+    /// losing one server costs a heartbeat about one timeout, far below <c>heartbeat_grace</c> and <c>fence_after</c>.
+    /// </summary>
+    /// <summary>Deadline of one registration at one server (it may write the node's record): 5 s.</summary>
+    private static readonly TimeSpan RegisterTimeout = TimeSpan.FromSeconds(5);
+
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
+        var failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
+            var at = Volatile.Read(ref _server);
+            var started = _time.GetTimestamp();
             try
             {
                 Volatile.Write(ref _replicaChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
                 await SendHeartbeatAsync(cancellationToken).ConfigureAwait(false);
+                failures = 0;
                 await WaitForNextHeartbeatAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -243,8 +266,21 @@ public sealed class ServerConnection : IAsyncDisposable
             }
             catch (Exception e) when (IsTransient(e))
             {
-                NextServer();
-                await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
+                failures++;
+                Failover(at);
+                var reason = Describe(e);
+                if (failures == 1)
+                {
+                    ServerConnectionLog.HeartbeatFailed(_logger, ServerAt(at), _time.GetElapsedTime(started), reason, CurrentServer);
+                }
+                else
+                {
+                    ServerConnectionLog.HeartbeatFailedAgain(_logger, ServerAt(at), _time.GetElapsedTime(started), reason, failures, CurrentServer);
+                }
+                if (failures % _options.Servers.Count == 0)
+                {
+                    await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (e is not NodeRevokedException)
             {
@@ -294,19 +330,42 @@ public sealed class ServerConnection : IAsyncDisposable
         var stats = _nodeStats.Sample();
         var heartbeat = new AgentHeartbeat(_options.NodeName, reports, stats.CpuPercent, stats.MemoryTotalBytes - stats.MemoryAvailableBytes, stats.Load1, stats.DiskUsedBytes, stats.DiskUsableBytes);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        timeout.CancelAfter(_options.HeartbeatTimeout);
+        var server = CurrentServer;
         var sentAt = _time.GetUtcNow();
-        using var response = await _http.PostAsJsonAsync(Url("/v1/agent/heartbeat"), heartbeat, CoreJson.Default.AgentHeartbeat, timeout.Token).ConfigureAwait(false);
+        using var response = await _http.PostAsJsonAsync(new Uri(server, "/v1/agent/heartbeat"), heartbeat, CoreJson.Default.AgentHeartbeat, timeout.Token).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
-        _fence.Reached(sentAt);
+        // A server from before the acknowledgement answers 204: its heartbeats count as they always did.
+        var ack = response.StatusCode == System.Net.HttpStatusCode.NoContent
+            ? null
+            : await response.Content.ReadFromJsonAsync(CoreJson.Default.HeartbeatAck, timeout.Token).ConfigureAwait(false);
+        var previous = _fence.LastContact;
+        if (ack is null || ack.NodeReady)
+        {
+            _fence.Reached(sentAt);
+            if (_notReadySince is not null || sentAt - previous > ContactGapWorthLogging)
+            {
+                ServerConnectionLog.ContactRegained(_logger, server, sentAt - previous);
+            }
+            _notReadySince = null;
+        }
+        else if (_notReadySince is null)
+        {
+            // On record, but the node is down in the store: the leader may still evict its replicas, so the fence runs on.
+            _notReadySince = sentAt;
+            ServerConnectionLog.AcknowledgedWhileDown(_logger, server, ack.Revision, sentAt - previous);
+        }
         await RenewTaskFencesAsync(_fence.Singletons, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>A gap between counted heartbeats this long or longer is logged when contact returns: 2.5 s.</summary>
+    private static readonly TimeSpan ContactGapWorthLogging = TimeSpan.FromSeconds(2.5);
 
     /// <value>
     /// How much later than the agent's own deadline the supervisor stops a singleton whose fence was not renewed:
     /// 500 ms. A live agent fences first (and reports it); the supervisor's fence acts when the agent is frozen or dead.
     /// </value>
-    public static readonly TimeSpan SupervisorFenceGrace = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan SupervisorFenceGrace = Core.Services.SingletonTiming.SupervisorGrace;
 
     /// <summary>
     /// Renews each singleton's fence at the supervisor to <see cref="SingletonFence.LastContact"/> + its
@@ -343,7 +402,17 @@ public sealed class ServerConnection : IAsyncDisposable
             var due = _fence.Due();
             if (due.Count > 0 && !cancellationToken.IsCancellationRequested)
             {
+                var silence = _time.GetUtcNow() - _fence.LastContact;
+                foreach (var (id, _) in due)
+                {
+                    ServerConnectionLog.FenceFired(_logger, id, silence, _fence.Singletons.GetValueOrDefault(id));
+                }
+                var started = _time.GetTimestamp();
                 await _runtime.FenceAsync(due, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                foreach (var (id, _) in due)
+                {
+                    ServerConnectionLog.FenceStopped(_logger, id, _time.GetElapsedTime(started));
+                }
             }
         }
     }
@@ -351,17 +420,26 @@ public sealed class ServerConnection : IAsyncDisposable
     /// <summary>How often the fence is checked: 100 ms, well inside the shortest <c>fence_after</c> (1 s).</summary>
     public static readonly TimeSpan FenceCheckInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Long-polls the node's assignments and applies each new set. A set that would start a singleton not running here
+    /// is held back while it shows the node down in the store (<see cref="AssignmentSet.NodeReady"/>): the leader may
+    /// still evict that singleton and place it elsewhere. The loop then waits for the next set (the node's record
+    /// changing wakes the long-poll) and applies that one.
+    /// </summary>
     private async Task AssignmentLoopAsync(CancellationToken cancellationToken)
     {
         long index = 0;
+        var held = false;
         while (!cancellationToken.IsCancellationRequested)
         {
+            var at = Volatile.Read(ref _server);
             try
             {
                 var wait = Durations.Format(_options.AssignmentWait);
-                // While fenced replicas wait, ask for the current set at once rather than block on an unchanged index.
+                // While fenced replicas wait, ask for the current set at once rather than block on an unchanged index,
+                // unless the last set was held back for the node's record: then wait for that record to change.
                 var fenced = _fence.HasFenced;
-                var ask = fenced ? 0 : index;
+                var ask = fenced && !held ? 0 : index;
                 var requestedAt = _time.GetUtcNow();
                 var url = Url($"/v1/agent/assignments?node={Uri.EscapeDataString(_options.NodeName)}&index={ask.ToString(CultureInfo.InvariantCulture)}&wait={wait}");
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -377,8 +455,26 @@ public sealed class ServerConnection : IAsyncDisposable
                     await DelayQuietlyAsync(FenceCheckInterval, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                if (set.Index != index || index == 0 || fenced)
+                var running = _runtime.Snapshot();
+                var waiting = set.NodeReady == false
+                    ? set.Assignments.Where(a => a.Singleton && a.FenceAfter > TimeSpan.Zero && !running.ContainsKey(a.ReplicaId)).Select(a => a.ReplicaId).ToList()
+                    : [];
+                if (waiting.Count > 0)
                 {
+                    if (!held || set.Index != index)
+                    {
+                        ServerConnectionLog.HeldForNodeReady(_logger, string.Join(", ", waiting), set.Index);
+                    }
+                    held = true;
+                    index = set.Index;
+                    continue;
+                }
+                var wasHeld = held;
+                held = false;
+                if (set.Index != index || index == 0 || fenced || wasHeld)
+                {
+                    var before = _fence.Singletons;
+                    var restarting = _fence.Fenced.Where(id => set.Assignments.Any(a => a.ReplicaId == id)).ToList();
                     var desired = set.Assignments.ToDictionary(a => a.ReplicaId, a => a.Task, StringComparer.Ordinal);
                     // The supervisor guards each singleton before it (re)starts; one that stopped being a singleton loses its fence.
                     var singletons = set.Assignments.Where(a => a.Singleton && a.FenceAfter > TimeSpan.Zero).ToDictionary(a => a.ReplicaId, a => a.FenceAfter, StringComparer.Ordinal);
@@ -387,6 +483,14 @@ public sealed class ServerConnection : IAsyncDisposable
                     await _runtime.ApplyAsync(desired, cancellationToken).ConfigureAwait(false);
                     _fence.Applied(set.Assignments, requestedAt);
                     index = set.Index;
+                    foreach (var (id, fenceAfter) in singletons.Where(s => !before.ContainsKey(s.Key)))
+                    {
+                        ServerConnectionLog.FenceArmed(_logger, id, fenceAfter, _fence.LastContact + fenceAfter);
+                    }
+                    foreach (var id in restarting.Where(id => !_fence.Fenced.Contains(id)))
+                    {
+                        ServerConnectionLog.FencedSingletonAssignedAgain(_logger, id, set.Index);
+                    }
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -396,7 +500,7 @@ public sealed class ServerConnection : IAsyncDisposable
             catch (Exception e) when (IsTransient(e))
             {
                 // Nothing changes on the node while no server answers: replicas keep running.
-                NextServer();
+                Failover(at);
                 await DelayQuietlyAsync(_options.RetryInterval, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -405,6 +509,7 @@ public sealed class ServerConnection : IAsyncDisposable
     /// <summary>Posts one batch of log chunks; on failure moves on to the next server and throws.</summary>
     private async Task SendLogsAsync(AgentLogBatch batch, CancellationToken cancellationToken)
     {
+        var at = Volatile.Read(ref _server);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -414,7 +519,7 @@ public sealed class ServerConnection : IAsyncDisposable
         }
         catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
         {
-            NextServer();
+            Failover(at);
             throw;
         }
     }
@@ -472,7 +577,20 @@ public sealed class ServerConnection : IAsyncDisposable
         return false;
     }
 
-    private void NextServer() => Interlocked.Increment(ref _server);
+    private void NextServer() => Failover(Volatile.Read(ref _server));
+
+    /// <summary>
+    /// Moves on from server <paramref name="failed"/> (an index as read before the request), unless another loop moved
+    /// on already: loops that fail on the same server move the agent one server on, not one each.
+    /// </summary>
+    private void Failover(int failed) => Interlocked.CompareExchange(ref _server, failed + 1, failed);
+
+    private static string Describe(Exception e) => e switch
+    {
+        TaskCanceledException or OperationCanceledException => "no answer in time",
+        HttpRequestException { StatusCode: { } status } => $"{(int)status} {e.Message}",
+        _ => e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message,
+    };
 
     private async Task DelayQuietlyAsync(TimeSpan delay, CancellationToken cancellationToken) =>
         await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

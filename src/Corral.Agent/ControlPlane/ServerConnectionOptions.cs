@@ -23,7 +23,20 @@ public sealed class ServerConnectionOptions
     /// <value>Heartbeat period. Default 1 s.</value>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <value>Pause before trying the next server when none answered. Default 1 s.</value>
+    /// <value>
+    /// Deadline of one heartbeat (and registration) at one server; past it the agent sends the heartbeat to the next
+    /// server at once. Together with HTTP/2 PINGs every <see cref="PingInterval"/> on the connection, a server that
+    /// vanishes without a reset (frozen, cut off) is left within about this long. Default 1 s; 100 ms to 10 s.
+    /// </value>
+    public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <value>
+    /// HTTP/2 PING interval on the connection to a server, and how long a PING may go unanswered before the connection
+    /// (and every request on it, the assignments long-poll included) fails. Default 1 s.
+    /// </value>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <value>Pause before trying the servers again once every one of them failed in a row. Default 1 s.</value>
     public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <value>How long one assignments long-poll may block at the server. Default 30 s.</value>
@@ -57,6 +70,14 @@ public sealed class ServerConnectionOptions
         if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval > TimeSpan.FromMinutes(1))
         {
             errors.Add($"HeartbeatInterval: {HeartbeatInterval} must be between 0 and 1 minute");
+        }
+        if (HeartbeatTimeout < TimeSpan.FromMilliseconds(100) || HeartbeatTimeout > TimeSpan.FromSeconds(10))
+        {
+            errors.Add($"HeartbeatTimeout: {HeartbeatTimeout} must be between 100 ms and 10 s");
+        }
+        if (PingInterval < TimeSpan.FromMilliseconds(100) || PingInterval > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"PingInterval: {PingInterval} must be between 100 ms and 1 minute");
         }
         if (RetryInterval <= TimeSpan.Zero)
         {

@@ -143,7 +143,28 @@ public sealed record ServiceSummary(string Name, string Version, int Desired, in
 public sealed record AgentRegistration(string Node, IReadOnlyList<string> Addresses, double CpuCores, long MemoryBytes, IReadOnlyDictionary<string, string> Labels);
 
 /// <summary>What a node should run: GET /v1/agent/assignments?node=N&amp;index=I&amp;wait=30s.</summary>
-public sealed record AssignmentSet(long Index, IReadOnlyList<Assignment> Assignments);
+/// <param name="Index">The store revision the set was read at: pass it to the next query.</param>
+/// <param name="Assignments">The replicas the node must run.</param>
+/// <param name="NodeReady">
+/// Whether the node's own record was <c>ready</c> at that same revision (null from a server that predates the field).
+/// An agent starts a singleton that is not running only from a set whose node was ready: the leader evicts a
+/// singleton only under a transaction that compares the node's record while it is <c>down</c>, so a set read after the
+/// node was marked up again cannot hold a singleton that is replaced meanwhile.
+/// </param>
+public sealed record AssignmentSet(long Index, IReadOnlyList<Assignment> Assignments, bool? NodeReady = null);
+
+/// <summary>
+/// The answer to POST /v1/agent/heartbeat. A heartbeat answered this way is on record: the server has put the node's
+/// liveness key into the store (<c>/corral/liveness/NODE/SERVER</c>, on a lease it keeps alive), so the leader cannot
+/// mark the node down before the key is gone.
+/// </summary>
+/// <param name="NodeReady">
+/// Whether the node's record was <c>ready</c> at a revision at or after that key was put. Only a heartbeat answered
+/// with true counts as contact for the agent's singleton fence: while the node is <c>down</c> in the store, the leader
+/// may still evict its replicas.
+/// </param>
+/// <param name="Revision">The store revision <paramref name="NodeReady"/> was read at.</param>
+public sealed record HeartbeatAck(bool NodeReady, long Revision);
 
 /// <summary>One replica the node must run (or stop, when absent from the set).</summary>
 public sealed record Assignment(string ReplicaId, string Service, string Version, TaskSpec Task, bool Singleton, TimeSpan FenceAfter);

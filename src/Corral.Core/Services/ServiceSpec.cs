@@ -51,7 +51,7 @@ public sealed record ServiceSpec
 
     /// <value>
     /// For a singleton (<c>replicas: 1</c>): an agent that has reached no server for this long stops the replica itself.
-    /// Must be less than <see cref="EvictionTimeout"/>; null means half of it.
+    /// Bound by <see cref="SingletonTiming.Check"/>; null means <see cref="SingletonTiming.DefaultFenceAfter"/>.
     /// </value>
     public TimeSpan? FenceAfter { get; init; }
 
@@ -65,9 +65,12 @@ public sealed record ServiceSpec
     [JsonIgnore]
     public bool IsSingleton => Mode == ServiceMode.Replicated && Replicas == 1;
 
-    /// <summary>The fencing delay in force: <see cref="FenceAfter"/> or half the eviction timeout.</summary>
+    /// <summary>The fencing delay in force: <see cref="FenceAfter"/> or <see cref="SingletonTiming.DefaultFenceAfter"/>.</summary>
     [JsonIgnore]
-    public TimeSpan EffectiveFenceAfter => FenceAfter ?? EvictionTimeout / 2;
+    public TimeSpan EffectiveFenceAfter => FenceAfter ?? SingletonTiming.DefaultFenceAfter(EvictionTimeout, Task.StopTimeout);
+
+    /// <summary>Null when this service may run as a singleton without ever overlapping its replacement; otherwise why not (<see cref="SingletonTiming.Check"/>).</summary>
+    public string? SingletonTimingProblem() => SingletonTiming.Check(EffectiveFenceAfter, Task.StopTimeout, EvictionTimeout, FenceAfter is not null);
 
     /// <summary>
     /// A short hash of everything but <see cref="Replicas"/>: equal versions mean replicas need not be replaced.

@@ -135,6 +135,7 @@ public static partial class StackParser
             var eviction = ServiceSpec.DefaultEvictionTimeout;
             TimeSpan? fenceAfter = null;
             YamlNode? fenceNode = null;
+            YamlNode? evictionNode = null;
 
             Fields(node, path, new()
             {
@@ -153,8 +154,8 @@ public static partial class StackParser
                 ["stop_signal"] = (n, p) => stopSignal = Signal(n, p),
                 ["stop_timeout"] = (n, p) => stopTimeout = Duration(n, p, TimeSpan.Zero, TimeSpan.FromHours(1)) ?? stopTimeout,
                 ["files"] = (n, p) => files = Files(n, p),
-                ["eviction_timeout"] = (n, p) => { eviction = Duration(n, p, ServiceSpec.MinEvictionTimeout, ServiceSpec.MaxEvictionTimeout) ?? eviction; },
-                ["fence_after"] = (n, p) => { fenceNode = n; fenceAfter = Duration(n, p, TimeSpan.FromSeconds(1), ServiceSpec.MaxEvictionTimeout); },
+                ["eviction_timeout"] = (n, p) => { evictionNode = n; eviction = Duration(n, p, ServiceSpec.MinEvictionTimeout, ServiceSpec.MaxEvictionTimeout) ?? eviction; },
+                ["fence_after"] = (n, p) => { fenceNode = n; fenceAfter = Duration(n, p, SingletonTiming.MinFenceAfter, ServiceSpec.MaxEvictionTimeout); },
             });
 
             if (command is null && !Errors.Any(e => e.Field == path + ".command"))
@@ -169,10 +170,16 @@ public static partial class StackParser
             {
                 Error(modeNode, path + ".placement.max_per_node", "not allowed with 'mode: global', which places exactly one per node");
             }
+            var singleton = mode == ServiceMode.Replicated && (replicas ?? 1) == 1;
             if (fenceAfter is not null && fenceAfter >= eviction)
             {
                 Error(fenceNode ?? node, path + ".fence_after",
                     $"must be less than eviction_timeout ({Durations.Format(eviction)}), so a cut-off singleton stops before its replacement starts");
+            }
+            else if (singleton && !Errors.Any(e => e.Field.StartsWith(path + ".", StringComparison.Ordinal))
+                && SingletonTiming.Check(fenceAfter ?? SingletonTiming.DefaultFenceAfter(eviction, stopTimeout), stopTimeout, eviction, fenceAfter is not null) is { } overlap)
+            {
+                Error(fenceNode ?? evictionNode ?? node, path + (fenceNode is not null ? ".fence_after" : ".eviction_timeout"), overlap);
             }
             if (health is not null && health.Kind != HealthCheckKind.Exec && ports.Count == 0)
             {

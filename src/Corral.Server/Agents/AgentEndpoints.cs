@@ -161,8 +161,38 @@ public static class AgentEndpoints
         }
         services.GetRequiredService<HeartbeatTable>().Record(heartbeat with { Replicas = reports }, services.GetRequiredService<TimeProvider>().GetUtcNow(),
             context.Connection.ClientCertificate is { } certificate ? new DateTimeOffset(certificate.NotAfter.ToUniversalTime()) : null);
+        // On record before answered: the agent counts this heartbeat as contact only from an answer that says so.
+        LivenessVouch vouch;
+        try
+        {
+            vouch = await services.GetRequiredService<LivenessRelay>().VouchAsync(name, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StoreException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return Api.ApiProblems.Unavailable($"this server cannot put node {name}'s liveness on record in the store now ({e.Message}); send heartbeats to another server");
+        }
+        var ack = await AcknowledgeAsync(services, tracker, name, vouch, ct).ConfigureAwait(false);
         await services.GetRequiredService<ReplicaReportWriter>().ApplyAsync(name, reports, ct).ConfigureAwait(false);
-        return Results.NoContent();
+        return Results.Json(ack, CoreJson.Default.HeartbeatAck);
+    }
+
+    /// <summary>
+    /// Whether the node is ready at a revision no earlier than its liveness key: from the transaction that put the key,
+    /// else from the watch-fed cache once it has caught up with the key, else from the store.
+    /// </summary>
+    private static async Task<HeartbeatAck> AcknowledgeAsync(IServiceProvider services, AssignmentTracker tracker, string name, LivenessVouch vouch, CancellationToken ct)
+    {
+        if (vouch.Node is { } read)
+        {
+            return new HeartbeatAck(read.Value.Status == NodeStatus.Ready, vouch.KeyRevision);
+        }
+        var (cached, revision) = tracker.GetNode(name);
+        if (revision >= vouch.KeyRevision)
+        {
+            return new HeartbeatAck(cached?.Value.Status == NodeStatus.Ready, revision);
+        }
+        var stored = await services.GetRequiredService<ClusterState>().GetNodeAsync(name, ct).ConfigureAwait(false);
+        return new HeartbeatAck(stored?.Value.Status == NodeStatus.Ready, vouch.KeyRevision);
     }
 
     private static async Task<IResult> AssignmentsAsync(HttpContext context)

@@ -72,6 +72,15 @@ public sealed class AssignmentTracker : BackgroundService
         }
     }
 
+    /// <summary>The node's record as of the applied revision, with that revision; null when it is not registered.</summary>
+    public (Versioned<Node>? Node, long Revision) GetNode(string node)
+    {
+        lock (_gate)
+        {
+            return (_nodes.GetValueOrDefault(node), _revision);
+        }
+    }
+
     /// <summary>The replica as of the applied revision, or null.</summary>
     public Versioned<Replica>? GetReplica(string id)
     {
@@ -312,13 +321,21 @@ public sealed class AssignmentTracker : BackgroundService
                 else if (key.StartsWith(Keys.Nodes, StringComparison.Ordinal))
                 {
                     var name = key[Keys.Nodes.Length..];
+                    var was = _nodes.GetValueOrDefault(name)?.Value.Status;
                     if (e.Type == WatchEventType.Put)
                     {
-                        _nodes[name] = new Versioned<Node>(JsonSerializer.Deserialize(e.Kv.Value.Span, CoreJson.Default.Node)!, e.Kv.ModRevision);
+                        var node = JsonSerializer.Deserialize(e.Kv.Value.Span, CoreJson.Default.Node)!;
+                        _nodes[name] = new Versioned<Node>(node, e.Kv.ModRevision);
+                        if (node.Status != was)
+                        {
+                            // The set carries whether the node is ready: an agent waiting to start a singleton hears of it.
+                            touched.Add(name);
+                        }
                     }
                     else
                     {
                         _nodes.Remove(name);
+                        touched.Add(name);
                     }
                 }
             }
@@ -384,6 +401,6 @@ public sealed class AssignmentTracker : BackgroundService
             assignments.Add(new Assignment(replica.Id, replica.Service, replica.Version, spec.Task, policy.IsSingleton, policy.EffectiveFenceAfter));
         }
         assignments.Sort((a, b) => string.CompareOrdinal(a.ReplicaId, b.ReplicaId));
-        return new AssignmentSet(_revision, assignments);
+        return new AssignmentSet(_revision, assignments, _nodes.TryGetValue(node, out var record) && record.Value.Status == NodeStatus.Ready);
     }
 }

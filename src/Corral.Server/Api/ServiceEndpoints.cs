@@ -55,6 +55,11 @@ internal static class ServiceEndpoints
                 {
                     return (null, ApiProblems.BadRequest($"service '{name}' is global (one replica per node) and cannot be scaled", [new FieldError("replicas", "not allowed for a global service")]));
                 }
+                if (body.Replicas == 1 && current.Replicas != 1 && (current with { Replicas = 1 }).SingletonTimingProblem() is { } overlap)
+                {
+                    // One replica makes it a singleton, which its timing must allow.
+                    return (null, ApiProblems.BadRequest($"service '{name}' cannot be scaled to 1: {overlap}", [new FieldError("replicas", overlap)]));
+                }
                 return current.Replicas == body.Replicas
                     ? (current, null)
                     : (current with { Replicas = body.Replicas }, null);

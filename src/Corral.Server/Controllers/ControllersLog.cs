@@ -23,6 +23,9 @@ internal static partial class ControllersLog
     [LoggerMessage(EventId = 4605, Level = LogLevel.Information, Message = "Node {Node} is up again")]
     public static partial void NodeUp(ILogger logger, string node);
 
+    [LoggerMessage(EventId = 4611, Level = LogLevel.Information, Message = "Node {Node} not marked down after {Silence} without a heartbeat seen here: its record changed, or a server still holds its liveness key (vouching for a recent heartbeat); checking again")]
+    public static partial void NodeDownRefused(ILogger logger, string node, TimeSpan silence);
+
     [LoggerMessage(EventId = 4606, Level = LogLevel.Warning, Message = "Reconcile pass failed; trying again at the next wake-up")]
     public static partial void PassFailed(ILogger logger, Exception exception);
 

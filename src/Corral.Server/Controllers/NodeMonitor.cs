@@ -75,8 +75,7 @@ public sealed class NodeMonitor : ILeaderController
         ArgumentNullException.ThrowIfNull(term);
         var now = _time.GetUtcNow();
         var range = await _state.Store.RangeAsync(Keys.Nodes, null, cancellationToken).ConfigureAwait(false);
-        var batcher = new TxnBatcher(term.StillLeading());
-        var changes = new List<(string Node, NodeStatus Status, TimeSpan Silence)>();
+        var changes = new List<(string Node, NodeStatus Status, TimeSpan Silence, Txn Txn)>();
         foreach (var kv in range.Kvs)
         {
             var node = JsonSerializer.Deserialize(kv.Value.Span, CoreJson.Default.Node)!;
@@ -85,6 +84,7 @@ public sealed class NodeMonitor : ILeaderController
             var silence = now - effective;
             Node? next = null;
             string kind = "", message = "";
+            var compares = new List<Compare> { term.StillLeading(), Compare.ModRevision(kv.Key, CompareOp.Equal, kv.ModRevision) };
             if (node.Status == NodeStatus.Ready && silence >= _options.HeartbeatGrace)
             {
                 // Down since the node fell silent, not since this check noticed it: eviction timeouts count from the
@@ -92,6 +92,9 @@ public sealed class NodeMonitor : ILeaderController
                 next = node with { Status = NodeStatus.Down, StatusSince = effective };
                 kind = "node.down";
                 message = $"no heartbeat for {Durations.Format(silence)} (heartbeat_grace {Durations.Format(_options.HeartbeatGrace)})";
+                // One guarded record decides: no server may still hold the node's liveness key, by which it vouched for
+                // a heartbeat the agent counts as contact (see LivenessRelay). This view of the keys may lag the store.
+                compares.Add(Compare.NoneUnder(Keys.NodeLiveness(node.Name, "")));
             }
             else if (node.Status == NodeStatus.Down && lastSeen is { } back && back > node.StatusSince)
             {
@@ -107,35 +110,34 @@ public sealed class NodeMonitor : ILeaderController
                 }
                 continue;
             }
-            batcher.Add(
-                [Compare.ModRevision(kv.Key, CompareOp.Equal, kv.ModRevision)],
-                [ClusterState.PutNode(next), _state.EventOp(kind, "node/" + node.Name, message, term.Actor)]);
-            changes.Add((node.Name, next.Status, silence));
+            changes.Add((node.Name, next.Status, silence, new Txn(compares, [ClusterState.PutNode(next), _state.EventOp(kind, "node/" + node.Name, message, term.Actor)], [])));
         }
 
+        // One transaction per node: a node whose record or liveness changed under this check waits for the next one
+        // without holding up the others.
         var committed = 0;
-        foreach (var txn in batcher.Build())
+        foreach (var change in changes)
         {
-            var result = await _state.Store.TxnAsync(txn, cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            var result = await _state.Store.TxnAsync(change.Txn, cancellationToken).ConfigureAwait(false);
             if (!result.Succeeded)
             {
-                // A node changed under us or leadership moved: the next check reads again.
-                break;
-            }
-            var nodesInTxn = txn.Success.OfType<TxnOp.Put>().Where(p => p.Key.StartsWith(Keys.Nodes, StringComparison.Ordinal)).Select(p => p.Key[Keys.Nodes.Length..]).ToHashSet(StringComparer.Ordinal);
-            foreach (var change in changes.Where(c => nodesInTxn.Contains(c.Node)))
-            {
-                committed++;
                 if (change.Status == NodeStatus.Down)
                 {
-                    _heartbeats.MarkDown(change.Node);
-                    ControllersLog.NodeDown(_logger, change.Node, change.Silence);
+                    ControllersLog.NodeDownRefused(_logger, change.Node, change.Silence);
                 }
-                else
-                {
-                    _heartbeats.MarkUp(change.Node);
-                    ControllersLog.NodeUp(_logger, change.Node);
-                }
+                continue;
+            }
+            committed++;
+            if (change.Status == NodeStatus.Down)
+            {
+                _heartbeats.MarkDown(change.Node);
+                ControllersLog.NodeDown(_logger, change.Node, change.Silence);
+            }
+            else
+            {
+                _heartbeats.MarkUp(change.Node);
+                ControllersLog.NodeUp(_logger, change.Node);
             }
         }
         return committed;

@@ -26,7 +26,7 @@ public class StackParserTests
             placement: { node: point-b }
             fence_after: 10s
             stop_signal: SIGINT
-            stop_timeout: 20s
+            stop_timeout: 15s
             files:
               - { path: conf/locker.ini, content: "a=1", mode: "0600" }
           agentd:
@@ -131,6 +131,60 @@ public class StackParserTests
             """, "s.yaml");
 
         Assert.Contains("must be less than eviction_timeout (30s)", Assert.Single(result.Errors).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Issue 22 item 2: this stack was accepted (the old rule, fence_after + stop_timeout &lt; heartbeat_grace +
+    /// eviction_timeout, held: 12 s &lt; 13 s), but the leader replaces a singleton eviction_timeout after the node's last
+    /// heartbeat, not heartbeat_grace later, so the old instance was still in its stop when the new one started.
+    /// </summary>
+    [Fact]
+    public void Parse_SingletonWhoseStopOutlastsTheEviction_IsRefusedWithTheSumAndTheFix()
+    {
+        var result = StackParser.Parse("""
+            stack: s
+            services:
+              locker:
+                command: x
+                replicas: 1
+                fence_after: 6s
+                stop_timeout: 6s
+                eviction_timeout: 8s
+            """, "s.yaml");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("services.locker.fence_after", error.Field);
+        Assert.Equal(6, error.Line);
+        Assert.Contains("a singleton could run twice", error.Message, StringComparison.Ordinal);
+        Assert.Contains("fence_after 6s + 500ms (supervisor) + stop_timeout 6s = 12s500ms", error.Message, StringComparison.Ordinal);
+        Assert.Contains("raise eviction_timeout to 13s500ms or more", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("fence_after: 6s|stop_timeout: 6s|eviction_timeout: 14s", true)]
+    [InlineData("fence_after: 6s|stop_timeout: 6s|eviction_timeout: 13s", false)]
+    [InlineData("stop_timeout: 6s|eviction_timeout: 8s", false)]
+    [InlineData("stop_timeout: 2s|eviction_timeout: 7s", true)]
+    [InlineData("fence_after: 2s|eviction_timeout: 30s", false)]
+    public void Parse_SingletonTiming_AcceptedExactlyWhenTheOldInstanceIsGoneAMarginBeforeTheEviction(string settings, bool accepted)
+    {
+        var yaml = "stack: s\nservices:\n  locker:\n    command: x\n    " + settings.Replace("|", "\n    ", StringComparison.Ordinal) + "\n";
+        var result = StackParser.Parse(yaml, "s.yaml");
+        Assert.True(accepted == (result.Errors.Count == 0), string.Join("; ", result.Errors));
+        if (accepted)
+        {
+            var locker = result.Stack!.Services[0];
+            var gone = SingletonTiming.OldInstanceGoneBy(locker.EffectiveFenceAfter, locker.Task.StopTimeout);
+            Assert.True(gone + SingletonTiming.Margin <= locker.EvictionTimeout);
+            Assert.True(locker.EffectiveFenceAfter >= SingletonTiming.MinFenceAfter);
+        }
+    }
+
+    [Fact]
+    public void Parse_ReplicatedServiceWithTheSameTiming_IsAccepted_OnlySingletonsAreBound()
+    {
+        var result = StackParser.Parse("stack: s\nservices:\n  web:\n    command: x\n    replicas: 3\n    stop_timeout: 6s\n    eviction_timeout: 3s\n", "s.yaml");
+        Assert.Empty(result.Errors);
     }
 
     [Fact]

@@ -79,7 +79,7 @@ internal sealed class AgentHost : IAsyncDisposable
 
     public Corral.Server.Controllers.HeartbeatTable Heartbeats => _app.Services.GetRequiredService<Corral.Server.Controllers.HeartbeatTable>();
 
-    public static async Task<AgentHost> StartAsync()
+    public static async Task<AgentHost> StartAsync(TimeSpan? heartbeatGrace = null)
     {
         var directory = new TempDirectory("corral-agent-endpoints");
         var store = SqliteStore.Open(new SqliteStoreOptions { DataDirectory = directory.Combine("store"), Synchronous = SqliteSynchronousMode.Normal }, TimeProvider.System, NullLogger<SqliteStore>.Instance);
@@ -100,7 +100,7 @@ internal sealed class AgentHost : IAsyncDisposable
         {
             ServerName = "test-server",
             ElectionTtl = TimeSpan.FromSeconds(20),
-            HeartbeatGrace = TimeSpan.FromMinutes(1),
+            HeartbeatGrace = heartbeatGrace ?? TimeSpan.FromMinutes(1),
             ReconcileInterval = TimeSpan.FromMilliseconds(200),
         });
         var app = builder.Build();

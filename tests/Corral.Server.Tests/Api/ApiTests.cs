@@ -176,6 +176,23 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Equal(5, (await op.GetFromJsonAsync("/v1/services/web", CoreJson.Default.ServiceView))!.Desired);
     }
 
+    /// <summary>Scaling to one replica makes a singleton, whose timing must exclude an overlap like a deploy's (issue 22 item 2).</summary>
+    [Fact]
+    public async Task Scale_ToOneWhenTheTimingAllowsAnOverlap_Is400WithTheReason_NothingChanges()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        await DeployAsync(admin, "stack: slow\nservices:\n  slow:\n    command: sleep\n    args: [\"1000\"]\n    replicas: 2\n    stop_timeout: 20s\n    eviction_timeout: 10s\n");
+
+        var response = await admin.PutAsync("/v1/services/slow/scale", ServerHost.Json(new ScaleRequest(1), CoreJson.Default.ScaleRequest));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains("a singleton could run twice", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("replicas", problem.GetProperty("errors")[0].GetProperty("field").GetString());
+        Assert.Equal(2, (await admin.GetFromJsonAsync("/v1/services/slow", CoreJson.Default.ServiceView))!.Desired);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsync("/v1/services/slow/scale", ServerHost.Json(new ScaleRequest(3), CoreJson.Default.ScaleRequest))).StatusCode);
+    }
+
     [Fact]
     public async Task Scale_OutOfRange_Is400_UnknownService_Is404()
     {

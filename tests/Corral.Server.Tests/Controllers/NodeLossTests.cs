@@ -1,5 +1,6 @@
 using Corral.Core.Cluster;
 using Corral.Server.Controllers;
+using Corral.Server.State;
 
 namespace Corral.Server.Tests.Controllers;
 
@@ -63,5 +64,37 @@ public sealed class NodeLossTests
         Assert.Equal(1, outcome.Lost);
         Assert.Null(ReconcileController.NextEviction(await h.State.ReadAsync(CancellationToken.None), h.Time.GetUtcNow()));
         Assert.All((await h.ReplicasAsync()).Where(r => r.Phase == ReplicaPhase.Assigned), r => Assert.Equal(survivor, r.Node));
+    }
+
+    /// <summary>
+    /// Issue 22 item 3: one guarded record decides. While any server holds the node's liveness key (it vouched for a
+    /// heartbeat that the agent counts as contact), the leader must not mark the node down, whatever its own, possibly
+    /// lagging, view of the node's heartbeats says; once the key is gone it does, backdated as before.
+    /// </summary>
+    [Fact]
+    public async Task NodeMonitor_ALivenessKeyInTheStore_NotMarkedDown_UntilTheKeyIsGone()
+    {
+        await using var h = new StoreHarness();
+        await h.AddNodesAsync("a", "ab");
+        var term = await h.LeadAsync();
+        var monitor = h.Monitor();
+        await monitor.EstablishAsync(term, CancellationToken.None);
+        var lastHeartbeat = h.Time.GetUtcNow();
+        h.Heartbeats.Touch("a", lastHeartbeat);
+        h.Heartbeats.Touch("ab", lastHeartbeat);
+        // Another server vouched for a heartbeat of 'a' that this leader has not heard of yet. ('ab' shares the
+        // characters of the name, not the key prefix.)
+        await h.Store.PutAsync(Keys.NodeLiveness("a", "s2"), "s2"u8.ToArray());
+
+        h.Time.Advance(StoreHarness.Options.HeartbeatGrace + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await monitor.CheckOnceAsync(term, CancellationToken.None));
+        Assert.Equal(NodeStatus.Ready, (await h.GetNodeAsync("a")).Status);
+        Assert.Equal(NodeStatus.Down, (await h.GetNodeAsync("ab")).Status);
+
+        await h.Store.DeleteAsync(Keys.NodeLiveness("a", "s2"));
+        Assert.Equal(1, await monitor.CheckOnceAsync(term, CancellationToken.None));
+        var node = await h.GetNodeAsync("a");
+        Assert.Equal(NodeStatus.Down, node.Status);
+        Assert.Equal(lastHeartbeat, node.StatusSince);
     }
 }
