@@ -35,6 +35,7 @@ public sealed class ServerConnection : IAsyncDisposable
     private int _server;
     private long _lastContactTicks;
     private DateTimeOffset? _notReadySince;
+    private Uri? _lastAcknowledgedBy;
     private TaskCompletionSource _replicaChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ServerConnection(ServerConnectionOptions options, AgentRuntime runtime, string dataDirectory, TimeProvider time, ILogger<ServerConnection> logger)
@@ -50,7 +51,7 @@ public sealed class ServerConnection : IAsyncDisposable
         _runtime = runtime;
         _time = time;
         _nodeStats = new NodeStatsSampler(dataDirectory, time);
-        _fence = new SingletonFence(time);
+        _fence = new SingletonFence(time, ReadLastContact(dataDirectory));
         _dataDirectory = dataDirectory;
         _clientCertificate = options.ClientCertificate;
         var handler = new SocketsHttpHandler
@@ -233,8 +234,7 @@ public sealed class ServerConnection : IAsyncDisposable
         timeout.CancelAfter(RegisterTimeout);
         using var response = await _http.PostAsJsonAsync(Url("/v1/agent/register"), registration, CoreJson.Default.AgentRegistration, timeout.Token).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
-        // The server counts a registration as a heartbeat, and so does the fence.
-        _fence.Reached(sentAt);
+        // Not contact for the fence: a registration is not put on record like a heartbeat (see SendHeartbeatAsync).
     }
 
     /// <summary>
@@ -343,10 +343,12 @@ public sealed class ServerConnection : IAsyncDisposable
         if (ack is null || ack.NodeReady)
         {
             _fence.Reached(sentAt);
-            if (_notReadySince is not null || sentAt - previous > ContactGapWorthLogging)
+            WriteLastContact(sentAt);
+            if (_notReadySince is not null || sentAt - previous > ContactGapWorthLogging || _lastAcknowledgedBy != server)
             {
-                ServerConnectionLog.ContactRegained(_logger, server, sentAt - previous);
+                ServerConnectionLog.ContactRegained(_logger, server, _lastAcknowledgedBy?.ToString() ?? "none", sentAt - previous);
             }
+            _lastAcknowledgedBy = server;
             _notReadySince = null;
         }
         else if (_notReadySince is null)
@@ -356,6 +358,41 @@ public sealed class ServerConnection : IAsyncDisposable
             ServerConnectionLog.AcknowledgedWhileDown(_logger, server, ack.Revision, sentAt - previous);
         }
         await RenewTaskFencesAsync(_fence.Singletons, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The file that keeps <see cref="SingletonFence.LastContact"/> across agent restarts.</summary>
+    private static string LastContactPath(string dataDirectory) => Path.Combine(dataDirectory, "last-contact");
+
+    /// <summary>The last contact an earlier run of the agent wrote, or null when none is readable.</summary>
+    private static DateTimeOffset? ReadLastContact(string dataDirectory)
+    {
+        try
+        {
+            var text = File.ReadAllText(LastContactPath(dataDirectory)).Trim();
+            return DateTimeOffset.TryParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Keeps the last contact (once per counted heartbeat, written aside and renamed over, so a crash leaves the old
+    /// value or the new one). A value that could not be written is older than the truth: the next run fences sooner.
+    /// </summary>
+    private void WriteLastContact(DateTimeOffset sentAt)
+    {
+        var path = LastContactPath(_dataDirectory);
+        try
+        {
+            File.WriteAllText(path + ".tmp", sentAt.ToString("O", CultureInfo.InvariantCulture));
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ServerConnectionLog.LastContactNotWritten(_logger, path, e.Message);
+        }
     }
 
     /// <summary>A gap between counted heartbeats this long or longer is logged when contact returns: 2.5 s.</summary>

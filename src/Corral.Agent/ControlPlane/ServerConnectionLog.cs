@@ -14,8 +14,8 @@ internal static partial class ServerConnectionLog
     [LoggerMessage(EventId = 6002, Level = LogLevel.Debug, Message = "Heartbeat to {Server} failed after {Elapsed} ({Reason}), {Failures} in a row; sending it to {Next}")]
     public static partial void HeartbeatFailedAgain(ILogger logger, Uri server, TimeSpan elapsed, string reason, int failures, Uri next);
 
-    [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Heartbeat acknowledged by {Server}, on record with the node ready; {Silence} since the last one that counted for the fence")]
-    public static partial void ContactRegained(ILogger logger, Uri server, TimeSpan silence);
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Heartbeat acknowledged by {Server} (before: {Previous}), on record with the node ready; {Silence} since the last one that counted for the fence")]
+    public static partial void ContactRegained(ILogger logger, Uri server, string previous, TimeSpan silence);
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Heartbeat acknowledged by {Server}, but this node is down in the store (revision {Revision}): it does not count as contact for the singleton fence until the leader marks the node up ({Silence} since the last one that did)")]
     public static partial void AcknowledgedWhileDown(ILogger logger, Uri server, long revision, TimeSpan silence);
@@ -34,4 +34,7 @@ internal static partial class ServerConnectionLog
 
     [LoggerMessage(EventId = 6009, Level = LogLevel.Information, Message = "Fenced singleton {Replica} is assigned here again at revision {Index}, with this node up in the store: starting it")]
     public static partial void FencedSingletonAssignedAgain(ILogger logger, string replica, long index);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "Could not keep the last contact in {Path} ({Error}); a restart would fence singletons from an older contact")]
+    public static partial void LastContactNotWritten(ILogger logger, string path, string error);
 }

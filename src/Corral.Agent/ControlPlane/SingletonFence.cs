@@ -26,11 +26,17 @@ public sealed class SingletonFence
     private DateTimeOffset? _fencedAt;
     private DateTimeOffset? _regainedAt;
 
-    public SingletonFence(TimeProvider time)
+    /// <param name="time">The agent's clock.</param>
+    /// <param name="lastContact">
+    /// When an earlier run of the agent last had a heartbeat acknowledged (its send time), if known: a restarted agent's
+    /// fence goes on from there, not from its own start, so a restart never lengthens a singleton's deadline. Null (a
+    /// node that never had contact) starts the clock now.
+    /// </param>
+    public SingletonFence(TimeProvider time, DateTimeOffset? lastContact = null)
     {
         _time = time ?? throw new ArgumentNullException(nameof(time));
-        // Until a first heartbeat is acknowledged, the clock runs from the agent's start.
-        _lastContact = time.GetUtcNow();
+        var now = time.GetUtcNow();
+        _lastContact = lastContact is { } known && known < now ? known : now;
     }
 
     /// <summary>When the last acknowledged heartbeat was sent (or this fence was created, before any).</summary>

@@ -32,6 +32,28 @@ public sealed class SingletonFenceTests
         Assert.Equal(["one", "two"], fence.Fenced.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// A restarted agent goes on from the contact its earlier run kept, not from its own start: a restart must never
+    /// push a singleton's deadline past the one the leader's eviction is counted against.
+    /// </summary>
+    [Fact]
+    public void Due_AfterARestart_CountsFromTheEarlierRunsLastContact()
+    {
+        var time = new ManualTimeProvider();
+        var before = time.GetUtcNow();
+        time.Advance(TimeSpan.FromSeconds(3));
+        var fence = new SingletonFence(time, before);
+        Assert.Equal(before, fence.LastContact);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(4))], time.GetUtcNow());
+        Assert.Empty(fence.Due());
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(["one"], fence.Due().Keys);
+
+        // A contact from the future (a clock stepped back) is not believed.
+        var later = new SingletonFence(time, time.GetUtcNow() + TimeSpan.FromMinutes(5));
+        Assert.Equal(time.GetUtcNow(), later.LastContact);
+    }
+
     [Fact]
     public void Due_HeartbeatsAcknowledged_NothingIsFenced()
     {

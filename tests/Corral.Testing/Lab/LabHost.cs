@@ -95,6 +95,32 @@ public sealed class LabHost
         IsCutOff = false;
     }
 
+    /// <summary>
+    /// Isolates the host from <paramref name="addresses"/> with blackhole routes: its packets to them are dropped at
+    /// once by its own kernel (a sender sees EINVAL, as behind a broken route), while the rest of the network, and
+    /// their packets to it, still get through. <see cref="ClearBlackholes"/> removes them.
+    /// </summary>
+    public void Blackhole(IEnumerable<IPAddress> addresses)
+    {
+        foreach (var address in addresses)
+        {
+            Shell.Ip("-n", Namespace, "route", "replace", "blackhole", address + "/32");
+            _blackholes.Add(address);
+        }
+    }
+
+    /// <summary>Removes every blackhole route <see cref="Blackhole"/> added.</summary>
+    public void ClearBlackholes()
+    {
+        foreach (var address in _blackholes)
+        {
+            Shell.Run("/usr/sbin/ip", ["-n", Namespace, "route", "del", "blackhole", address + "/32"]);
+        }
+        _blackholes.Clear();
+    }
+
+    private readonly List<IPAddress> _blackholes = [];
+
     /// <summary>True when <paramref name="address"/> is on one of this host's interfaces.</summary>
     public bool HasAddress(IPAddress address) =>
         Shell.Ip("-n", Namespace, "-4", "-o", "addr", "show").Contains(" " + address + "/", StringComparison.Ordinal);

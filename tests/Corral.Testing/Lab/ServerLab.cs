@@ -38,6 +38,7 @@ public sealed class ServerLab : IAsyncDisposable
 
     private readonly TempDirectory _dir = new("corral-serverlab");
     private readonly Process?[] _servers = new Process?[3];
+    private readonly Process?[] _agents = new Process?[3];
     private readonly Queue<string> _recent = new();
     private int _deploys;
 
@@ -114,6 +115,57 @@ public sealed class ServerLab : IAsyncDisposable
         _servers[server] = null;
     }
 
+    /// <summary>Agent i's node name (0-based, h4..h6): n4..n6.</summary>
+    public string AgentNode(int agent) => "n" + Agents[agent].Name[1..];
+
+    /// <summary>The index of the agent host whose node is <paramref name="node"/>.</summary>
+    public int AgentIndexOf(string node) => Enumerable.Range(0, Agents.Count).Single(i => AgentNode(i) == node);
+
+    /// <summary>
+    /// Starts agent i (again): with <paramref name="token"/> it joins; without, it runs with the identity stored in its
+    /// data dir, as after a crash. Its supervisor and tasks, if they survived, are re-attached.
+    /// </summary>
+    public void StartAgent(int agent, string? token = null)
+    {
+        var node = AgentNode(agent);
+        var servers = string.Join(',', Enumerable.Range(0, 3).Select(Url));
+        string[] join = token is null ? [] : ["--token", token, "--name", node];
+        _agents[agent] = Agents[agent].Start(CorralBinary.Dotnet, [CorralBinary.Dll, "agent", "--data-dir", _dir.Combine(node), "--server", servers, .. join], LogPath(node), Env);
+    }
+
+    /// <summary>SIGKILLs agent i's <c>corral agent</c> process only: its supervisor and tasks keep running.</summary>
+    public void KillAgent(int agent)
+    {
+        if (_agents[agent] is { HasExited: false } process)
+        {
+            ClusterProcesses.Signal(process.Id, 9);
+            process.WaitForExit(10_000);
+        }
+        _agents[agent] = null;
+    }
+
+    /// <summary>True while agent i's <c>corral agent</c> process runs.</summary>
+    public bool IsAgentRunning(int agent) => _agents[agent] is { HasExited: false };
+
+    /// <summary>Agent i's console output (its log).</summary>
+    public string AgentLog(int agent) => File.Exists(LogPath(AgentNode(agent))) ? File.ReadAllText(LogPath(AgentNode(agent))) : "";
+
+    /// <summary>Deploys <paramref name="yaml"/> as written from h7.</summary>
+    public Task<CliResult> DeployYamlAsync(string yaml, params string[] extra)
+    {
+        var file = _dir.Combine($"stack-{Interlocked.Increment(ref _deploys).ToString(CultureInfo.InvariantCulture)}.yaml");
+        File.WriteAllText(file, yaml);
+        return CliAsync(["deploy", "-f", file, "--timeout", "120s", .. extra]);
+    }
+
+    /// <summary>A directory of the lab's own, deleted with it.</summary>
+    public string Scratch(string name)
+    {
+        var path = _dir.Combine(name);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
     /// <summary>SIGTERMs server i and waits until it and its etcd member are gone (an orderly stop, e.g. for an upgrade).</summary>
     public async Task StopServerAsync(int server)
     {
@@ -178,9 +230,20 @@ public sealed class ServerLab : IAsyncDisposable
     /// </summary>
     public async Task EnsureSteadyAsync()
     {
-        foreach (var host in Servers.Where(h => h.IsCutOff))
+        foreach (var host in Servers.Concat(Agents).Where(h => h.IsCutOff))
         {
             host.Heal();
+        }
+        foreach (var host in Agents)
+        {
+            host.ClearBlackholes();
+        }
+        for (var i = 0; i < Agents.Count; i++)
+        {
+            if (!IsAgentRunning(i))
+            {
+                StartAgent(i);
+            }
         }
         for (var i = 0; i < 3; i++)
         {
@@ -200,7 +263,8 @@ public sealed class ServerLab : IAsyncDisposable
         var steady = status is { Leader: not null, StoreHealthy: true }
             && status.StoreMembers.Count == 3 && status.StoreMembers.All(m => m.Healthy)
             && status.Nodes.Count == 3 && status.Nodes.All(n => n.Node.Status == Corral.Core.Cluster.NodeStatus.Ready)
-            && status.Services.Count == 2 && status.Services.All(s => s.Running == s.Desired && s.Desired == 3)
+            && status.Services.Count(s => s.Name is "keep" or "roll") == 2
+            && status.Services.Where(s => s.Name is "keep" or "roll").All(s => s.Running == s.Desired && s.Desired == 3)
             && ReplicaProcesses().Count == 6;
         return steady ? (bool?)true : null;
     }, "the lab to be steady (3 healthy members, a leader, 3 nodes ready, 6 replicas running)");
@@ -322,7 +386,8 @@ public sealed class ServerLab : IAsyncDisposable
 
     private static readonly IReadOnlyDictionary<string, string> Env = new Dictionary<string, string> { ["DOTNET_NOLOGO"] = "1" };
 
-    private string ClientConfig => _dir.Combine("client.json");
+    /// <summary>The admin client config (CA, admin key) whose address is the VIP.</summary>
+    public string ClientConfig => _dir.Combine("client.json");
 
     private string LogPath(string name) => _dir.Combine(name + ".log");
 
@@ -380,11 +445,9 @@ public sealed class ServerLab : IAsyncDisposable
         }
 
         var agentToken = await TokenAsync("agent", 3).ConfigureAwait(false);
-        var servers = string.Join(',', Enumerable.Range(0, 3).Select(Url));
-        foreach (var host in Agents)
+        for (var i = 0; i < Agents.Count; i++)
         {
-            var node = "n" + host.Name[1..];
-            host.Start(CorralBinary.Dotnet, [CorralBinary.Dll, "agent", "--data-dir", _dir.Combine(node), "--server", servers, "--token", agentToken, "--name", node], LogPath(node), Env);
+            StartAgent(i, agentToken);
         }
         await WaitAsync(async () => await StatusAsync().ConfigureAwait(false) is { } s && s.Nodes.Count(n => n.Node.Status == Corral.Core.Cluster.NodeStatus.Ready) == 3 ? (bool?)true : null,
             "3 agents to join and be ready").ConfigureAwait(false);
