@@ -27,7 +27,7 @@ internal static class ServerCommand
         var name = new Option<string>("--name") { Description = "This server's name.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
         var cluster = new Option<string>("--cluster") { Description = "The cluster's name.", DefaultValueFactory = _ => "corral" };
         var port = new Option<int>("--port") { Description = "HTTPS port clients will use.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
-        var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
+        var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate; the first is the address admin.json names (else 127.0.0.1).", AllowMultipleArgumentsPerToken = true };
         var ha = new Option<bool>("--ha") { Description = "Start and supervise a local etcd member (/usr/bin/etcd) with TLS from a servers-only CA, and store in it; add servers with 'corral server join'." };
         var etcdAddress = new Option<string?>("--etcd-address") { Description = "With --ha: the IP the etcd member's peer and client URLs use (default: the first --advertise, else 127.0.0.1)." };
         var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "With --ha: the etcd member's client port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultClientPort };
