@@ -86,7 +86,8 @@ internal static class ServerCommand
             }
             try
             {
-                using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+                // Init is short and its stdout is read by people and scripts: only what goes wrong is logged.
+                using var loggers = ConsoleLogging.Create(LogLevel.Warning);
                 var result = await ServerInitializer.InitAsync(
                     new ServerInitOptions(parse.GetValue(dataDir)!, parse.GetValue(name)!, parse.GetValue(cluster)!, addresses, parse.GetValue(port))
                     {
@@ -141,18 +142,21 @@ internal static class ServerCommand
                 }
                 return ExitCodes.Usage;
             }
-            return await RunAsync(options, flags.PortFlag, ct).ConfigureAwait(false);
+            return await RunAsync(options, flags.PortFlag, flags.Level(parse), ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    /// <summary>Runs a server until SIGINT/SIGTERM or <paramref name="cancellationToken"/>; reports a taken port with the flag that changes it.</summary>
-    internal static async Task<int> RunAsync(ServerRunOptions options, string portFlag, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a server until SIGINT/SIGTERM or <paramref name="cancellationToken"/>, logging Corral's messages from
+    /// <paramref name="logLevel"/> on the console; reports a taken port with the flag that changes it.
+    /// </summary>
+    internal static async Task<int> RunAsync(ServerRunOptions options, string portFlag, LogLevel logLevel, CancellationToken cancellationToken)
     {
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
-            app = CorralServer.Build(options, TimeProvider.System, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+            app = CorralServer.Build(options, TimeProvider.System, logging => logging.AddCorralConsole(logLevel));
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or Corral.Store.StoreException or IOException)
         {
