@@ -43,6 +43,7 @@ public sealed class LogLevelTests : IDisposable
 
     [Theory]
     [InlineData("server run", "corral server run: ")]
+    [InlineData("supervisor", "corral supervisor: ")]
     public async Task BadLogLevel_Exit2NamingIt_NothingCreated(string command, string prefix)
     {
         var dataDir = _dir.Combine("data");
@@ -58,6 +59,7 @@ public sealed class LogLevelTests : IDisposable
     [Theory]
     [InlineData("server run")]
     [InlineData("server join")]
+    [InlineData("supervisor")]
     public async Task Help_ListsLogLevelWithItsValues(string command)
     {
         var run = await CliRun.RunAsync([.. command.Split(' '), "--help"]);
@@ -65,5 +67,21 @@ public sealed class LogLevelTests : IDisposable
         Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
         Assert.Contains("--log-level", run.Out, StringComparison.Ordinal);
         Assert.Contains("CORRAL_LOG_LEVEL", run.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BadEnvironmentLevel_RealProcess_Exit2NamingTheVariable()
+    {
+        var dataDir = _dir.Combine("supervisor");
+        var output = _dir.Combine("supervisor.out");
+        var process = _reaper.Start(CorralBinary.Dotnet, [CorralBinary.Dll, "supervisor", "--data-dir", dataDir], output,
+            new Dictionary<string, string> { [LogLevelOption.EnvironmentVariable] = "verbose" });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(timeout.Token);
+
+        var text = File.ReadAllText(output);
+        Assert.True(process.ExitCode == ExitCodes.Usage, $"exit {process.ExitCode}: {text}");
+        Assert.Contains("corral supervisor: CORRAL_LOG_LEVEL 'verbose' is not a log level", text, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dataDir));
     }
 }
