@@ -43,7 +43,10 @@ public sealed class LogLevelTests : IDisposable
 
     [Theory]
     [InlineData("server run", "corral server run: ")]
+    [InlineData("agent", "corral agent: ")]
+    [InlineData("agent --tasks TASKS", "corral agent: ")]
     [InlineData("supervisor", "corral supervisor: ")]
+    [InlineData("dev --no-sample", "corral dev: ")]
     public async Task BadLogLevel_Exit2NamingIt_NothingCreated(string command, string prefix)
     {
         var dataDir = _dir.Combine("data");
@@ -59,7 +62,9 @@ public sealed class LogLevelTests : IDisposable
     [Theory]
     [InlineData("server run")]
     [InlineData("server join")]
+    [InlineData("agent")]
     [InlineData("supervisor")]
+    [InlineData("dev")]
     public async Task Help_ListsLogLevelWithItsValues(string command)
     {
         var run = await CliRun.RunAsync([.. command.Split(' '), "--help"]);
