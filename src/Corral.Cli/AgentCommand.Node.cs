@@ -14,7 +14,7 @@ internal static partial class AgentCommand
     /// Runs this machine as a node of a cluster: joins with <c>--token</c> on the first start (storing the identity and
     /// labels in the data dir; <c>--label</c> on a later start replaces the stored labels), then registers, heartbeats and runs its assignments until SIGTERM/SIGINT (replicas keep running).
     /// </summary>
-    private static async Task<int> RunNodeAsync(ParseResult parse, AgentJoinOptions join, string dataDir, string? socket, CancellationToken cancellationToken)
+    private static async Task<int> RunNodeAsync(ParseResult parse, AgentJoinOptions join, string dataDir, string? socket, LogLevel level, CancellationToken cancellationToken)
     {
         // --server takes one server or several, comma-separated: the agent joins through the first and fails over among all.
         List<Uri>? servers = null;
@@ -45,6 +45,8 @@ internal static partial class AgentCommand
         }
 
         Directory.CreateDirectory(dataDir);
+        using var loggers = ConsoleLogging.Create(level);
+        var logger = loggers.CreateLogger(typeof(AgentCommand));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -70,7 +72,7 @@ internal static partial class AgentCommand
             var name = parse.GetValue(join.Name) ?? Environment.MachineName.ToLowerInvariant();
             try
             {
-                identity = await NodeJoiner.JoinAsync(server, token, name, labels, stop.Token, message => Console.Error.WriteLine("corral agent: " + message)).ConfigureAwait(false);
+                identity = await NodeJoiner.JoinAsync(server, token, name, labels, stop.Token, message => HostLog.JoinProgress(logger, message)).ConfigureAwait(false);
             }
             catch (JoinException e)
             {
@@ -118,7 +120,6 @@ internal static partial class AgentCommand
             return ExitCodes.Usage;
         }
 
-        using var loggers = ConsoleLogging.Create();
         using var ca = identity.ClusterCa();
         using var certificate = identity.ClientCertificate();
         var runtime = new AgentRuntime(new AgentOptions
@@ -127,7 +128,8 @@ internal static partial class AgentCommand
             SupervisorSocket = socket is null ? null : Path.GetFullPath(socket),
             CorralCommand = SelfCommand.Get(),
             LocalLogCopy = false,
-        }, TimeProvider.System);
+            SupervisorLogLevel = LogLevelOption.NameOf(level),
+        }, TimeProvider.System, loggers);
         var connection = new ServerConnection(new ServerConnectionOptions
         {
             Servers = servers is { Count: > 0 } ? servers : identity.Servers,
@@ -136,8 +138,7 @@ internal static partial class AgentCommand
             ClientCertificate = certificate,
             Labels = identity.Labels,
         }, runtime, dataDir, TimeProvider.System, loggers.CreateLogger<ServerConnection>());
-        connection.CertificateRenewed += renewed => Console.WriteLine(
-            $"corral agent: certificate renewed (serial {renewed.SerialNumber}, valid until {renewed.NotAfter.ToUniversalTime():u}); stored in {NodeIdentity.DirectoryOf(dataDir)}");
+        connection.CertificateRenewed += renewed => HostLog.CertificateRenewed(logger, renewed.SerialNumber, renewed.NotAfter.ToUniversalTime(), NodeIdentity.DirectoryOf(dataDir));
         await using (runtime.ConfigureAwait(false))
         await using (connection.ConfigureAwait(false))
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Corral.Agent.Runtime;
 using Corral.Core.Tasks;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Cli;
 
@@ -19,17 +20,23 @@ internal static partial class AgentCommand
         var socket = new Option<string?>("--supervisor-socket") { Description = "Supervisor socket (default DATA-DIR/supervisor/supervisor.sock)." };
         var ports = new Option<string?>("--ports") { Description = "Port range handed to tasks, FIRST-LAST (default 20000-32767)." };
         var join = AgentJoinOptions.Create();
+        var logLevel = new LogLevelOption();
         var command = new Command("agent", "Run this node's tasks: as a node of a cluster (--server and --token to join, then its stored identity), or from a tasks file (--tasks).");
         join.AddTo(command);
         command.Options.Add(dataDir);
         command.Options.Add(tasks);
         command.Options.Add(socket);
         command.Options.Add(ports);
+        logLevel.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (await logLevel.ResolveAsync(parse, "corral agent").ConfigureAwait(false) is not { } level)
+            {
+                return ExitCodes.Usage;
+            }
             if (parse.GetValue(tasks) is null)
             {
-                return await RunNodeAsync(parse, join, Path.GetFullPath(parse.GetValue(dataDir)!), parse.GetValue(socket), cancellationToken).ConfigureAwait(false);
+                return await RunNodeAsync(parse, join, Path.GetFullPath(parse.GetValue(dataDir)!), parse.GetValue(socket), level, cancellationToken).ConfigureAwait(false);
             }
             if (join.IsUsed(parse))
             {
@@ -55,6 +62,7 @@ internal static partial class AgentCommand
                 DataDirectory = Path.GetFullPath(parse.GetValue(dataDir)!),
                 SupervisorSocket = parse.GetValue(socket) is { } s ? Path.GetFullPath(s) : null,
                 CorralCommand = SelfCommand.Get(),
+                SupervisorLogLevel = LogLevelOption.NameOf(level),
             };
             IReadOnlyDictionary<string, TaskSpec> desired;
             try
@@ -73,7 +81,9 @@ internal static partial class AgentCommand
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; reload.Release(); });
 
-            var runtime = new AgentRuntime(options, TimeProvider.System);
+            using var loggers = ConsoleLogging.Create(level);
+            var logger = loggers.CreateLogger(typeof(AgentCommand));
+            var runtime = new AgentRuntime(options, TimeProvider.System, loggers);
             await using (runtime.ConfigureAwait(false))
             {
                 try
@@ -92,13 +102,14 @@ internal static partial class AgentCommand
                             continue;
                         }
                         stamp = now;
+                        HostLog.TasksFileReloading(logger, tasksPath);
                         try
                         {
                             await runtime.ApplyAsync(TasksFile.Load(tasksPath), stop.Token).ConfigureAwait(false);
                         }
                         catch (Exception ex) when (ex is FormatException or IOException)
                         {
-                            await Console.Error.WriteLineAsync("corral agent: keeping the current tasks: " + ex.Message).ConfigureAwait(false);
+                            HostLog.TasksFileRejected(logger, tasksPath, ex.Message);
                         }
                     }
                 }

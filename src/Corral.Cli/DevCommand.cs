@@ -25,11 +25,15 @@ internal static class DevCommand
         var dataDir = new Option<string>("--data-dir") { Description = "Where the dev cluster lives (default $XDG_DATA_HOME/corral/dev or ~/.local/share/corral/dev)." };
         var port = new Option<int>("--port") { Description = "HTTPS port of the API and dashboard.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
         var noSample = new Option<bool>("--no-sample") { Description = "Do not deploy the sample stack." };
+        var logLevel = new LogLevelOption();
         var command = new Command("dev", "Run a one-process cluster on 127.0.0.1 with a sample stack (API on https://127.0.0.1:7700).");
         command.Options.Add(dataDir);
         command.Options.Add(port);
         command.Options.Add(noSample);
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(dataDir) ?? DefaultDataDir(), parse.GetValue(port), !parse.GetValue(noSample), ct));
+        logLevel.AddTo(command);
+        command.SetAction(async (parse, ct) => await logLevel.ResolveAsync(parse, "corral dev").ConfigureAwait(false) is { } level
+            ? await RunAsync(parse.GetValue(dataDir) ?? DefaultDataDir(), parse.GetValue(port), !parse.GetValue(noSample), level, ct).ConfigureAwait(false)
+            : ExitCodes.Usage);
         return command;
     }
 
@@ -42,11 +46,12 @@ internal static class DevCommand
         return Path.Combine(root, "corral", "dev");
     }
 
-    private static async Task<int> RunAsync(string dataDirOption, int port, bool sample, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string dataDirOption, int port, bool sample, LogLevel logLevel, CancellationToken cancellationToken)
     {
         var dataDir = Path.GetFullPath(dataDirOption);
         var paths = new ServerPaths(dataDir);
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        // One console for the server, the agent and its runtime: their lines interleave in time order.
+        using var loggers = ConsoleLogging.Create(logLevel);
         if (!paths.IsInitialized)
         {
             await ServerInitializer.InitAsync(new ServerInitOptions(dataDir, "dev", "dev", [], port), TimeProvider.System, loggers, cancellationToken).ConfigureAwait(false);
@@ -67,7 +72,7 @@ internal static class DevCommand
         try
         {
             app = CorralServer.Build(new ServerRunOptions(dataDir, IPAddress.Loopback, port), TimeProvider.System,
-                logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+                logging => logging.AddCorralConsole(logLevel));
         }
         catch (Exception e) when (e is InvalidOperationException or Corral.Store.StoreException or IOException)
         {
@@ -93,7 +98,9 @@ internal static class DevCommand
             using var nodeIdentity = authority.IssueLocalNodeIdentity("dev", TimeSpan.FromDays(30));
             int? supervisorPid = null;
             var agentDir = Path.Combine(dataDir, "agent");
-            var runtime = new AgentRuntime(new AgentOptions { DataDirectory = agentDir, CorralCommand = SelfCommand.Get(), LocalLogCopy = false }, TimeProvider.System);
+            var runtime = new AgentRuntime(
+                new AgentOptions { DataDirectory = agentDir, CorralCommand = SelfCommand.Get(), LocalLogCopy = false, SupervisorLogLevel = LogLevelOption.NameOf(logLevel) },
+                TimeProvider.System, loggers);
             var connection = new ServerConnection(new ServerConnectionOptions
             {
                 Servers = [new Uri($"https://127.0.0.1:{port}")],

@@ -27,7 +27,7 @@ internal static class ServerCommand
         var name = new Option<string>("--name") { Description = "This server's name.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
         var cluster = new Option<string>("--cluster") { Description = "The cluster's name.", DefaultValueFactory = _ => "corral" };
         var port = new Option<int>("--port") { Description = "HTTPS port clients will use.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
-        var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
+        var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate; the first is the address admin.json names (else 127.0.0.1).", AllowMultipleArgumentsPerToken = true };
         var ha = new Option<bool>("--ha") { Description = "Start and supervise a local etcd member (/usr/bin/etcd) with TLS from a servers-only CA, and store in it; add servers with 'corral server join'." };
         var etcdAddress = new Option<string?>("--etcd-address") { Description = "With --ha: the IP the etcd member's peer and client URLs use (default: the first --advertise, else 127.0.0.1)." };
         var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "With --ha: the etcd member's client port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultClientPort };
@@ -86,7 +86,8 @@ internal static class ServerCommand
             }
             try
             {
-                using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+                // Init is short and its stdout is read by people and scripts: only what goes wrong is logged.
+                using var loggers = ConsoleLogging.Create(LogLevel.Warning);
                 var result = await ServerInitializer.InitAsync(
                     new ServerInitOptions(parse.GetValue(dataDir)!, parse.GetValue(name)!, parse.GetValue(cluster)!, addresses, parse.GetValue(port))
                     {
@@ -141,18 +142,21 @@ internal static class ServerCommand
                 }
                 return ExitCodes.Usage;
             }
-            return await RunAsync(options, flags.PortFlag, ct).ConfigureAwait(false);
+            return await RunAsync(options, flags.PortFlag, flags.Level(parse), ct).ConfigureAwait(false);
         });
         return command;
     }
 
-    /// <summary>Runs a server until SIGINT/SIGTERM or <paramref name="cancellationToken"/>; reports a taken port with the flag that changes it.</summary>
-    internal static async Task<int> RunAsync(ServerRunOptions options, string portFlag, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs a server until SIGINT/SIGTERM or <paramref name="cancellationToken"/>, logging Corral's messages from
+    /// <paramref name="logLevel"/> on the console; reports a taken port with the flag that changes it.
+    /// </summary>
+    internal static async Task<int> RunAsync(ServerRunOptions options, string portFlag, LogLevel logLevel, CancellationToken cancellationToken)
     {
         Microsoft.AspNetCore.Builder.WebApplication app;
         try
         {
-            app = CorralServer.Build(options, TimeProvider.System, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+            app = CorralServer.Build(options, TimeProvider.System, logging => logging.AddCorralConsole(logLevel));
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or Corral.Store.StoreException or IOException)
         {

@@ -105,7 +105,7 @@ internal static class ServerJoinCommand
             }
             Console.WriteLine($"joined cluster '{joined.Cluster}' as server '{serverName}'; etcd member added ({joined.EtcdEndpoints.Count} members); data in {paths.DataDir}");
             Console.WriteLine($"starting: later starts are 'corral server run --data-dir {paths.DataDir}'");
-            return await ServerCommand.RunAsync(runOptions with { DataDir = paths.DataDir }, run.PortFlag, ct).ConfigureAwait(false);
+            return await ServerCommand.RunAsync(runOptions with { DataDir = paths.DataDir }, run.PortFlag, run.Level(parse), ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -118,7 +118,7 @@ internal static class ServerJoinCommand
         {
             try
             {
-                using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Error));
+                using var loggers = ConsoleLogging.Create(LogLevel.Error);
                 Console.WriteLine(await ServerLeaver.LeaveAsync(parse.GetValue(dataDir)!, TimeProvider.System, loggers, ct).ConfigureAwait(false));
                 return ExitCodes.Ok;
             }

@@ -2,13 +2,14 @@ using System.CommandLine;
 using System.Net;
 using Corral.Core;
 using Corral.Server;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Cli;
 
 /// <summary>
 /// How a server serves: the flags shared by <c>corral server run</c> and <c>corral server join</c> (which serves like
 /// <c>server run</c> once it has joined): listen address and port, log retention, heartbeat grace, node certificate
-/// validity, the virtual IP with its hooks, and the HA timing (plus, for <c>run</c> only, the store override).
+/// validity, the virtual IP with its hooks, the HA timing and the log level (plus, for <c>run</c> only, the store override).
 /// </summary>
 /// <param name="includeStore">Whether <c>--store</c> and the <c>--etcd-*</c> connection flags are offered (not by <c>join</c>).</param>
 internal sealed class ServerRunFlags(bool includeStore)
@@ -26,6 +27,7 @@ internal sealed class ServerRunFlags(bool includeStore)
     private readonly Option<string> _onFault = new("--vip-on-fault") { Description = "Executable run when this server lost leadership because the store was unreachable or the VIP could not be added." };
     private readonly Option<double> _hookTimeout = new("--vip-hook-timeout") { Description = "Seconds a notify hook may run before it is killed.", DefaultValueFactory = _ => 10 };
     private readonly ServerStoreOptions _store = new(includeStore);
+    private readonly LogLevelOption _logLevel = new();
 
     /// <summary>The name of the port flag, for the "port in use" message.</summary>
     public string PortFlag => _port.Name;
@@ -37,7 +39,12 @@ internal sealed class ServerRunFlags(bool includeStore)
             command.Options.Add(option);
         }
         _store.AddTo(command);
+        _logLevel.AddTo(command);
     }
+
+    /// <summary>The log level in force; call it after <see cref="Parse"/> returned options (which checked it).</summary>
+    public LogLevel Level(ParseResult parse) =>
+        _logLevel.TryGet(parse, out var level, out var error) ? level : throw new InvalidOperationException(error);
 
     /// <summary>The listen address, or null (with the reason in <paramref name="problems"/>) when it is not an IP address.</summary>
     public IPAddress? Listen(ParseResult parse, List<string> problems)
@@ -80,6 +87,10 @@ internal sealed class ServerRunFlags(bool includeStore)
             && (!Durations.TryParse(validityText, out validity, out _) || validity < Corral.Server.Security.NodeCertificates.MinValidity))
         {
             problems.Add($"--node-cert-validity must be a duration of at least 10s (e.g. 30d), got '{validityText}'");
+        }
+        if (!_logLevel.TryGet(parse, out _, out var levelError))
+        {
+            problems.Add(levelError);
         }
         StoreConfig? store = null;
         HaTiming? timing = null;

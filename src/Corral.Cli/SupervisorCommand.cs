@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Corral.Agent.Supervisor;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Cli;
 
@@ -11,17 +12,24 @@ internal static class SupervisorCommand
     {
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for the supervisor's state, lock and socket.", Required = true };
         var socket = new Option<string?>("--socket") { Description = "Unix socket path (default DATA-DIR/supervisor.sock)." };
+        var logLevel = new LogLevelOption();
         var command = new Command("supervisor", "Run the node's task supervisor (local only, Unix socket API).");
         command.Options.Add(dataDir);
         command.Options.Add(socket);
+        logLevel.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (await logLevel.ResolveAsync(parse, "corral supervisor").ConfigureAwait(false) is not { } level)
+            {
+                return ExitCodes.Usage;
+            }
             var options = new SupervisorOptions
             {
                 DataDirectory = Path.GetFullPath(parse.GetValue(dataDir)!),
                 SocketPath = parse.GetValue(socket) is { } s ? Path.GetFullPath(s) : null,
             };
-            using var supervisor = new NodeSupervisor(options, TimeProvider.System);
+            using var loggers = ConsoleLogging.Create(level);
+            using var supervisor = new NodeSupervisor(options, TimeProvider.System, loggers.CreateLogger<NodeSupervisor>());
             try
             {
                 supervisor.Initialize();

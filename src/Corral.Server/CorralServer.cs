@@ -131,8 +131,12 @@ public static class CorralServer
         {
             var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
             var lost = http.RequestServices.GetRequiredService<QuorumMonitor>().LostReason;
+            // "quorum lost" is kept for writes refused before they reach the store (below), which clients may take as
+            // certainly not applied. A request that failed in the store may have been: its proposal can sit in the log of
+            // an etcd leader that lost its quorum and commit once the quorum is back. So it is "unavailable", with the
+            // quorum's state when the monitor knows it.
             var result = error is StoreUnavailableException unavailable
-                ? lost is not null ? ApiProblems.QuorumLost(lost) : ApiProblems.Unavailable(unavailable.Message)
+                ? ApiProblems.Unavailable(lost is null ? unavailable.Message : $"{lost} This request failed in the store: {unavailable.Message}")
                 : Results.Problem(detail: "an internal error occurred; see the server log", statusCode: StatusCodes.Status500InternalServerError, title: "internal error");
             await result.ExecuteAsync(http).ConfigureAwait(false);
         }));

@@ -152,7 +152,7 @@ public static class ServerInitializer
                 var (_, admin) = await keys.CreateAsync("admin", Role.Admin, "server-init", cancellationToken).ConfigureAwait(false);
                 adminToken = admin.ToString();
                 await state.AppendEventAsync("cluster.initialized", $"cluster/{options.Cluster}", $"cluster '{options.Cluster}' initialized by server '{options.Name}'", "server-init", cancellationToken).ConfigureAwait(false);
-                var client = new ClientConfig([$"https://127.0.0.1:{options.Port}"], ca.Certificate.ExportCertificatePem(), adminToken);
+                var client = new ClientConfig([AdminAddress(options.AdvertiseAddresses, options.Port)], ca.Certificate.ExportCertificatePem(), adminToken);
                 CertificateAuthority.WritePrivate(paths.AdminClientConfig, JsonSerializer.Serialize(client, CoreJson.Default.ClientConfig));
             }
             else
@@ -164,6 +164,18 @@ public static class ServerInitializer
             File.WriteAllText(paths.ServerConfig, JsonSerializer.Serialize(config, ServerJson.Default.ServerConfig));
             return new ServerInitResult(paths, adminToken, ca.Pin);
         }
+    }
+
+    /// <summary>
+    /// The address admin.json names: the first advertised address, which the operator gave because clients reach the
+    /// server there (a server run with <c>--listen</c> on that address does not answer on 127.0.0.1); 127.0.0.1 when
+    /// none is advertised.
+    /// </summary>
+    internal static string AdminAddress(IReadOnlyList<IPAddress> advertised, int port)
+    {
+        var address = advertised.Count > 0 ? advertised[0] : IPAddress.Loopback;
+        var host = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
+        return $"https://{host}:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
     }
 
     /// <summary>

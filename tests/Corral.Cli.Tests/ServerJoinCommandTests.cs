@@ -12,6 +12,7 @@ public sealed class ServerJoinCommandTests : CliTestBase
     [InlineData("--heartbeat-grace 0s", "--heartbeat-grace '0s' must be a duration from 1s to 5m")]
     [InlineData("--listen nowhere", "--listen 'nowhere' is not an IP address")]
     [InlineData("--lease-ttl 1s --renew-interval 900ms", "unsafe timing refused")]
+    [InlineData("--log-level loud", "corral server join: --log-level 'loud' is not a log level")]
     public async Task ServerJoin_BadServingFlag_Exit2WithTheReason_NothingJoined(string options, string message)
     {
         var created = JsonSerializer.Deserialize((await CorralAsync("node", "token", "create", "-o", "json")).Out, CoreJson.Default.JoinTokenCreated)!;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Corral.Core.Cluster;
 using Corral.Testing;
+using Corral.Testing.Logging;
 
 namespace Corral.IntegrationTests;
 
@@ -48,6 +49,8 @@ public sealed partial class AgentJoinTests
         // eviction_timeout counts from the node's last heartbeat, up to a heartbeat interval (1 s) before the cut.
         Assert.True(startA.At - cutAt >= eviction - LastHeartbeatBeforeCut, $"the replacement started {(startA.At - cutAt).TotalSeconds:0.00} s after the cut, before eviction_timeout\n{witnessLog}");
         Assert.NotEqual(first.Replica.Id, replacement.Replica.Id);
+        // fb's own log tells the fence: stop sent, then the process gone, timestamped around the task's own stop.
+        AssertFenceLogged(ConsoleLogLine.Parse(Log("fb.log")), 6130, 6131, first.Replica.Id, cutAt, stopB.At, witnessLog);
 
         // Contact returns after the eviction: the fenced replica was replaced, so it never starts again on fb.
         var healedAt = DateTimeOffset.UtcNow;
@@ -132,6 +135,11 @@ public sealed partial class AgentJoinTests
         Assert.True(stop.At > frozenAt, $"stopped {(frozenAt - stop.At).TotalSeconds:0.00} s before the freeze\n{shown}");
         Assert.True(stop.At - frozenAt < eviction, $"stopped only {(stop.At - frozenAt).TotalSeconds:0.00} s after the freeze\n{shown}");
         Assert.True(start.At - frozenAt >= eviction - LastHeartbeatBeforeCut, $"the replacement started {(start.At - frozenAt).TotalSeconds:0.00} s after the freeze, before eviction_timeout\n{shown}");
+        // The supervisor's log tells its fence: fired, stop sent, process gone, timestamped around the task's own stop.
+        var supervisorLog = ConsoleLogLine.Parse(File.ReadAllText(Path.Combine(_dir.Combine("fz"), "supervisor", "supervisor.out")));
+        var fired = Assert.Single(supervisorLog, l => l.EventId == 6215);
+        Assert.True(fired.At >= frozenAt.AddMilliseconds(-1), $"the supervisor's fence fired at {fired.At:HH:mm:ss.fff}, before the freeze\n{shown}");
+        AssertFenceLogged(supervisorLog, 6216, 6217, null, fired.At, stop.At, shown);
 
         // Thawed, the agent finds its singleton fenced and replaced: it never starts it again.
         var thawedAt = DateTimeOffset.UtcNow;
@@ -152,6 +160,24 @@ public sealed partial class AgentJoinTests
         }, Timeout, $"node {node} to heartbeat");
 
     /// <summary>A singleton that writes <c>start|stop NANOS TASK-DIR</c> lines to <paramref name="witness"/>.</summary>
+    /// <summary>
+    /// Asserts that <paramref name="log"/> has one fence stop-sent line (<paramref name="sentId"/>) and one process-gone
+    /// line (<paramref name="goneId"/>) for the task, in that order, after <paramref name="after"/>, with the task's own
+    /// stop (written by its TERM trap) between them; log times are cut to the millisecond.
+    /// </summary>
+    private static void AssertFenceLogged(IReadOnlyList<ConsoleLogLine> log, int sentId, int goneId, string? replica, DateTimeOffset after, DateTimeOffset stoppedAt, string shown)
+    {
+        var lines = log.Where(l => replica is null || l.Message.Contains(replica, StringComparison.Ordinal)).ToList();
+        var all = string.Join('\n', log.Select(l => $"{l.At:HH:mm:ss.fff} {l.Level} {l.EventId} {l.Message}"));
+        var sent = Assert.Single(lines, l => l.EventId == sentId);
+        var gone = Assert.Single(lines, l => l.EventId == goneId);
+        var slack = TimeSpan.FromMilliseconds(2);
+        Assert.True(sent.At >= after - slack && sent.At <= gone.At, $"fence lines out of order\n{all}\n{shown}");
+        Assert.True(sent.At <= stoppedAt + slack && stoppedAt <= gone.At + slack,
+            $"the task stopped at {stoppedAt:HH:mm:ss.fff}, not between the stop sent ({sent.At:HH:mm:ss.fff}) and the process gone ({gone.At:HH:mm:ss.fff})\n{all}\n{shown}");
+        Assert.Equal(["warn", "warn"], new[] { sent.Level, gone.Level });
+    }
+
     private static string Witnessed(string name, string witness, TimeSpan eviction)
     {
         var script = $"echo start $(date +%s%N) $CORRAL_TASK_DIR >> {witness}; "

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Corral.Client;
 using Corral.Core;
 using Corral.Testing;
+using Corral.Testing.Logging;
 
 namespace Corral.IntegrationTests;
 
@@ -74,6 +75,12 @@ public sealed partial class AgentJoinTests : IAsyncLifetime
         }, Timeout, "node n1 to register");
 
         Assert.Equal("a", node.Node.Labels["zone"]);
+        // Both processes log with a timestamp first (at Information): the server its store, the agent its supervisor.
+        var opened = ConsoleLogLine.Parse(Log("server.log")).FirstOrDefault(l => l.EventId == 2100);
+        Assert.True(opened is not null, "no timestamped 'Opened store database' line in the server's output\n" + Log("server.log"));
+        Assert.Equal(("info", "Corral.Store.Sqlite.SqliteStore"), (opened.Level, opened.Category));
+        Assert.InRange(opened.At, DateTimeOffset.UtcNow - Timeout, DateTimeOffset.UtcNow);
+        Assert.Contains(ConsoleLogLine.Parse(Log("a1.log")), l => l.EventId == 6140 && l.Category == "Corral.Agent.Runtime.SupervisorGuard");
         foreach (var file in new[] { "node.crt", "node.key", "ca.crt", "node.json" })
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir.Combine("a1"), "identity", file)));

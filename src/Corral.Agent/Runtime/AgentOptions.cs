@@ -18,6 +18,12 @@ public sealed class AgentOptions
     /// </summary>
     public IReadOnlyList<string>? CorralCommand { get; init; }
 
+    /// <value>
+    /// The <c>--log-level</c> given to a supervisor the agent starts (a name such as <c>debug</c>), so that both log
+    /// alike; null gives none and the supervisor reads <c>CORRAL_LOG_LEVEL</c>, inherited from the agent. Default null.
+    /// </value>
+    public string? SupervisorLogLevel { get; init; }
+
     /// <value>Size at which a task's log segment is rotated. Default 10 MiB.</value>
     public long LogMaxSegmentBytes { get; init; } = 10 * 1024 * 1024;
 

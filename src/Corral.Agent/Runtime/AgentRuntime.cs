@@ -3,18 +3,21 @@ using Corral.Agent.Drivers;
 using Corral.Agent.Ports;
 using Corral.Agent.Stats;
 using Corral.Core.Tasks;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Agent.Runtime;
 
 /// <summary>
 /// The agent's task side: one <see cref="ReplicaRunner"/> per desired task, a supervisor kept alive by a
 /// <see cref="SupervisorGuard"/>, and <c>status.json</c> rewritten (atomically) on every change. Disposing it
-/// detaches from the tasks without stopping them: the next agent re-attaches.
+/// detaches from the tasks without stopping them: the next agent re-attaches. Logs what it applies, every replica's
+/// start, exit, restart and stop, and the stops of its fence (EventIds 6100–6199).
 /// </summary>
 public sealed class AgentRuntime : IAsyncDisposable
 {
     private readonly AgentOptions _options;
     private readonly TimeProvider _time;
+    private readonly ILogger<AgentRuntime> _logger;
     private readonly SemaphoreSlim _apply = new(1, 1);
     private readonly Lock _statusLock = new();
     private readonly Dictionary<string, (ReplicaRunner Runner, string Fingerprint)> _runners = new(StringComparer.Ordinal);
@@ -28,17 +31,22 @@ public sealed class AgentRuntime : IAsyncDisposable
     private bool _firstApply = true;
     private int _statusPending;
 
-    public AgentRuntime(AgentOptions options, TimeProvider time)
+    /// <param name="options">Where the agent keeps its state and how it runs its supervisor.</param>
+    /// <param name="time">The clock of every delay, timestamp and retention.</param>
+    /// <param name="loggers">Loggers of the runtime, its supervisor guard and its replica runners.</param>
+    public AgentRuntime(AgentOptions options, TimeProvider time, ILoggerFactory loggers)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
         _options = options;
-        _time = time;
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _logger = loggers.CreateLogger<AgentRuntime>();
         Directory.CreateDirectory(options.DataDirectory);
-        Guard = new SupervisorGuard(options, time);
+        Guard = new SupervisorGuard(options, time, loggers.CreateLogger<SupervisorGuard>());
         Driver = new ProcessDriver(Guard.Client, time);
         Guard.Restarted += _ => RequestStatusWrite();
         _nodeStats = new NodeStatsSampler(options.DataDirectory, time);
-        _services = new RunnerServices(options, Driver, Guard, new PortAllocator(options.FirstPort, options.LastPort, Random.Shared.Next(options.FirstPort, options.LastPort + 1)), options.LocalLogCopy ? new FileLogSink(Path.Combine(options.DataDirectory, "logs")) : new DiscardLogSink(), time);
+        _services = new RunnerServices(options, Driver, Guard, new PortAllocator(options.FirstPort, options.LastPort, Random.Shared.Next(options.FirstPort, options.LastPort + 1)), options.LocalLogCopy ? new FileLogSink(Path.Combine(options.DataDirectory, "logs")) : new DiscardLogSink(), time, loggers.CreateLogger<ReplicaRunner>());
     }
 
     public SupervisorGuard Guard { get; }
@@ -109,6 +117,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(desired);
         await _apply.WaitAsync(cancellationToken).ConfigureAwait(false);
+        int added = 0, removed = 0, replaced = 0;
         try
         {
             var removals = new List<Task>();
@@ -119,6 +128,14 @@ public sealed class AgentRuntime : IAsyncDisposable
                     lock (_statusLock)
                     {
                         _runners.Remove(id);
+                    }
+                    if (spec is null)
+                    {
+                        removed++;
+                    }
+                    else
+                    {
+                        replaced++;
                     }
                     removals.Add(RemoveAsync(id, entry.Runner, cancellationToken));
                 }
@@ -167,11 +184,17 @@ public sealed class AgentRuntime : IAsyncDisposable
                     _fenced.Remove(id);
                 }
                 runner.Start(saved);
+                added++;
             }
         }
         finally
         {
             _apply.Release();
+        }
+        if (added + removed + replaced > 0)
+        {
+            // A replaced replica is counted once, as replaced (also among the added, which start it anew).
+            AgentRuntimeLog.Applied(_logger, desired.Count, added - replaced, removed, replaced);
         }
         WriteStatus();
     }
@@ -237,7 +260,11 @@ public sealed class AgentRuntime : IAsyncDisposable
 
     private async Task StopFencedAsync(string id, ReplicaRunner runner, string reason, CancellationToken cancellationToken)
     {
+        var pid = runner.View().Pid;
+        AgentRuntimeLog.FenceStopSent(_logger, id, pid, reason);
+        var sent = _time.GetTimestamp();
         await runner.RemoveAsync(cancellationToken).ConfigureAwait(false);
+        AgentRuntimeLog.FenceStopDone(_logger, id, pid, _time.GetElapsedTime(sent).TotalMilliseconds);
         var last = runner.View();
         lock (_statusLock)
         {
@@ -247,7 +274,10 @@ public sealed class AgentRuntime : IAsyncDisposable
 
     private async Task RemoveAsync(string id, ReplicaRunner runner, CancellationToken cancellationToken)
     {
+        var pid = runner.View().Pid;
+        var sent = _time.GetTimestamp();
         await runner.RemoveAsync(cancellationToken).ConfigureAwait(false);
+        AgentRuntimeLog.ReplicaRemoved(_logger, id, pid, _time.GetElapsedTime(sent).TotalMilliseconds);
         var last = runner.View();
         var now = _time.GetUtcNow();
         var ended = last with
@@ -308,6 +338,7 @@ public sealed class AgentRuntime : IAsyncDisposable
             {
                 // Removed from the tasks while no agent ran.
                 await Driver.DestroyAsync(id, cancellationToken).ConfigureAwait(false);
+                AgentRuntimeLog.Forgotten(_logger, id);
                 _services.Ports.Release(id);
                 File.Delete(path);
                 var now = _time.GetUtcNow();

@@ -30,6 +30,7 @@ public sealed partial class ReplicaRunner
             {
                 _running = false;
             }
+            AgentRuntimeLog.ReplicaRunnerFailed(_services.Logger, TaskId, ex);
             SetStatus(ReplicaState.Failed, $"agent error while running the task: {ex.GetType().Name}: {ex.Message}");
         }
     }
@@ -110,6 +111,7 @@ public sealed partial class ReplicaRunner
                 }
                 catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException or PortsExhaustedException)
                 {
+                    AgentRuntimeLog.ReplicaFailed(_services.Logger, TaskId, ex.Message);
                     SetStatus(ReplicaState.Failed, ex.Message);
                     return;
                 }
@@ -120,6 +122,7 @@ public sealed partial class ReplicaRunner
                 }
                 catch (TaskStartException ex)
                 {
+                    AgentRuntimeLog.ReplicaFailed(_services.Logger, TaskId, ex.Message);
                     SetStatus(ReplicaState.Failed, ex.Message);
                     return;
                 }
@@ -146,6 +149,14 @@ public sealed partial class ReplicaRunner
                 }
                 var how = attached ? "re-attached to" : "started";
                 var note = _limitsNote is null ? string.Empty : "; " + _limitsNote;
+                if (attached)
+                {
+                    AgentRuntimeLog.ReplicaReattached(_services.Logger, TaskId, handle.Pid);
+                }
+                else
+                {
+                    AgentRuntimeLog.ReplicaStarted(_services.Logger, TaskId, handle.Pid, note);
+                }
                 SetStatus(Spec.Health is null ? ReplicaState.Healthy : ReplicaState.Running, $"{how} pid {handle.Pid.ToString(CultureInfo.InvariantCulture)}{note}");
                 attached = false;
                 var health = StartHealth(handle);
@@ -161,6 +172,7 @@ public sealed partial class ReplicaRunner
                         _running = false;
                     }
                     reason = "the supervisor died and took the task with it; starting it again (" + ex.Message + ")";
+                    AgentRuntimeLog.ReplicaLost(_services.Logger, TaskId, "the supervisor died and took it along: " + ex.Message);
                     SetStatus(ReplicaState.Starting, reason);
                     await _services.Guard.EnsureAsync(cancellationToken).ConfigureAwait(false);
                     continue;
@@ -187,15 +199,26 @@ public sealed partial class ReplicaRunner
             // The restart decision reads the stderr tail from the log files directly; log delivery catches up on its own.
             if (exit.Lost)
             {
+                AgentRuntimeLog.ReplicaLost(_services.Logger, TaskId, exit.Reason ?? "no reason given");
                 reason = $"starting again: the task was lost ({exit.Reason})";
                 continue;
             }
+            AgentRuntimeLog.ReplicaExited(_services.Logger, TaskId, _handle?.Pid ?? 0, exit.ExitCode, exit.Signal is { } signal ? $" (signal {Signals.Name(signal)})" : string.Empty);
             var decision = _tracker.OnExit(exit.ExitCode, StderrTail(exit.RunLogOffset, exit.LogOffset));
             if (!decision.Restart)
             {
+                if (decision.FinalState == ReplicaState.Failed)
+                {
+                    AgentRuntimeLog.ReplicaFailed(_services.Logger, TaskId, decision.Reason);
+                }
+                else
+                {
+                    AgentRuntimeLog.ReplicaEnded(_services.Logger, TaskId, decision.Reason);
+                }
                 SetStatus(decision.FinalState, decision.Reason, exit.ExitCode);
                 return;
             }
+            AgentRuntimeLog.ReplicaRestarting(_services.Logger, TaskId, decision.Delay.TotalSeconds, Volatile.Read(ref _restarts) + 1, decision.Reason);
             Interlocked.Increment(ref _restarts);
             SetStatus(ReplicaState.Starting, decision.Reason, exit.ExitCode);
             reason = decision.Reason;
@@ -299,6 +322,7 @@ public sealed partial class ReplicaRunner
         }
         catch (ArgumentException ex)
         {
+            AgentRuntimeLog.ReplicaUnhealthy(_services.Logger, TaskId, "health check cannot run: " + ex.Message);
             SetStatus(ReplicaState.Unhealthy, "health check cannot run: " + ex.Message);
             return null;
         }
@@ -308,6 +332,14 @@ public sealed partial class ReplicaRunner
             if (Volatile.Read(ref _healthRun) != run || verdict.Healthy is null)
             {
                 return;
+            }
+            if (verdict.Healthy.Value)
+            {
+                AgentRuntimeLog.ReplicaHealthy(_services.Logger, TaskId, verdict.Reason);
+            }
+            else
+            {
+                AgentRuntimeLog.ReplicaUnhealthy(_services.Logger, TaskId, verdict.Reason);
             }
             SetStatus(verdict.Healthy.Value ? ReplicaState.Healthy : ReplicaState.Unhealthy, verdict.Reason);
         };

@@ -1,5 +1,6 @@
 using Corral.Agent.Drivers;
 using Corral.Agent.Ports;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Agent.Runtime;
 
@@ -10,4 +11,5 @@ public sealed record RunnerServices(
     SupervisorGuard Guard,
     PortAllocator Ports,
     ILogSink Sink,
-    TimeProvider Time);
+    TimeProvider Time,
+    ILogger<ReplicaRunner> Logger);

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using Corral.Agent.Supervisor;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Agent.Runtime;
 
 /// <summary>
 /// Keeps a supervisor answering for the agent: finds the one on the socket, or starts one in its own session
 /// (so it outlives the agent), and watches it. When it dies, its tasks died with it; the guard starts a new one
-/// and reports it through <see cref="Restarted"/>; runners see their tasks lost and start them again.
+/// and reports it through <see cref="Restarted"/>; runners see their tasks lost and start them again. Logs the
+/// supervisor it attaches to, its loss and its replacement.
 /// </summary>
 public sealed class SupervisorGuard : IAsyncDisposable
 {
@@ -14,14 +16,18 @@ public sealed class SupervisorGuard : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _ensure = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
+    private readonly ILogger<SupervisorGuard> _logger;
     private Task? _watch;
     private volatile SupervisorHello? _current;
+    private bool _unavailableLogged;
+    private string? _reportedLost;
 
-    public SupervisorGuard(AgentOptions options, TimeProvider time)
+    public SupervisorGuard(AgentOptions options, TimeProvider time, ILogger<SupervisorGuard> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _time = time;
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         Client = new SupervisorClient(options.EffectiveSupervisorSocket);
     }
 
@@ -40,18 +46,29 @@ public sealed class SupervisorGuard : IAsyncDisposable
         try
         {
             SupervisorHello hello;
+            var previous = _current;
             try
             {
                 hello = await Client.HelloAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (SupervisorUnavailableException)
             {
+                if (previous is not null && _reportedLost != previous.InstanceId)
+                {
+                    _reportedLost = previous.InstanceId;
+                    AgentRuntimeLog.SupervisorLost(_logger, previous.Pid, previous.InstanceId, Client.SocketPath);
+                }
                 hello = await LaunchAsync(cancellationToken).ConfigureAwait(false);
             }
-            var previous = _current;
             _current = hello;
-            if (previous is not null && previous.InstanceId != hello.InstanceId)
+            _unavailableLogged = false;
+            if (previous is null)
             {
+                AgentRuntimeLog.SupervisorAttached(_logger, hello.Pid, hello.InstanceId, hello.Version, Client.SocketPath);
+            }
+            else if (previous.InstanceId != hello.InstanceId)
+            {
+                AgentRuntimeLog.SupervisorReplaced(_logger, hello.Pid, hello.InstanceId, previous.Pid);
                 var handler = Restarted;
                 if (handler is not null)
                 {
@@ -104,7 +121,12 @@ public sealed class SupervisorGuard : IAsyncDisposable
             }
             catch (Exception ex) when (ex is IOException or SupervisorException or InvalidOperationException or TimeoutException)
             {
-                // Could not start one this time; try again on the next tick.
+                // Could not start one this time; try again on the next tick. Said once per outage, not every tick.
+                if (!_unavailableLogged)
+                {
+                    _unavailableLogged = true;
+                    AgentRuntimeLog.SupervisorUnavailable(_logger, $"{ex.GetType().Name}: {ex.Message}", _options.SupervisorCheckInterval.TotalSeconds);
+                }
             }
         }
     }
@@ -135,10 +157,16 @@ public sealed class SupervisorGuard : IAsyncDisposable
             psi.ArgumentList.Add("--socket");
             psi.ArgumentList.Add(_options.SupervisorSocket);
         }
+        if (_options.SupervisorLogLevel is { } level)
+        {
+            psi.ArgumentList.Add("--log-level");
+            psi.ArgumentList.Add(level);
+        }
         using (var launcher = Process.Start(psi) ?? throw new InvalidOperationException("could not run setsid to start the supervisor"))
         {
             await launcher.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
+        AgentRuntimeLog.SupervisorLaunched(_logger, Client.SocketPath, Path.Combine(dataDir, "supervisor.out"));
         var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(30);
         while (true)
         {

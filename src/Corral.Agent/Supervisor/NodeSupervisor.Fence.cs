@@ -1,3 +1,5 @@
+using Corral.Core.Tasks;
+
 namespace Corral.Agent.Supervisor;
 
 public sealed partial class NodeSupervisor
@@ -9,6 +11,7 @@ public sealed partial class NodeSupervisor
     /// task is stopped with its stop signal and stop timeout, and no start of that id is accepted until the fence is
     /// renewed or cleared. Null clears the fence. The agent renews the fence of each singleton replica whenever a
     /// server acknowledges a heartbeat, so a singleton stops on time even when the agent itself is frozen or dead.
+    /// Every decision (armed, renewed, cleared, fired, stop sent, process gone) is logged; see <see cref="FenceJournal"/>.
     /// </summary>
     public void Fence(string id, TimeSpan? within)
     {
@@ -16,22 +19,41 @@ public sealed partial class NodeSupervisor
         FenceLease? expired = null;
         lock (_lock)
         {
+            var hadLive = false;
             if (_fences.Remove(id, out var previous))
             {
                 previous.Timer?.Dispose();
+                hadLive = !previous.Expired;
             }
             if (within is not { } delay)
             {
+                if (previous is not null)
+                {
+                    _fenceJournal.Cleared(id);
+                }
                 return;
             }
-            var lease = new FenceLease();
+            var lease = new FenceLease { Deadline = _time.GetUtcNow() + (delay > TimeSpan.Zero ? delay : TimeSpan.Zero) };
             if (delay <= TimeSpan.Zero)
             {
                 lease.Expired = true;
-                expired = lease;
+                // A fence that had fired already stopped the task, and no start was accepted since: nothing new.
+                if (previous is not { Expired: true })
+                {
+                    expired = lease;
+                    _fenceJournal.Fired(id, lease.Deadline);
+                }
             }
             else
             {
+                if (hadLive)
+                {
+                    _fenceJournal.Renewed(id, lease.Deadline);
+                }
+                else
+                {
+                    _fenceJournal.Armed(id, lease.Deadline, delay);
+                }
                 lease.Timer = _time.CreateTimer(_ => Expire(id, lease), null, delay, Timeout.InfiniteTimeSpan);
             }
             _fences[id] = lease;
@@ -60,6 +82,7 @@ public sealed partial class NodeSupervisor
             if (_fences.Remove(id, out var lease))
             {
                 lease.Timer?.Dispose();
+                _fenceJournal.Cleared(id);
             }
         }
     }
@@ -73,6 +96,7 @@ public sealed partial class NodeSupervisor
                 return;
             }
             lease.Expired = true;
+            _fenceJournal.Fired(id, lease.Deadline);
         }
         _ = StopFencedAsync(id);
     }
@@ -81,9 +105,22 @@ public sealed partial class NodeSupervisor
     {
         try
         {
-            if (Inspect(id) is { State: SupervisedTaskState.Running })
+            var entry = Find(id);
+            var info = entry is null ? null : Inspect(id);
+            if (entry is null || info is not { State: SupervisedTaskState.Running })
             {
-                await StopAsync(id, null, null, CancellationToken.None).ConfigureAwait(false);
+                SupervisorLog.FenceFiredIdle(_logger, id, info?.State);
+                return;
+            }
+            Signals.TryParse(info.Spec.StopSignal, out var signal);
+            await entry.Operation.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await StopRunAsync(entry, signal == 0 ? Signals.SigTerm : signal, TimeSpan.FromMilliseconds(Math.Max(0, info.Spec.StopTimeoutMs)), CancellationToken.None, fenced: true).ConfigureAwait(false);
+            }
+            finally
+            {
+                entry.Operation.Release();
             }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
@@ -107,6 +144,9 @@ public sealed partial class NodeSupervisor
     private sealed class FenceLease
     {
         public ITimer? Timer { get; set; }
+
+        /// <summary>When the fence fires unless renewed before.</summary>
+        public DateTimeOffset Deadline { get; init; }
 
         public bool Expired { get; set; }
     }

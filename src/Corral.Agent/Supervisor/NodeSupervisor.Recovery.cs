@@ -32,6 +32,7 @@ public sealed partial class NodeSupervisor
             if (info.State == SupervisedTaskState.Running)
             {
                 KillLeftovers(info);
+                SupervisorLog.LeftoverKilled(_logger, info.Id, info.Pid);
                 info = info with
                 {
                     State = SupervisedTaskState.Lost,

@@ -28,6 +28,7 @@ public sealed partial class NodeSupervisor
         }
         if (FencedReason(spec.Id) is { } fenced)
         {
+            SupervisorLog.FencedStartRefused(_logger, spec.Id);
             return (Inspect(spec.Id), fenced);
         }
         TaskEntry entry;
@@ -171,6 +172,7 @@ public sealed partial class NodeSupervisor
     private SupervisedTaskInfo RecordFailure(TaskEntry entry, SupervisedTaskSpec spec, long generation, string error)
     {
         var now = _time.GetUtcNow();
+        SupervisedTaskInfo failed;
         lock (entry.Gate)
         {
             entry.Info = new SupervisedTaskInfo
@@ -186,8 +188,10 @@ public sealed partial class NodeSupervisor
             };
             entry.Run = null;
             Persist(entry.Info);
-            return entry.Info;
+            failed = entry.Info;
         }
+        SupervisorLog.TaskStartFailed(_logger, spec.Id, generation, error);
+        return failed;
     }
 
     private async Task<SupervisedTaskInfo> LaunchAsync(TaskEntry entry, SupervisedTaskSpec spec, long generation, LaunchPlan plan)
@@ -254,6 +258,7 @@ public sealed partial class NodeSupervisor
             entry.Run = run;
             Persist(info);
         }
+        SupervisorLog.TaskStarted(_logger, spec.Id, child.Pid, generation, spec.User ?? _ownUser, limitsNote is null ? string.Empty : "; " + limitsNote);
         run.Ready.SetResult();
         return info;
     }

@@ -121,28 +121,62 @@ public sealed partial class NodeSupervisor
         await Task.WhenAll(ids.Select(id => StopAsync(id, null, null, cancellationToken))).ConfigureAwait(false);
     }
 
-    private async Task<SupervisedTaskInfo> StopRunAsync(TaskEntry entry, int signal, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the run's process group, SIGKILL to the group and its cgroup after
+    /// <paramref name="timeout"/>, and returns the info recorded at exit; logs each step, as fence steps when the stop
+    /// is the fence's (<paramref name="fenced"/>). The caller holds the entry's operation.
+    /// </summary>
+    private async Task<SupervisedTaskInfo> StopRunAsync(TaskEntry entry, int signal, TimeSpan timeout, CancellationToken cancellationToken, bool fenced = false)
     {
         TaskRun? run;
+        string id;
         lock (entry.Gate)
         {
             run = entry.Run;
+            id = entry.Info.Id;
             if (run is null || entry.Info.State != SupervisedTaskState.Running)
             {
+                if (fenced)
+                {
+                    SupervisorLog.FenceFiredIdle(_logger, id, entry.Info.State);
+                }
                 return WithLiveOffset(entry);
             }
         }
+        var signalName = Signals.Name(signal);
+        // Logged before the signal: the task's exit, logged by the reaper, may follow it within microseconds.
+        if (fenced)
+        {
+            SupervisorLog.FenceStopSent(_logger, id, run.Pid, signalName, timeout.TotalSeconds);
+        }
+        else
+        {
+            SupervisorLog.StopRequested(_logger, id, run.Pid, signalName, timeout.TotalSeconds);
+        }
+        var sent = _time.GetTimestamp();
         Interop.kill(-run.Pid, signal);
+        SupervisedTaskInfo info;
         try
         {
-            return await run.Exited.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+            info = await run.Exited.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
+            SupervisorLog.StopTimedOut(_logger, id, run.Pid, timeout.TotalSeconds, signalName);
             Interop.kill(-run.Pid, Signals.SigKill);
             await CgroupManager.KillAsync(run.Cgroups).ConfigureAwait(false);
+            info = await run.Exited.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        return await run.Exited.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var elapsed = _time.GetElapsedTime(sent);
+        if (fenced)
+        {
+            SupervisorLog.FenceProcessGone(_logger, id, run.Pid, elapsed.TotalMilliseconds);
+        }
+        else
+        {
+            SupervisorLog.TaskGone(_logger, id, run.Pid, elapsed.TotalMilliseconds);
+        }
+        return info;
     }
 
     /// <summary>
@@ -194,6 +228,14 @@ public sealed partial class NodeSupervisor
                 entry.Info = info;
                 Persist(info);
             }
+        }
+        if (signal is { } number)
+        {
+            SupervisorLog.TaskSignalled(_logger, info.Id, run.Pid, Signals.Name(number), exitCode);
+        }
+        else
+        {
+            SupervisorLog.TaskExited(_logger, info.Id, run.Pid, exitCode);
         }
         run.Exited.TrySetResult(info);
     }

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 
 namespace Corral.Agent.Supervisor;
 
@@ -20,13 +22,20 @@ public sealed partial class NodeSupervisor : IDisposable
     private readonly CgroupManager _cgroups;
     private readonly string _tasksDirectory;
     private readonly string? _setpriv;
+    private readonly ILogger<NodeSupervisor> _logger;
+    private readonly FenceJournal _fenceJournal;
+    private readonly string _ownUser;
     private FileStream? _instanceLock;
 
-    public NodeSupervisor(SupervisorOptions options, TimeProvider time)
+    public NodeSupervisor(SupervisorOptions options, TimeProvider time, ILogger<NodeSupervisor> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
-        _time = time;
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _fenceJournal = new FenceJournal(logger, time);
+        var uid = UserAccount.EffectiveUid.ToString(CultureInfo.InvariantCulture);
+        _ownUser = UserAccount.Find(uid)?.Name ?? "uid " + uid;
         Directory.CreateDirectory(options.DataDirectory);
         _tasksDirectory = Path.Combine(options.DataDirectory, "tasks");
         Directory.CreateDirectory(_tasksDirectory);

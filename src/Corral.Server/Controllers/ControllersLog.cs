@@ -35,6 +35,9 @@ internal static partial class ControllersLog
     [LoggerMessage(EventId = 4608, Level = LogLevel.Debug, Message = "Liveness relay: {Node} now heartbeats to this server ({Live})")]
     public static partial void RelayChanged(ILogger logger, string node, bool live);
 
-    [LoggerMessage(EventId = 4609, Level = LogLevel.Warning, Message = "Ignored the node digest at {Key}: it is not a gzipped node digest")]
-    public static partial void DigestUnreadable(ILogger logger, string key, Exception exception);
+    [LoggerMessage(EventId = 4609, Level = LogLevel.Warning, Message = "Ignored the node digest at {Key} ({Bytes} bytes): it is not a gzipped node digest: {Error}. Reported once until that server stores a readable one")]
+    public static partial void DigestUnreadable(ILogger logger, string key, int bytes, string error);
+
+    [LoggerMessage(EventId = 4610, Level = LogLevel.Information, Message = "Server {Server}'s node digest is gone (it stopped, or its lease expired): its nodes' stats and replica reports are no longer relayed from it")]
+    public static partial void DigestGone(ILogger logger, string server);
 }

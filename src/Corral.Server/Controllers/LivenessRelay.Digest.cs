@@ -19,6 +19,7 @@ namespace Corral.Server.Controllers;
 public sealed partial class LivenessRelay
 {
     private readonly Dictionary<string, NodeDigest> _digests = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unreadable = new(StringComparer.Ordinal);
     private byte[]? _digestPublished;
     private DateTimeOffset _digestAt;
 
@@ -86,10 +87,16 @@ public sealed partial class LivenessRelay
         var range = await _store.RangeAsync(Keys.Digests, null, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
+            var held = _digests.Keys.ToList();
             _digests.Clear();
             foreach (var kv in range.Kvs)
             {
                 ApplyDigest(kv.Key, kv.Value);
+            }
+            // Deletions missed while the watch was down (a server stopped or its lease expired meanwhile).
+            foreach (var server in held.Where(s => !_digests.ContainsKey(s)))
+            {
+                ControllersLog.DigestGone(_logger, server);
             }
             _heartbeats.UseRelayed([.. _digests.Values]);
         }
@@ -109,7 +116,14 @@ public sealed partial class LivenessRelay
                     {
                         foreach (var e in batch.Events)
                         {
-                            ApplyDigest(e.Kv.Key, e.Type == WatchEventType.Put ? e.Kv.Value : null);
+                            if (e.Type == WatchEventType.Delete)
+                            {
+                                RemoveDigest(e.Kv.Key);
+                            }
+                            else
+                            {
+                                ApplyDigest(e.Kv.Key, e.Kv.Value);
+                            }
                         }
                         _heartbeats.UseRelayed([.. _digests.Values]);
                     }
@@ -127,27 +141,52 @@ public sealed partial class LivenessRelay
         }
     }
 
-    /// <summary>Applies one digest key (null value: deleted); called under the gate. This server's own key is skipped.</summary>
-    private void ApplyDigest(string key, ReadOnlyMemory<byte>? value)
+    /// <summary>
+    /// Takes one server's digest as stored now; called under the gate. This server's own key is skipped. A digest that
+    /// cannot be read is dropped and reported once, until that server stores a readable one again.
+    /// </summary>
+    private void ApplyDigest(string key, ReadOnlyMemory<byte> value)
     {
-        var server = key[Keys.Digests.Length..];
-        if (server.Length == 0 || server == _options.ServerName)
+        if (ServerOf(key) is not { } server)
         {
-            return;
-        }
-        if (value is not { } bytes)
-        {
-            _digests.Remove(server);
             return;
         }
         try
         {
-            _digests[server] = Decode(bytes);
+            _digests[server] = Decode(value);
+            _unreadable.Remove(server);
         }
         catch (Exception e) when (e is InvalidDataException or JsonException)
         {
             _digests.Remove(server);
-            ControllersLog.DigestUnreadable(_logger, key, e);
+            if (_unreadable.Add(server))
+            {
+                ControllersLog.DigestUnreadable(_logger, key, value.Length, e.Message);
+            }
         }
+    }
+
+    /// <summary>
+    /// Drops a deleted digest; called under the gate. A deletion is expected: the server stopped (and revoked its lease)
+    /// or could not renew its lease in time, and its keys went with it.
+    /// </summary>
+    private void RemoveDigest(string key)
+    {
+        if (ServerOf(key) is not { } server)
+        {
+            return;
+        }
+        _unreadable.Remove(server);
+        if (_digests.Remove(server))
+        {
+            ControllersLog.DigestGone(_logger, server);
+        }
+    }
+
+    /// <summary>The server a digest key belongs to; null for this server's own key and for the bare prefix.</summary>
+    private string? ServerOf(string key)
+    {
+        var server = key[Keys.Digests.Length..];
+        return server.Length == 0 || server == _options.ServerName ? null : server;
     }
 }

@@ -67,6 +67,9 @@ internal sealed class AgentHost : IAsyncDisposable
         TrackEverything();
     }
 
+    /// <summary>What the agent process itself printed (not its supervisor).</summary>
+    public string AgentOutput() => File.Exists(Dir.Combine("agent.out")) ? File.ReadAllText(Dir.Combine("agent.out")) : string.Empty;
+
     public string Output() =>
         (File.Exists(Dir.Combine("agent.out")) ? File.ReadAllText(Dir.Combine("agent.out")) : string.Empty)
         + (File.Exists(Path.Combine(DataDir, "supervisor", "supervisor.out")) ? File.ReadAllText(Path.Combine(DataDir, "supervisor", "supervisor.out")) : string.Empty);

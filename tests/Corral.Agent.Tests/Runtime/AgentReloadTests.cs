@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Corral.Core.Tasks;
 using Corral.Testing;
+using Corral.Testing.Logging;
 
 namespace Corral.Agent.Tests.Runtime;
 
@@ -36,6 +37,19 @@ public sealed class AgentReloadTests
         Assert.True(ProcessReaper.IsAlive(keep.Pid));
         Assert.True(ProcessReaper.IsAlive(changed.Pid));
         Assert.False(File.Exists(Path.Combine(host.DataDir, "handles", "drop.json")));
+
+        // The agent says what it applied and what it stopped, each line timestamped; its only other line is the startup line.
+        var lines = await Eventually.ValueAsync(
+            () => Task.FromResult(ConsoleLogLine.Parse(host.AgentOutput()) is var all && all.Any(l => l.EventId == 6100 && l.Message.Contains("3 desired; 1 added", StringComparison.Ordinal)) ? all : null),
+            TimeSpan.FromSeconds(30), "the agent to log the second apply");
+        var output = host.AgentOutput();
+        var applied = lines.Single(l => l.EventId == 6100 && l.Message.Contains("3 desired; 1 added", StringComparison.Ordinal));
+        Assert.Contains("1 removed, 1 replaced", applied.Message, StringComparison.Ordinal);
+        Assert.Equal("Corral.Agent.Runtime.AgentRuntime", applied.Category);
+        Assert.Contains(lines, l => l.EventId == 6118 && l.Message.StartsWith("Replica drop stopped", StringComparison.Ordinal) && l.Message.Contains($"pid {drop.Pid}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.EventId == 6110 && l.Message.StartsWith("Replica new started", StringComparison.Ordinal));
+        var other = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !ConsoleLogLine.IsLogLine(l)).ToList();
+        Assert.True(other.Count == 1 && other[0].StartsWith("corral agent pid ", StringComparison.Ordinal), "lines without the log format:\n" + string.Join('\n', other));
     }
 
     [Fact]

@@ -31,10 +31,11 @@ internal sealed class ServerHost : IAsyncDisposable
     /// <summary>The running server's typed store access (to set up state no endpoint writes, e.g. a node).</summary>
     public Corral.Server.State.ClusterState State => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Corral.Server.State.ClusterState>(_app!.Services);
 
-    public static async Task<ServerHost> StartAsync()
+    /// <param name="store">The store the server is initialized on; null for its own SQLite store.</param>
+    public static async Task<ServerHost> StartAsync(StoreConfig? store = null)
     {
         var host = new ServerHost();
-        var init = await ServerInitializer.InitAsync(new ServerInitOptions(host._dir.Path, "s1", "test", [], host.Port), TimeProvider.System, NullLoggerFactory.Instance, CancellationToken.None);
+        var init = await ServerInitializer.InitAsync(new ServerInitOptions(host._dir.Path, "s1", "test", [], host.Port) { Store = store ?? StoreConfig.Sqlite }, TimeProvider.System, NullLoggerFactory.Instance, CancellationToken.None);
         host.AdminToken = init.AdminToken!;
         host.Ca = X509Certificate2.CreateFromPem(File.ReadAllText(init.Paths.CaCertificate));
         host._app = CorralServer.Build(new ServerRunOptions(host._dir.Path, IPAddress.Loopback, host.Port), TimeProvider.System);

@@ -3,6 +3,8 @@ using Corral.Server.Leadership;
 using Corral.Server.State;
 using Corral.Store.Etcd;
 using Corral.Testing;
+using Corral.Testing.Logging;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Corral.Server.Tests.Controllers;
@@ -121,6 +123,76 @@ public sealed class LivenessRelayTests
         finally
         {
             await relayB.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task PeerLeaseEnds_ItsDigestIsDroppedWithOneInformationLine_NoWarningNoException()
+    {
+        await using var etcd = await EtcdCluster.StartAsync(1, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        await using var storeA = new EtcdStore(new EtcdStoreOptions { Endpoints = etcd.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
+        await using var storeB = new EtcdStore(new EtcdStoreOptions { Endpoints = etcd.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var logs = new RecordingLoggerProvider(time);
+        var tableA = new HeartbeatTable();
+        var relayA = new LivenessRelay(storeA, tableA, new ControlPlaneOptions { ServerName = "s1" }, time, NullLogger<LivenessRelay>.Instance);
+        using var relayB = new LivenessRelay(storeB, new HeartbeatTable(), new ControlPlaneOptions { ServerName = "s2" }, time, logs.CreateLogger<LivenessRelay>());
+        tableA.Record(Heartbeat(cpu: 1, pid: 4242, restarts: 0), time.GetUtcNow());
+        await relayA.PublishOnceAsync(CancellationToken.None);
+        await relayB.StartAsync(CancellationToken.None);
+        try
+        {
+            await Eventually.TrueAsync(() => relayB.DigestPeers.Contains("s1"), TimeSpan.FromSeconds(30), "s2 to hold s1's digest");
+
+            // What a leadership change does to the server that lost it (killed, cut off, stopped): its lease ends and
+            // its keys are deleted with it; every other server's watch sees the digest's deletion.
+            var lease = (await storeA.GetAsync(Keys.NodeDigest("s1")))!.Lease;
+            await storeA.RevokeLeaseAsync(lease);
+            await Eventually.TrueAsync(() => relayB.DigestPeers.Count == 0, TimeSpan.FromSeconds(30), "s2 to drop s1's digest");
+
+            var records = logs.Records;
+            Assert.DoesNotContain(records, r => r.Level >= LogLevel.Warning);
+            Assert.DoesNotContain(records, r => r.Exception is not null);
+            var gone = Assert.Single(records, r => r.EventId.Id == 4610);
+            Assert.Equal(LogLevel.Information, gone.Level);
+            Assert.Contains("s1", gone.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await relayB.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task UnreadableDigest_DroppedAndReportedOnceUntilReadableAgain_WithoutStackTrace()
+    {
+        await using var etcd = await EtcdCluster.StartAsync(1, new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = etcd.ClientUrls }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
+        var time = new ManualTimeProvider(DateTimeOffset.UtcNow);
+        using var logs = new RecordingLoggerProvider(time);
+        using var relay = new LivenessRelay(store, new HeartbeatTable(), new ControlPlaneOptions { ServerName = "s2" }, time, logs.CreateLogger<LivenessRelay>());
+        var readable = LivenessRelay.Encode(new Corral.Core.Api.NodeDigest("s3", []));
+        await relay.StartAsync(CancellationToken.None);
+        try
+        {
+            int Unreadable() => logs.Records.Count(r => r.EventId.Id == 4609);
+            await store.PutAsync(Keys.NodeDigest("s3"), "not gzip"u8.ToArray());
+            await Eventually.TrueAsync(() => Unreadable() == 1, TimeSpan.FromSeconds(30), "the unreadable digest to be reported");
+            await store.PutAsync(Keys.NodeDigest("s3"), "still not gzip"u8.ToArray());
+            await store.PutAsync(Keys.NodeDigest("s3"), readable);
+            await Eventually.TrueAsync(() => relay.DigestPeers.Contains("s3"), TimeSpan.FromSeconds(30), "the readable digest to be taken");
+            Assert.Equal(1, Unreadable());
+
+            await store.PutAsync(Keys.NodeDigest("s3"), "broken again"u8.ToArray());
+            await Eventually.TrueAsync(() => Unreadable() == 2 && relay.DigestPeers.Count == 0, TimeSpan.FromSeconds(30), "a new unreadable digest after a readable one to be reported");
+            var reports = logs.Records.Where(r => r.EventId.Id == 4609).ToList();
+            Assert.All(reports, r => Assert.Equal(LogLevel.Warning, r.Level));
+            Assert.All(reports, r => Assert.Null(r.Exception));
+            Assert.Contains("/corral/digests/s3", reports[0].Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await relay.StopAsync(CancellationToken.None);
         }
     }
 
