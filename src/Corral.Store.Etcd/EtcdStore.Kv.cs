@@ -103,7 +103,11 @@ public sealed partial class EtcdStore
         AddOps(request.Failure, txn.Failure, ref leaseId);
         try
         {
-            var response = await CallAsync(EtcdMethods.Txn, request, TxnResponse.Parser, idempotent: false, cancellationToken).ConfigureAwait(false);
+            // A transaction whose own success invalidates one of its compares applies at most once however often it
+            // is sent: such a one is retried when its fate is unknown (its member's raft leader vanished mid-proposal),
+            // after a short deadline, instead of failing with "may or may not have been applied".
+            var once = AppliesAtMostOnce(txn);
+            var response = await CallAsync(EtcdMethods.Txn, request, TxnResponse.Parser, idempotent: once, cancellationToken, once ? _options.GuardedWriteTimeout : null).ConfigureAwait(false);
             var revision = response.Header.Revision;
             var results = new TxnOpResult[response.Responses.Count];
             for (var i = 0; i < results.Length; i++)
@@ -185,6 +189,29 @@ public sealed partial class EtcdStore
             }
         }
         return new RangeRequest { Key = key, RangeEnd = end, Limit = options.Limit, Revision = options.Revision, KeysOnly = options.KeysOnly };
+    }
+
+    /// <summary>
+    /// True when sending <paramref name="txn"/> again can never apply it twice: a compare requires a key's mod revision
+    /// or version to equal a value (or the key to be missing) and the success branch writes that key, so once applied
+    /// the compare fails; and the failure branch only reads. A retry after an unknown outcome then either applies it (the
+    /// first did not) or finds the compare failed, which callers already handle by reading again.
+    /// </summary>
+    internal static bool AppliesAtMostOnce(Txn txn)
+    {
+        if (txn.Failure.Any(op => op is not (TxnOp.Get or TxnOp.Range)))
+        {
+            return false;
+        }
+        bool Writes(string key) => txn.Success.Any(op => op switch
+        {
+            TxnOp.Put put => put.Key == key,
+            TxnOp.Delete delete => delete.Key == key,
+            TxnOp.DeletePrefix prefix => key.StartsWith(prefix.Prefix, StringComparison.Ordinal),
+            _ => false,
+        });
+        return txn.Compares.Any(c => !c.WholePrefix && c.Op == CompareOp.Equal && Writes(c.Key)
+            && (c.Target is CompareTarget.ModRevision or CompareTarget.Version || (c.Target == CompareTarget.CreateRevision && c.Number == 0)));
     }
 
     private static RangeResult ToRangeResult(RangeResponse response, long revision) =>

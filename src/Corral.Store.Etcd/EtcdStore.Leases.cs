@@ -25,10 +25,85 @@ public sealed partial class EtcdStore
         }
     }
 
+    /// <summary>
+    /// How long a keep-alive may go unanswered on the shared stream before it is also sent to every member on fresh
+    /// streams (and again each time this passes): 200 ms.
+    /// </summary>
+    internal static readonly TimeSpan KeepAliveHedgeAfter = TimeSpan.FromMilliseconds(200);
+
     /// <inheritdoc />
+    /// <remarks>
+    /// Hedged: a member forwards a renewal to the raft leader it knows, and when that leader has just vanished without
+    /// a reset (cut off, frozen) the forwarded renewal hangs there for etcd's whole request timeout, even after the
+    /// others elected a new leader. So a keep-alive not answered within <see cref="KeepAliveHedgeAfter"/> is sent again
+    /// to every member, each on a fresh stream, every <see cref="KeepAliveHedgeAfter"/> until one answers: a renewal
+    /// sent once the new leader is known gets through. Renewing a lease twice is harmless; the caller dates the renewal
+    /// by its own first send, the earliest.
+    /// </remarks>
     public async Task<LeaseInfo> KeepAliveOnceAsync(long leaseId, CancellationToken cancellationToken = default)
     {
         ValidateLeaseToUse(leaseId);
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var shared = KeepAliveOnSharedStreamAsync(leaseId, done.Token);
+        var hedges = new List<Task<LeaseInfo>>();
+        try
+        {
+            while (true)
+            {
+                var wait = Task.Delay(KeepAliveHedgeAfter, _time, done.Token);
+                var first = await Task.WhenAny([shared, .. hedges, wait]).ConfigureAwait(false);
+                if (first == wait)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var endpoints = _endpoints;
+                    hedges.AddRange(endpoints.Channels.Select(channel => HedgeKeepAliveAsync(channel, leaseId, done.Token)));
+                    continue;
+                }
+                var finished = (Task<LeaseInfo>)first;
+                if (finished.IsCompletedSuccessfully)
+                {
+                    return await finished.ConfigureAwait(false);
+                }
+                if (finished == shared || finished.Exception?.InnerException is LeaseNotFoundException)
+                {
+                    // The shared stream's answer (after its own retries and failovers), or a member saying the lease
+                    // is gone, is final.
+                    return await finished.ConfigureAwait(false);
+                }
+                hedges.Remove(finished);
+            }
+        }
+        finally
+        {
+            await done.CancelAsync().ConfigureAwait(false);
+            foreach (Task attempt in hedges.Append(shared))
+            {
+                await attempt.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>One keep-alive on a fresh stream to <paramref name="channel"/>'s member; any failure just ends it.</summary>
+    private async Task<LeaseInfo> HedgeKeepAliveAsync(Grpc.GrpcChannel channel, long leaseId, CancellationToken cancellationToken)
+    {
+        var options = await StreamOptionsAsync(cancellationToken).ConfigureAwait(false);
+        var call = channel.Duplex(EtcdMethods.LeaseKeepAlive, LeaseKeepAliveResponse.Parser, options, cancellationToken);
+        await using (call.ConfigureAwait(false))
+        {
+            call.Write(new LeaseKeepAliveRequest { ID = leaseId });
+            var response = await call.ReadAsync(cancellationToken).ConfigureAwait(false)
+                ?? throw new GrpcException(GrpcStatusCode.Unavailable, "the keep-alive stream ended without an answer");
+            if (response.TTL <= 0)
+            {
+                throw new LeaseNotFoundException(leaseId);
+            }
+            var ttl = TimeSpan.FromSeconds(response.TTL);
+            return new LeaseInfo(leaseId, ttl, ttl, []);
+        }
+    }
+
+    private async Task<LeaseInfo> KeepAliveOnSharedStreamAsync(long leaseId, CancellationToken cancellationToken)
+    {
         var started = _time.GetTimestamp();
         var failures = 0;
         while (true)

@@ -97,6 +97,18 @@ public sealed partial class EtcdStore
             return new EtcdMemberProbe([.. endpoints.Urls.Select(endpoint => new StoreMember(endpoint, endpoint, false, false, error))], null, 0, 0);
         }
         var results = await Task.WhenAll(list.Members.Select(member => ProbeAsync(member, settings, cancellationToken))).ConfigureAwait(false);
+        foreach (var (member, _, _) in results.Where(r => r.Member.Endpoint.Length > 0))
+        {
+            // Failovers avoid a member that did not answer in time, and go back to one that answers.
+            if (member.Healthy)
+            {
+                Trust(member.Endpoint);
+            }
+            else if (member.Error?.StartsWith("no answer within", StringComparison.Ordinal) == true)
+            {
+                Suspect(member.Endpoint);
+            }
+        }
         var revision = Math.Max(list.Header.Revision, results.Length == 0 ? 0 : results.Max(r => r.Revision));
         return new EtcdMemberProbe([.. results.Select(r => r.Member)], listedBy, revision, results.Length == 0 ? 0 : results.Max(r => r.DbSize));
     }

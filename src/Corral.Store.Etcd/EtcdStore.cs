@@ -140,7 +140,8 @@ public sealed partial class EtcdStore : IClusterStore
     /// request certainly did not reach a member. Non-transient etcd errors are thrown as <see cref="GrpcException"/>
     /// for the caller to map; running out of retries throws <see cref="StoreUnavailableException"/>.
     /// </summary>
-    internal async Task<TResponse> CallAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, bool idempotent, CancellationToken cancellationToken)
+    /// <param name="attemptTimeout">The deadline of each attempt; null for <see cref="EtcdStoreOptions.RequestTimeout"/>.</param>
+    internal async Task<TResponse> CallAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, bool idempotent, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null)
         where TResponse : class, IMessage<TResponse>
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
@@ -151,15 +152,17 @@ public sealed partial class EtcdStore : IClusterStore
         var index = Volatile.Read(ref _current);
         try
         {
-            return await ChannelAt(index).UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
+            return await ChannelAt(index).UnaryAsync(method, request, parser, Unary(attemptTimeout), cancellationToken).ConfigureAwait(false);
         }
         catch (GrpcException e)
         {
-            return await RetryAsync(method, request, parser, idempotent, index, e, cancellationToken).ConfigureAwait(false);
+            return await RetryAsync(method, request, parser, idempotent, index, e, cancellationToken, attemptTimeout).ConfigureAwait(false);
         }
     }
 
-    private async Task<TResponse> RetryAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, bool idempotent, int index, GrpcException first, CancellationToken cancellationToken)
+    private GrpcCallOptions Unary(TimeSpan? attemptTimeout) => attemptTimeout is { } timeout ? _settings.Unary with { Timeout = timeout } : _settings.Unary;
+
+    private async Task<TResponse> RetryAsync<TResponse>(string method, IMessage request, MessageParser<TResponse> parser, bool idempotent, int index, GrpcException first, CancellationToken cancellationToken, TimeSpan? attemptTimeout)
         where TResponse : class, IMessage<TResponse>
     {
         var started = _time.GetTimestamp();
@@ -190,15 +193,24 @@ public sealed partial class EtcdStore : IClusterStore
                 {
                     throw Unavailable(method, error, failures);
                 }
-                index = FailOver(index, error);
-                if (failures % EndpointCount == 0)
+                if (IsAnsweredByMember(error))
                 {
-                    await Task.Delay(Backoff(failures / EndpointCount), _time, cancellationToken).ConfigureAwait(false);
+                    // The member is fine and answered: the cluster is moving its leader. Ask it again shortly rather
+                    // than another member, which may be the one that is gone.
+                    await Task.Delay(Backoff(failures), _time, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    index = FailOver(index, error);
+                    if (failures % EndpointCount == 0)
+                    {
+                        await Task.Delay(Backoff(failures / EndpointCount), _time, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
             try
             {
-                return await ChannelAt(index).UnaryAsync(method, request, parser, _settings.Unary, cancellationToken).ConfigureAwait(false);
+                return await ChannelAt(index).UnaryAsync(method, request, parser, Unary(attemptTimeout), cancellationToken).ConfigureAwait(false);
             }
             catch (GrpcException e)
             {
@@ -207,17 +219,53 @@ public sealed partial class EtcdStore : IClusterStore
         }
     }
 
-    /// <summary>Moves the preferred endpoint past <paramref name="failed"/> (unless another caller already did) and returns the endpoint to try next.</summary>
+    /// <summary>
+    /// Moves the preferred endpoint past <paramref name="failed"/> (unless another caller already did) and returns the
+    /// endpoint to try next: the first after it that has not failed, nor been found silent by a status probe, within
+    /// <see cref="SuspectFor"/>; the plain next one when every other is suspect. The failed endpoint becomes suspect.
+    /// </summary>
     internal int FailOver(int failed, GrpcException error)
     {
         var count = _endpoints.Channels.Length;
+        Suspect(EndpointAt(failed));
         var next = (failed + 1) % count;
+        for (var step = 1; step < count; step++)
+        {
+            var candidate = (failed + step) % count;
+            if (!IsSuspect(EndpointAt(candidate)))
+            {
+                next = candidate;
+                break;
+            }
+        }
         if (Interlocked.CompareExchange(ref _current, next, failed) == failed && count > 1)
         {
             EtcdStoreLog.FailedOver(_logger, EndpointAt(failed), error.StatusMessage, EndpointAt(next));
         }
         return Volatile.Read(ref _current) == failed ? next : Volatile.Read(ref _current);
     }
+
+    /// <summary>How long an endpoint that failed, or did not answer a status probe, is passed over by failovers: 10 s.</summary>
+    internal static readonly TimeSpan SuspectFor = TimeSpan.FromSeconds(10);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _suspectUntil = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Marks <paramref name="endpoint"/> as one failovers avoid for <see cref="SuspectFor"/>.</summary>
+    internal void Suspect(string endpoint) => _suspectUntil[endpoint] = _time.GetTimestamp() + (long)(SuspectFor.TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>Clears <paramref name="endpoint"/>'s suspicion (it answered).</summary>
+    internal void Trust(string endpoint) => _suspectUntil.TryRemove(endpoint, out _);
+
+    private bool IsSuspect(string endpoint) => _suspectUntil.TryGetValue(endpoint, out var until) && _time.GetTimestamp() < until;
+
+    /// <summary>
+    /// A transient failure that the member itself answered while the cluster moves its raft leader: the member is
+    /// reachable, so the request is asked of it again rather than of another member.
+    /// </summary>
+    internal static bool IsAnsweredByMember(GrpcException e) =>
+        e.StatusMessage.Contains("etcdserver: leader changed", StringComparison.Ordinal)
+        || e.StatusMessage.Contains("raft proposal dropped", StringComparison.Ordinal)
+        || e.StatusMessage.Contains("etcdserver: too many requests", StringComparison.Ordinal);
 
     internal TimeSpan Backoff(int round)
     {

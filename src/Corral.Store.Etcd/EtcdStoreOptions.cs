@@ -50,6 +50,14 @@ public sealed record EtcdStoreOptions
     public TimeSpan KeepAlivePingInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <value>
+    /// Deadline of one attempt of a transaction that can apply at most once (<see cref="EtcdStore.AppliesAtMostOnce"/>):
+    /// past it the transaction is sent again, on another member if this one failed, until
+    /// <see cref="RetryTimeout"/>. A commit takes milliseconds; a proposal forwarded to a raft leader that vanished waits
+    /// for etcd's whole request timeout, long after another leader was elected. Default 1.5 s.
+    /// </value>
+    public TimeSpan GuardedWriteTimeout { get; init; } = TimeSpan.FromSeconds(1.5);
+
+    /// <value>
     /// How long <see cref="EtcdStore.GetStatusAsync"/> waits for each member's answer (the member list, then every
     /// member's status, all in parallel). A member that does not answer within it is reported unhealthy ("no answer
     /// within …"), so one silent member (a frozen process, a host cut off without a reset) neither delays the status nor
@@ -113,6 +121,7 @@ public sealed record EtcdStoreOptions
         CheckPositive(RetryBackoffMin, nameof(RetryBackoffMin), errors);
         CheckPositive(KeepAlivePingInterval, nameof(KeepAlivePingInterval), errors);
         CheckPositive(StatusTimeout, nameof(StatusTimeout), errors);
+        CheckPositive(GuardedWriteTimeout, nameof(GuardedWriteTimeout), errors);
         if (RetryBackoffMax < RetryBackoffMin)
         {
             errors.Add($"RetryBackoffMax: {RetryBackoffMax} is below RetryBackoffMin {RetryBackoffMin}");

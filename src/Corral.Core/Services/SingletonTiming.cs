@@ -28,7 +28,7 @@ public static class SingletonTiming
 
     /// <summary>
     /// Longest time an agent goes without an acknowledged heartbeat when one server vanishes silently and another
-    /// answers: a heartbeat interval (1 s) plus the heartbeat deadline at the lost server (1 s): 2 s.
+    /// answers: a heartbeat interval (1 s) plus the heartbeat deadline at the lost server (800 ms), rounded up: 2 s.
     /// </summary>
     public static readonly TimeSpan AgentFailover = TimeSpan.FromSeconds(2);
 

@@ -23,7 +23,7 @@ public sealed partial class PartitionTests(PartitionLabFixture fixture, ITestOut
     /// Item 1 and 4: cut each server off in turn (its bridge port detached: packets silently dropped). Writes through
     /// the VIP never fail but for the cut server's own share (when it held the VIP, until another server does), none
     /// is refused as "quorum lost"; no node goes down, no replica is fenced, evicted or restarted, the singleton keeps its
-    /// one process; the agents of the cut server are heard by another within 2.5 s.
+    /// one process; the agents of the cut server are heard by another within 2 s.
     /// </summary>
     [Fact]
     public async Task CutEachServerOffInTurn_NoWriteRefusedBeyondItsShare_NothingFencedEvictedOrRestarted_AgentsMoveOnAtOnce()
@@ -32,10 +32,11 @@ public sealed partial class PartitionTests(PartitionLabFixture fixture, ITestOut
         var outages = new List<double>();
         for (var round = 0; round < PartitionLabFixture.Repeat * 3; round++)
         {
-            var server = round % 3;
             await _lab.EnsureSteadyAsync();
             var singleton = await SteadySingletonAsync();
             var leader = await _lab.WaitLeaderAsync();
+            // The leader, then each follower, in turn.
+            var server = (leader + round % 3) % 3;
             var before = _lab.ReplicaProcesses();
             var baseline = (await _lab.StatusAsync())!.Revision;
             var host = _lab.Servers[server];
@@ -61,14 +62,14 @@ public sealed partial class PartitionTests(PartitionLabFixture fixture, ITestOut
                 // Its own share: writes sent to it (it held the VIP) until another server holds the VIP.
                 var firstGood = during.FirstOrDefault(w => w.Succeeded) ?? throw new Xunit.Sdk.XunitException($"no write succeeded after cutting the leader off\n{string.Join('\n', during)}");
                 var after = during.Where(w => w.At > firstGood.At && !w.Succeeded).ToList();
-                Assert.True(after.Count == 0, $"writes failed after the new leader answered:\n{string.Join('\n', after)}\n{_lab.Logs()}");
+                Assert.True(after.Count == 0, $"writes failed after the new leader answered (cut at {cutAt:HH:mm:ss.fff}, logs in {(after.Count == 0 ? "" : _lab.SaveLogs("cut-leader"))}):\n{string.Join('\n', after)}\n{_lab.Logs()}");
                 outages.Add((firstGood.At - cutAt).TotalSeconds);
                 outage = $"leader cut: writes answered again {(firstGood.At - cutAt).TotalSeconds:0.00} s after the cut";
             }
             else
             {
                 var failed = all.Where(w => !w.Succeeded).ToList();
-                Assert.True(failed.Count == 0, $"cutting off follower {ServerLab.Name(server)} failed {failed.Count} of {all.Count} writes through the VIP:\n{string.Join('\n', failed.Take(20))}\n{_lab.Logs()}");
+                Assert.True(failed.Count == 0, $"cutting off follower {ServerLab.Name(server)} at {cutAt:HH:mm:ss.fff} failed {failed.Count} of {all.Count} writes through the VIP (logs in {(failed.Count == 0 ? "" : _lab.SaveLogs("cut-follower"))}):\n{string.Join('\n', failed.Take(20))}\n{_lab.Logs()}");
                 outage = $"follower cut: {all.Count} writes, none failed";
             }
 
@@ -96,9 +97,10 @@ public sealed partial class PartitionTests(PartitionLabFixture fixture, ITestOut
                 var took = back.At - cutAt;
                 reconnects.Add(took.TotalSeconds);
                 moved.Add($"{_lab.AgentNode(agent)} {took.TotalSeconds:0.00} s");
-                Assert.True(took < TimeSpan.FromSeconds(2.5), $"{_lab.AgentNode(agent)} took {took.TotalSeconds:0.00} s to be heard by another server:\n{log}");
+                Assert.True(took < TimeSpan.FromSeconds(2), $"{_lab.AgentNode(agent)} took {took.TotalSeconds:0.00} s to be heard by another server:\n{log}");
             }
-            output.WriteLine($"round {round + 1}: cut {ServerLab.Name(server)}{(server == leader ? " (leader)" : "")} for {(healedAt - cutAt).TotalSeconds:0.0} s; {outage}; agents heard elsewhere after: {(moved.Count == 0 ? "none talked to it" : string.Join(", ", moved))}");
+            var slowest = all.Where(w => w.Succeeded).MaxBy(w => w.Done - w.At);
+            output.WriteLine($"round {round + 1}: cut {ServerLab.Name(server)}{(server == leader ? " (leader)" : "")} for {(healedAt - cutAt).TotalSeconds:0.0} s; {outage}; slowest write {(slowest is null ? 0 : (slowest.Done - slowest.At).TotalMilliseconds):0} ms; agents heard elsewhere after: {(moved.Count == 0 ? "none talked to it" : string.Join(", ", moved))}");
         }
         output.WriteLine($"agents heard elsewhere: {Summary(reconnects)}; leader cuts, writes answered again after: {Summary(outages)}");
     }

@@ -20,7 +20,7 @@ public sealed class ApiWriteProbe : IDisposable
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>A write not answered within this counts as unanswered.</summary>
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     private readonly Lock _lock = new();
     private readonly List<ApiWrite> _writes = [];
@@ -35,7 +35,7 @@ public sealed class ApiWriteProbe : IDisposable
         var handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.Zero,
-            ConnectTimeout = TimeSpan.FromSeconds(1),
+            ConnectTimeout = TimeSpan.FromSeconds(3),
             // Each connection's socket is made inside the host's network namespace.
             ConnectCallback = async (context, cancellationToken) =>
             {

@@ -374,6 +374,21 @@ public sealed class ServerLab : IAsyncDisposable
         return text.ToString();
     }
 
+    /// <summary>
+    /// Copies every process's whole log to a new directory under <c>/tmp/corral-lab-logs/</c> (kept after the lab is
+    /// gone) and returns its path, for a failure message: the tails in <see cref="Logs"/> rarely reach back far enough.
+    /// </summary>
+    public string SaveLogs(string why)
+    {
+        var target = Path.Combine(Path.GetTempPath(), "corral-lab-logs", DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture) + "-" + why);
+        Directory.CreateDirectory(target);
+        foreach (var file in Directory.GetFiles(_dir.Path, "*.log"))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
+        }
+        return target;
+    }
+
     public async ValueTask DisposeAsync()
     {
         Network.Dispose();
