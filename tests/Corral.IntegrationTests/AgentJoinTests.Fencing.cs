@@ -146,7 +146,8 @@ public sealed partial class AgentJoinTests
         await WaitHeartbeatAsync("fz", frozen, "fz.log", thawedAt);
         await Task.Delay(TimeSpan.FromSeconds(3));
         lines = Lines(witness);
-        Assert.Single(lines, l => l.Kind == "start" && l.Node == "fz");
+        Assert.True(lines.Count(l => l.Kind == "start" && l.Node == "fz") == 1,
+            $"the thawed agent started its fenced and replaced singleton again:\n{string.Join('\n', lines)}\n--- fz.log\n{Log("fz.log")}\n--- supervisor\n{File.ReadAllText(Path.Combine(_dir.Combine("fz"), "supervisor", "supervisor.out"))}");
         AssertNoOverlap(lines);
     }
 

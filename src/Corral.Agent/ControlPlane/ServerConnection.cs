@@ -342,6 +342,14 @@ public sealed class ServerConnection : IAsyncDisposable
         var previous = _fence.LastContact;
         if (ack is null || ack.NodeReady)
         {
+            // Deadlines that passed before this heartbeat was sent (the agent was frozen, or its fence loop had not
+            // run yet) are fenced first: their replicas may have been replaced meanwhile, and only a set asked for from
+            // now on may start them again.
+            var lapsed = _fence.Due(sentAt);
+            if (lapsed.Count > 0)
+            {
+                await FenceNowAsync(lapsed, sentAt - previous, cancellationToken).ConfigureAwait(false);
+            }
             _fence.Reached(sentAt);
             WriteLastContact(sentAt);
             if (_notReadySince is not null || sentAt - previous > ContactGapWorthLogging || _lastAcknowledgedBy != server)
@@ -357,7 +365,23 @@ public sealed class ServerConnection : IAsyncDisposable
             _notReadySince = sentAt;
             ServerConnectionLog.AcknowledgedWhileDown(_logger, server, ack.Revision, sentAt - previous);
         }
-        await RenewTaskFencesAsync(_fence.Singletons, cancellationToken).ConfigureAwait(false);
+        var fenced = _fence.Fenced;
+        await RenewTaskFencesAsync(_fence.Singletons.Where(s => !fenced.Contains(s.Key)).ToDictionary(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the given singletons for their fence (reasons from <see cref="SingletonFence.Due"/>), logging each step.</summary>
+    private async Task FenceNowAsync(IReadOnlyDictionary<string, string> due, TimeSpan silence, CancellationToken cancellationToken)
+    {
+        foreach (var (id, _) in due)
+        {
+            ServerConnectionLog.FenceFired(_logger, id, silence, _fence.Singletons.GetValueOrDefault(id));
+        }
+        var started = _time.GetTimestamp();
+        await _runtime.FenceAsync(due, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var (id, _) in due)
+        {
+            ServerConnectionLog.FenceStopped(_logger, id, _time.GetElapsedTime(started));
+        }
     }
 
     /// <summary>The file that keeps <see cref="SingletonFence.LastContact"/> across agent restarts.</summary>
@@ -423,6 +447,7 @@ public sealed class ServerConnection : IAsyncDisposable
             {
                 var within = contact + fenceAfter + SupervisorFenceGrace - now;
                 await _runtime.Driver.FenceAsync(id, within > TimeSpan.Zero ? within : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+                ServerConnectionLog.FenceRenewed(_logger, id, contact + fenceAfter, contact + fenceAfter + SupervisorFenceGrace);
             }
         }
         catch (Exception e) when (e is Drivers.DriverUnavailableException or Supervisor.SupervisorException)
@@ -439,17 +464,7 @@ public sealed class ServerConnection : IAsyncDisposable
             var due = _fence.Due();
             if (due.Count > 0 && !cancellationToken.IsCancellationRequested)
             {
-                var silence = _time.GetUtcNow() - _fence.LastContact;
-                foreach (var (id, _) in due)
-                {
-                    ServerConnectionLog.FenceFired(_logger, id, silence, _fence.Singletons.GetValueOrDefault(id));
-                }
-                var started = _time.GetTimestamp();
-                await _runtime.FenceAsync(due, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                foreach (var (id, _) in due)
-                {
-                    ServerConnectionLog.FenceStopped(_logger, id, _time.GetElapsedTime(started));
-                }
+                await FenceNowAsync(due, _time.GetUtcNow() - _fence.LastContact, cancellationToken).ConfigureAwait(false);
             }
         }
     }

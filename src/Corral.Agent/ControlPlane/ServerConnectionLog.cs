@@ -37,4 +37,7 @@ internal static partial class ServerConnectionLog
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "Could not keep the last contact in {Path} ({Error}); a restart would fence singletons from an older contact")]
     public static partial void LastContactNotWritten(ILogger logger, string path, string error);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Debug, Message = "Fence renewed for singleton {Replica}: the agent stops it at {AgentDeadline:O}, its supervisor at {SupervisorDeadline:O}, unless a heartbeat is acknowledged before")]
+    public static partial void FenceRenewed(ILogger logger, string replica, DateTimeOffset agentDeadline, DateTimeOffset supervisorDeadline);
 }

@@ -145,9 +145,14 @@ public sealed class SingletonFence
     /// The singletons to stop now, each with the reason to report: those whose <c>fence_after</c> has passed since
     /// <see cref="LastContact"/>. Each is returned once until the next <see cref="Applied"/>.
     /// </summary>
-    public IReadOnlyDictionary<string, string> Due()
+    /// <param name="at">
+    /// The moment to judge at; default now. Judged at the send time of a heartbeat just acknowledged (before it counts),
+    /// it names the singletons whose deadline passed while the agent was out of touch (cut off, or frozen so that only
+    /// its supervisor acted): contact regained too late must not revive them.
+    /// </param>
+    public IReadOnlyDictionary<string, string> Due(DateTimeOffset? at = null)
     {
-        var now = _time.GetUtcNow();
+        var now = at ?? _time.GetUtcNow();
         var due = new Dictionary<string, string>(StringComparer.Ordinal);
         lock (_lock)
         {

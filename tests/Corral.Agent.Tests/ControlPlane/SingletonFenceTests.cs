@@ -54,6 +54,35 @@ public sealed class SingletonFenceTests
         Assert.Equal(time.GetUtcNow(), later.LastContact);
     }
 
+    /// <summary>
+    /// A frozen agent's fence loop never ran, so nothing was fenced; the first heartbeat after the thaw is acknowledged.
+    /// Judged at that heartbeat's send time, before it counts, the lapsed singleton is due: it may have been replaced
+    /// while the supervisor alone stopped it, so it must not be revived by the regained contact (seen once in CI: the
+    /// thawed agent renewed the supervisor's fence from its stale set and its restart policy started the task again).
+    /// </summary>
+    [Fact]
+    public void Due_JudgedAtTheSendOfTheFirstHeartbeatAfterAFreeze_NamesTheSingletonsThatLapsed()
+    {
+        var time = new ManualTimeProvider();
+        var fence = new SingletonFence(time);
+        fence.Applied([Singleton("one", TimeSpan.FromSeconds(3)), Singleton("two", TimeSpan.FromSeconds(30))], time.GetUtcNow());
+        fence.Reached(time.GetUtcNow());
+        time.Advance(TimeSpan.FromSeconds(7));
+        var sentAt = time.GetUtcNow();
+        time.Advance(TimeSpan.FromMilliseconds(50));
+
+        var lapsed = fence.Due(sentAt);
+        fence.Reached(sentAt);
+
+        Assert.Equal(["one"], lapsed.Keys);
+        Assert.True(fence.HasFenced);
+        Assert.False(fence.MayApply(sentAt - TimeSpan.FromMilliseconds(1)));
+        Assert.True(fence.MayApply(sentAt));
+        // A heartbeat sent just before a deadline and answered after it is not a lapse.
+        var before = sentAt + TimeSpan.FromSeconds(30) - TimeSpan.FromMilliseconds(1);
+        Assert.Empty(fence.Due(before));
+    }
+
     [Fact]
     public void Due_HeartbeatsAcknowledged_NothingIsFenced()
     {
