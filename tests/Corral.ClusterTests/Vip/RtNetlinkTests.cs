@@ -104,6 +104,18 @@ public sealed class RtNetlinkTests(ITestOutputHelper output) : IDisposable
         Assert.False(Held());
     }
 
+    [Fact]
+    public void VipAddress_SetWithLifetimeThenRemove_ThroughTheOptions()
+    {
+        var options = new VipOptions { Address = Address, PrefixLength = 24, Interface = "eth0" };
+        In(() => VipAddress.Set(options, TimeSpan.FromSeconds(2)));
+        Assert.Matches(@"valid_lft [12]sec", Show());
+        Assert.Throws<ArgumentOutOfRangeException>(() => VipAddress.Set(options, TimeSpan.FromMilliseconds(1500)));
+        In(() => VipAddress.Remove(options));
+        In(() => VipAddress.Remove(options));
+        Assert.False(Held());
+    }
+
     /// <summary>Runs <paramref name="body"/> on a thread inside the host's namespace; its own exception comes out as is.</summary>
     private T In<T>(Func<T> body)
     {
