@@ -10,7 +10,7 @@ namespace Corral.ClusterTests.Ha;
 /// network namespaces (<see cref="ServerLab"/>): the leader's host dies, is cut off, two of three servers die, and
 /// every server is restarted in turn.
 /// </summary>
-public sealed class ServerFailoverTests(ServerLabFixture fixture, ITestOutputHelper output) : IClassFixture<ServerLabFixture>
+public sealed partial class ServerFailoverTests(ServerLabFixture fixture, ITestOutputHelper output) : IClassFixture<ServerLabFixture>
 {
     private static readonly string[] FailureKinds = ["replica.failed", "replica.lost", "replica.crash_loop", "replica.stopped", "node.down"];
 

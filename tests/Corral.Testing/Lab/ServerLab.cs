@@ -38,6 +38,7 @@ public sealed class ServerLab : IAsyncDisposable
 
     private readonly TempDirectory _dir = new("corral-serverlab");
     private readonly Process?[] _servers = new Process?[3];
+    private readonly bool[] _paused = new bool[3];
     private readonly Queue<string> _recent = new();
     private int _deploys;
 
@@ -112,6 +113,33 @@ public sealed class ServerLab : IAsyncDisposable
     {
         Servers[server].KillAll();
         _servers[server] = null;
+        _paused[server] = false;
+    }
+
+    /// <summary>
+    /// Freezes server i's <c>corral server</c> process alone (SIGSTOP), as a hung process or a paused VM would: its etcd
+    /// member and its kernel go on. <see cref="ResumeServer"/> continues it, and so does <see cref="EnsureSteadyAsync"/>,
+    /// so a test that failed while a server was frozen leaves none behind for the next test (disposal SIGKILLs it, which
+    /// ends a stopped process too).
+    /// </summary>
+    public void PauseServer(int server)
+    {
+        var process = _servers[server] ?? throw new InvalidOperationException($"{Name(server)} does not run");
+        _paused[server] = true;
+        if (!ClusterProcesses.Signal(process.Id, 19))
+        {
+            throw new InvalidOperationException($"SIGSTOP to {Name(server)} (pid {process.Id}) failed");
+        }
+    }
+
+    /// <summary>Continues server i after <see cref="PauseServer"/> (SIGCONT).</summary>
+    public void ResumeServer(int server)
+    {
+        if (_servers[server] is { } process)
+        {
+            ClusterProcesses.Signal(process.Id, 18);
+        }
+        _paused[server] = false;
     }
 
     /// <summary>SIGTERMs server i and waits until it and its etcd member are gone (an orderly stop, e.g. for an upgrade).</summary>
@@ -178,6 +206,13 @@ public sealed class ServerLab : IAsyncDisposable
     /// </summary>
     public async Task EnsureSteadyAsync()
     {
+        for (var i = 0; i < 3; i++)
+        {
+            if (_paused[i])
+            {
+                ResumeServer(i);
+            }
+        }
         foreach (var host in Servers.Where(h => h.IsCutOff))
         {
             host.Heal();
