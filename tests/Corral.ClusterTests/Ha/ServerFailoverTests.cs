@@ -27,8 +27,9 @@ public sealed partial class ServerFailoverTests(ServerLabFixture fixture, ITestO
 
         _lab.KillServerHost(leader);
         var clock = Stopwatch.StartNew();
-        // Issued right after the kill, through the VIP: the dead host's kernel still holds the address and refuses
-        // connections until the new leader takes the VIP over; the CLI retries until a server answers.
+        // Issued right after the kill, through the VIP: the dead host's kernel still holds the address (until its kernel
+        // lifetime runs out, about a second) and refuses connections, then nobody answers until the new leader takes the
+        // VIP over; the CLI retries until a server answers.
         var deploy = _lab.DeployAsync(round, "--retry-for", "60s");
         var next = await _lab.WaitLeaderAsync(i => i != leader);
         var holder = _lab.Servers[next];

@@ -108,7 +108,11 @@ public sealed class ServerLab : IAsyncDisposable
             [CorralBinary.Dll, "server", "run", "--data-dir", DataDir(server), .. ServingFlags()], LogPath(Name(server)), Env);
     }
 
-    /// <summary>The host dies: every process in it (server, etcd member) is SIGKILLed. Its kernel keeps the VIP if it had it.</summary>
+    /// <summary>
+    /// The host dies: every process in it (server, etcd member) is SIGKILLed. Its kernel keeps the VIP, if it had it,
+    /// until the address's kernel lifetime runs out (about a second with the default timing; for good with a permanent
+    /// address).
+    /// </summary>
     public void KillServerHost(int server)
     {
         Servers[server].KillAll();
