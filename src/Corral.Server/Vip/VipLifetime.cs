@@ -10,13 +10,14 @@ namespace Corral.Server.Vip;
 /// </summary>
 /// <remarks>
 /// Linux deletes an IPv4 address whose valid lifetime ran out in a worker (net/ipv4/devinet.c, <c>check_lifetime</c>)
-/// that runs at most about once a second and rounds its next run up to a whole second, up to a quarter second late. It
-/// counts an address as expired 20 ms (<c>HZ / 50</c>) early. Measured here (Linux 6.18, 2 cores, other labs running,
-/// 400 renewals of a 1 s lifetime, deletion timed by the kernel's RTM_DELADDR notification): deleted 0.98–1.97 s after
-/// the last renewal, median 1.03 s, 95 % within 1.26 s, 99 % within 1.39 s. The rule allows
-/// <see cref="KernelLateness"/> (300 ms) for that; the rare later deletions (about 2 %, up to +0.97 s) still come
-/// before the lease's TTL has run out since that renewal, the earliest another server can lead. docs/ha-vip.md has the
-/// numbers.
+/// that runs at most about once a second, rounds its next run up to a whole second (up to a quarter second late) and
+/// counts an address as expired 20 ms (<c>HZ / 50</c>) early. Measured here (Linux 6.18, 2 cores shared with other
+/// labs; 450 renewals of a 1 s lifetime, the deletion timed by the kernel's RTM_DELADDR notification): deleted
+/// 0.98–1.97 s after the last renewal; of the 300 recorded one by one, median 1.03 s, 95 % within 1.26 s, 99 % within
+/// 1.41 s. The rule allows <see cref="KernelLateness"/> (300 ms) for that; the 4 % later than 1.3 s (up to +0.97 s) came
+/// before the lease's TTL had run since that renewal (2 s), the earliest another server can lead. A longer allowance
+/// would leave a renewal no time to be answered (200 ms by default) before it no longer extends the lifetime.
+/// docs/ha-vip.md has the numbers.
 /// </remarks>
 public static class VipLifetime
 {

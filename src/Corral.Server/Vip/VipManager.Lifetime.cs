@@ -1,3 +1,4 @@
+using Corral.Core;
 using Corral.Server.Leadership;
 using Corral.Store;
 
@@ -56,7 +57,7 @@ public sealed partial class VipManager
         {
             if (!_addedInTerm)
             {
-                VipLog.AddDeferred(_logger, _options.Cidr, term, deadline - now);
+                VipLog.AddDeferred(_logger, _options.Cidr, term, Durations.Format(deadline - now));
             }
             return null;
         }
@@ -70,7 +71,7 @@ public sealed partial class VipManager
             // away now. If the term still runs, the next acknowledged renewal adds it again.
             VipAddress.Remove(_options);
             _lapseFrom = null;
-            VipLog.RemovedLate(_logger, _options.Cidr, _options.Interface, term, lifetime, deadline);
+            VipLog.RemovedLate(_logger, _options.Cidr, _options.Interface, term, Durations.Format(lifetime), deadline);
             return null;
         }
         // The kernel took the lifetime no earlier than `now`, and may delete the address a little before it ends.

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Corral.Core;
 using Corral.Server.Leadership;
 using Corral.Server.State;
 using Corral.Store;
@@ -66,7 +67,7 @@ public sealed partial class VipManager : ILeaderController, IHostedService, IAsy
         _hookRunner = Task.Run(RunHooksAsync, CancellationToken.None);
         if (!_lifetimes)
         {
-            VipLog.NoLifetime(_logger, _options.Cidr, _election.GrantedTtl, _election.EffectiveStepDownMargin, VipLifetime.Least + VipLifetime.KernelLateness);
+            VipLog.NoLifetime(_logger, _options.Cidr, Durations.Format(_election.GrantedTtl), Durations.Format(_election.EffectiveStepDownMargin), Durations.Format(VipLifetime.Least + VipLifetime.KernelLateness));
         }
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try

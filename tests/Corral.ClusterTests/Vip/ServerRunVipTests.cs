@@ -79,6 +79,7 @@ public sealed class ServerRunVipTests : IDisposable
         Assert.False(h1.HasAddress(VipLab.Vip), "the VIP is still on eth0 after the server stopped");
         var said = ServerLog().Split("is added without a kernel lifetime").Length - 1;
         Assert.True(said == 1, $"the log says {said} times that the VIP has no kernel lifetime:\n{ServerLog()}");
+        Assert.Contains("lease TTL 1s minus step-down margin 250ms is less than 1s300ms", ServerLog(), StringComparison.Ordinal);
         Assert.Contains("The default timing (--timing default: lease 2 s, margin 500 ms) protects against that", ServerLog(), StringComparison.Ordinal);
     }
 
