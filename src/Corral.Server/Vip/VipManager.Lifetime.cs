@@ -28,10 +28,14 @@ public sealed partial class VipManager
     /// <summary>The last renewal of the lifetime failed (logged once until one works again).</summary>
     private bool _renewFailing;
 
+    /// <summary>That the address waits for a renewal answered sooner was logged in this term (once is enough).</summary>
+    private bool _deferralLogged;
+
     /// <summary>Forgets the lifetime of an earlier term. Under the gate.</summary>
     private void ResetLifetime()
     {
         _addedInTerm = false;
+        _deferralLogged = false;
         _lapseFrom = null;
         _appliedDeadline = DateTimeOffset.MinValue;
     }
@@ -40,11 +44,10 @@ public sealed partial class VipManager
     /// Adds the address, or extends it, with the lifetime <see cref="VipLifetime.For"/> gives for
     /// <paramref name="deadline"/> (the term's step-down deadline after an acknowledged renewal). Returns why to announce
     /// the address with gratuitous ARP when it was added (first in the term, or again after it may have lapsed), else
-    /// null. Does
-    /// nothing when the term is over or no longer the one this manager holds (a term never touches a later term's
-    /// address), or when the deadline is too close for a lifetime of 1 s (the address may then lapse for a moment, and
-    /// the next acknowledged renewal adds it again). Under the gate; synchronous, so nothing else runs between the clock
-    /// reading and the kernel call. Throws <see cref="IOException"/> when the kernel refuses.
+    /// null. Does nothing when the term is over or no longer the one this manager holds (a term never touches a later
+    /// term's address), or when the deadline is too close for a lifetime of 1 s (the address may then lapse for a
+    /// moment, and the next acknowledged renewal adds it again). Under the gate; synchronous, with no await between the
+    /// clock reading and the kernel call. Throws <see cref="IOException"/> when the kernel refuses.
     /// </summary>
     private string? ApplyLifetime(LeadershipTerm term, DateTimeOffset deadline)
     {
@@ -55,8 +58,9 @@ public sealed partial class VipManager
         }
         if (VipLifetime.For(deadline, now) is not { } lifetime)
         {
-            if (!_addedInTerm)
+            if (!_addedInTerm && !_deferralLogged)
             {
+                _deferralLogged = true;
                 VipLog.AddDeferred(_logger, _options.Cidr, term, Durations.Format(deadline - now));
             }
             return null;
