@@ -16,8 +16,9 @@ namespace Corral.Server.Vip;
 /// 0.98–1.97 s after the last renewal; of the 300 recorded one by one, median 1.03 s, 95 % within 1.26 s, 99 % within
 /// 1.41 s. The rule allows <see cref="KernelLateness"/> (300 ms) for that; the 4 % later than 1.3 s (up to +0.97 s) came
 /// before the lease's TTL had run since that renewal (2 s), the earliest another server can lead. A longer allowance
-/// would leave a renewal no time to be answered (200 ms by default) before it no longer extends the lifetime.
-/// docs/ha-vip.md has the numbers.
+/// would leave a renewal no time to be answered (200 ms by default) before it no longer extends the lifetime. Another
+/// IPv4 address added or changed in the same network namespace within that second postpones the deletion to a second
+/// after it (the worker then waits at least a second): measured 1.3–1.96 s. docs/ha-vip.md has the numbers.
 /// </remarks>
 public static class VipLifetime
 {
