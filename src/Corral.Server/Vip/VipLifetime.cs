@@ -18,7 +18,8 @@ namespace Corral.Server.Vip;
 /// before the lease's TTL had run since that renewal (2 s), the earliest another server can lead. A longer allowance
 /// would leave a renewal no time to be answered (200 ms by default) before it no longer extends the lifetime. Another
 /// IPv4 address added or changed in the same network namespace within that second postpones the deletion to a second
-/// after it (the worker then waits at least a second): measured 1.3–1.96 s. docs/ha-vip.md has the numbers.
+/// after it (the worker then waits at least a second): measured 1.3–1.96 s; on kernels before the worker was made per
+/// namespace, an address added anywhere on the machine does. docs/ha-vip.md has the numbers.
 /// </remarks>
 public static class VipLifetime
 {
