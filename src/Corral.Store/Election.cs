@@ -18,6 +18,18 @@ public sealed record ElectionOptions
     /// </value>
     public TimeSpan? StepDownMargin { get; init; }
 
+    /// <summary><see cref="RenewInterval"/>, or its default when not set (a fifth of the TTL the lease is granted with).</summary>
+    public TimeSpan EffectiveRenewInterval => RenewInterval ?? GrantedTtl / 5;
+
+    /// <summary>
+    /// <see cref="StepDownMargin"/>, or its default when not set (a fifth of the TTL the lease is granted with, at least
+    /// 200 ms). The one place the default is decided: the election and work bounded by its deadline use the same.
+    /// </summary>
+    public TimeSpan EffectiveStepDownMargin => StepDownMargin ?? TimeSpan.FromTicks(Math.Max(GrantedTtl.Ticks / 5, TimeSpan.FromMilliseconds(200).Ticks));
+
+    /// <summary>The TTL the lease is granted with: <see cref="Ttl"/> rounded up to whole seconds.</summary>
+    public TimeSpan GrantedTtl => TimeSpan.FromSeconds(Math.Ceiling(Ttl.TotalSeconds));
+
     public static ElectionOptions Default { get; } = new();
 }
 
@@ -46,6 +58,24 @@ public interface ILeadership : IAsyncDisposable
     /// Once cancelled it never resets; campaign again for a new term.
     /// </summary>
     CancellationToken Token { get; }
+
+    /// <summary>
+    /// The moment <see cref="Token"/> is cancelled unless a later renewal is acknowledged first: when the last
+    /// acknowledged renewal (before the first one, the lease grant) was <em>sent</em>, plus <c>Ttl - StepDownMargin</c>,
+    /// on the clock (<see cref="TimeProvider.GetUtcNow"/>) of the <see cref="TimeProvider"/> the store was given. The
+    /// store cannot expire the lease, and let another contender lead, before <c>StepDownMargin</c> after it. Work that
+    /// must end with the leadership by itself, even if this process stops running (the VIP's kernel lifetime), is
+    /// bounded by it.
+    /// </summary>
+    DateTimeOffset StepDownDeadline { get; }
+
+    /// <summary>
+    /// <see cref="StepDownDeadline"/> at once, then each later one as renewals are acknowledged (only the latest when
+    /// several came while the caller was busy), until leadership is lost (the sequence ends) or
+    /// <paramref name="cancellationToken"/> is cancelled. A deadline may already be past when it is read: an
+    /// acknowledgement can be processed long after its renewal was sent (a process stopped and continued).
+    /// </summary>
+    IAsyncEnumerable<DateTimeOffset> ObserveStepDownDeadlineAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Gives up leadership at once (deletes the leader key and revokes its lease). Idempotent.</summary>
     Task ResignAsync(CancellationToken cancellationToken = default);

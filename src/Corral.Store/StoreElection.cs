@@ -165,8 +165,8 @@ public sealed class StoreElection
         {
             var seconds = StoreLimits.ValidateTtl(options.Ttl, "options.Ttl");
             var ttl = TimeSpan.FromSeconds(seconds);
-            var renew = options.RenewInterval ?? ttl / 5;
-            var margin = options.StepDownMargin ?? TimeSpan.FromTicks(Math.Max(ttl.Ticks / 5, TimeSpan.FromMilliseconds(200).Ticks));
+            var renew = options.EffectiveRenewInterval;
+            var margin = options.EffectiveStepDownMargin;
             var errors = new List<string>();
             if (renew <= TimeSpan.Zero || renew * 3 > ttl)
             {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Corral.Store;
 
 /// <summary>
@@ -19,6 +21,8 @@ internal sealed class StoreLeadership : ILeadership
     private Task _watching = Task.CompletedTask;
     private LeaderInfo? _leader;
     private string? _lossReason;
+    private DateTimeOffset _stepDownDeadline;
+    private TaskCompletionSource _deadlineMoved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
     public StoreLeadership(IClusterStore store, TimeProvider time, string election, string key, LeaseGrant grant, StoreElection.Timing timing)
@@ -39,6 +43,36 @@ internal sealed class StoreLeadership : ILeadership
     public CancellationToken Token => _lost.Token;
 
     public string LossReason => _lossReason ?? "not lost";
+
+    public DateTimeOffset StepDownDeadline
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stepDownDeadline;
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<DateTimeOffset> ObserveStepDownDeadlineAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        DateTimeOffset? last = null;
+        while (true)
+        {
+            var (deadline, moved, lost) = ReadDeadline();
+            if (lost)
+            {
+                yield break;
+            }
+            if (deadline != last)
+            {
+                last = deadline;
+                yield return deadline;
+            }
+            await moved.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// Starts renewing the lease. The deadline counts from <paramref name="grantSentAt"/>, when the grant request was
@@ -94,16 +128,35 @@ internal sealed class StoreLeadership : ILeadership
         _stop.Dispose();
     }
 
-    private void ArmDeadline(DateTimeOffset sentAt)
+    private (DateTimeOffset Deadline, Task Moved, bool Lost) ReadDeadline()
     {
-        var due = sentAt + _grant.Ttl - _timing.StepDownMargin - _time.GetUtcNow();
         lock (_gate)
         {
-            if (_lossReason is null)
-            {
-                _deadline.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-            }
+            return (_stepDownDeadline, _deadlineMoved.Task, _lossReason is not null);
         }
+    }
+
+    /// <summary>
+    /// Moves the step-down deadline to <paramref name="sentAt"/> + TTL - margin (the timer that cancels the token, and
+    /// the deadline observers see) and wakes the observers. A deadline already past fires the timer at once.
+    /// </summary>
+    private void ArmDeadline(DateTimeOffset sentAt)
+    {
+        var deadline = sentAt + _grant.Ttl - _timing.StepDownMargin;
+        var due = deadline - _time.GetUtcNow();
+        TaskCompletionSource moved;
+        lock (_gate)
+        {
+            if (_lossReason is not null)
+            {
+                return;
+            }
+            _deadline.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            _stepDownDeadline = deadline;
+            moved = _deadlineMoved;
+            _deadlineMoved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        moved.TrySetResult();
     }
 
     private void Lose(string reason)
@@ -116,6 +169,8 @@ internal sealed class StoreLeadership : ILeadership
             }
             _lossReason = reason;
             _deadline.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            // Observers of the deadline see the loss and end.
+            _deadlineMoved.TrySetResult();
         }
         // Stop renewing first: a lease renewed after the token fired would keep others from leading.
         _stop.Cancel();

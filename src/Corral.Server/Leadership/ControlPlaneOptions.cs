@@ -1,3 +1,5 @@
+using Corral.Store;
+
 namespace Corral.Server.Leadership;
 
 /// <summary>Timing and identity of this server's part in the control plane. Validate with <see cref="Validate"/>.</summary>
@@ -41,6 +43,12 @@ public sealed record ControlPlaneOptions
 
     /// <value>Longest wait an agent may ask for in a blocking assignments query (longer asks are cut to this). 1 s to 10 min. Default 5 min.</value>
     public TimeSpan MaxAssignmentsWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The election timing these options give (lease TTL, renew interval, step-down margin, with the store's defaults for
+    /// those not set): what the elector campaigns with, and what work bounded by the term's deadline plans with.
+    /// </summary>
+    public ElectionOptions Election => new() { Ttl = ElectionTtl, RenewInterval = RenewInterval, StepDownMargin = StepDownMargin };
 
     /// <summary>These options with the leadership part of <paramref name="timing"/>: its lease TTL, renew interval and step-down margin.</summary>
     public ControlPlaneOptions WithTiming(HaTiming timing)

@@ -105,7 +105,7 @@ public sealed class LeaderElector : BackgroundService, ILeadershipState
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
-        var election = new ElectionOptions { Ttl = _options.ElectionTtl, RenewInterval = _options.RenewInterval, StepDownMargin = _options.StepDownMargin };
+        var election = _options.Election;
         var value = Encoding.UTF8.GetBytes(_options.ServerName);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -43,6 +43,22 @@ public sealed class LeadershipTerm
     /// </summary>
     public CancellationToken Token { get; }
 
+    /// <summary>
+    /// When this term ends unless a later lease renewal is acknowledged first: the send time of the last acknowledged
+    /// renewal (or of the lease grant) plus the lease TTL minus the step-down margin — the moment <see cref="Token"/> is
+    /// cancelled at the latest while the store does not answer (<see cref="ILeadership.StepDownDeadline"/>). Work that
+    /// must end with the term even when this process cannot act (the VIP's kernel lifetime) is bounded by it.
+    /// </summary>
+    public DateTimeOffset StepDownDeadline => Leadership.StepDownDeadline;
+
+    /// <summary>
+    /// <see cref="StepDownDeadline"/> now and after each acknowledged renewal (the latest only, when several came
+    /// meanwhile), until the term ends or <paramref name="cancellationToken"/> is cancelled. A deadline may be past when
+    /// it arrives (the process was stopped while the renewal's answer waited): check it against the clock.
+    /// </summary>
+    public IAsyncEnumerable<DateTimeOffset> ObserveStepDownDeadlineAsync(CancellationToken cancellationToken) =>
+        Leadership.ObserveStepDownDeadlineAsync(cancellationToken);
+
     /// <summary>The actor recorded in events written by leader-only work: <c>leader:NAME</c>.</summary>
     public string Actor => "leader:" + ServerName;
 

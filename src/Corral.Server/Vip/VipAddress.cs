@@ -1,14 +1,14 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
 
 namespace Corral.Server.Vip;
 
-/// <summary>Adds, removes and looks up the virtual IP on its interface with iproute2's <c>ip addr</c>.</summary>
+/// <summary>
+/// Adds, renews, removes and looks up the virtual IP on its interface, through rtnetlink (<see cref="RtNetlink"/>) in
+/// the calling thread's network namespace.
+/// </summary>
 public static class VipAddress
 {
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
-
     /// <summary>True when <paramref name="address"/> is assigned to <paramref name="interfaceName"/> in this network namespace.</summary>
     public static bool IsAssigned(string interfaceName, IPAddress address) =>
         NetworkInterface.GetAllNetworkInterfaces()
@@ -16,52 +16,33 @@ public static class VipAddress
             .SelectMany(n => n.GetIPProperties().UnicastAddresses)
             .Any(a => a.Address.Equals(address));
 
-    /// <summary>Adds the address (idempotent: an address already there is success). Throws <see cref="IOException"/> with ip's message otherwise.</summary>
-    public static async Task AddAsync(VipOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds the address, or renews it when it is there, with a kernel lifetime of <paramref name="lifetime"/> (whole
+    /// seconds, at least 1; null: permanent). The kernel deletes it by itself once that lifetime has run out without a
+    /// renewal. Throws <see cref="NetlinkException"/> (an <see cref="IOException"/>) with the kernel's errno otherwise.
+    /// </summary>
+    public static void Set(VipOptions options, TimeSpan? lifetime)
     {
-        var (code, output) = await RunIpAsync(["addr", "add", options.Cidr, "dev", options.Interface], cancellationToken).ConfigureAwait(false);
-        if (code != 0 && !output.Contains("File exists", StringComparison.Ordinal))
+        ArgumentNullException.ThrowIfNull(options);
+        uint seconds = RtNetlink.Forever;
+        if (lifetime is { } l)
         {
-            throw new IOException($"ip addr add {options.Cidr} dev {options.Interface} failed ({code}): {output.Trim()}");
+            if (l < TimeSpan.FromSeconds(1) || l.Ticks % TimeSpan.TicksPerSecond != 0 || l.TotalSeconds >= RtNetlink.Forever)
+            {
+                throw new ArgumentOutOfRangeException(nameof(lifetime), l, "a kernel address lifetime is whole seconds, at least 1");
+            }
+            seconds = (uint)l.TotalSeconds;
         }
+        RtNetlink.ReplaceAddress(options.Interface, options.Address, options.PrefixLength, seconds);
     }
 
-    /// <summary>Removes the address (idempotent: an address that is not there is success). Throws <see cref="IOException"/> with ip's message otherwise.</summary>
-    public static async Task RemoveAsync(VipOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes the address (idempotent: one that is not there, e.g. because its lifetime ran out, is success). Throws
+    /// <see cref="NetlinkException"/> (an <see cref="IOException"/>) with the kernel's errno otherwise.
+    /// </summary>
+    public static void Remove(VipOptions options)
     {
-        var (code, output) = await RunIpAsync(["addr", "del", options.Cidr, "dev", options.Interface], cancellationToken).ConfigureAwait(false);
-        if (code != 0 && !output.Contains("Cannot assign requested address", StringComparison.Ordinal) && VipAddress.IsAssigned(options.Interface, options.Address))
-        {
-            throw new IOException($"ip addr del {options.Cidr} dev {options.Interface} failed ({code}): {output.Trim()}");
-        }
-    }
-
-    private static async Task<(int Code, string Output)> RunIpAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
-    {
-        var psi = new ProcessStartInfo(File.Exists("/usr/sbin/ip") ? "/usr/sbin/ip" : "ip")
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(psi) ?? throw new IOException("could not start ip");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(CommandTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill();
-            throw new IOException($"ip {string.Join(' ', args)} did not finish within {CommandTimeout.TotalSeconds} s");
-        }
-        return (process.ExitCode, await stdout.ConfigureAwait(false) + await stderr.ConfigureAwait(false));
+        ArgumentNullException.ThrowIfNull(options);
+        RtNetlink.DeleteAddress(options.Interface, options.Address, options.PrefixLength);
     }
 }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Corral.Core;
 using Corral.Server.Leadership;
 using Corral.Server.State;
 using Corral.Store;
@@ -16,10 +17,14 @@ namespace Corral.Server.Vip;
 /// establishment or for this manager's own event writes into a store that is no longer reachable.
 /// </summary>
 /// <remarks>
-/// Register it before the other controllers (<see cref="VipServiceCollectionExtensions.AddCorralVip"/>) so it is
-/// established first. Notify hooks run one at a time, in order, off the path that adds and removes the address.
+/// <para>A process that is frozen (SIGSTOP, hung, a paused container) cannot remove anything when its term ends, so the
+/// address also carries a kernel lifetime that ends by the term's step-down deadline and is renewed with each
+/// acknowledged lease renewal (<see cref="VipLifetime"/>): the kernel deletes it by itself. A timing too short for a
+/// whole-second lifetime (<c>--timing fast</c>) keeps a permanent address, and says so once at start.</para>
+/// <para>Register it before the other controllers (<see cref="VipServiceCollectionExtensions.AddCorralVip"/>) so it is
+/// established first. Notify hooks run one at a time, in order, off the path that adds and removes the address.</para>
 /// </remarks>
-public sealed class VipManager : ILeaderController, IHostedService, IAsyncDisposable
+public sealed partial class VipManager : ILeaderController, IHostedService, IAsyncDisposable
 {
     private readonly VipOptions _options;
     private readonly ClusterState _state;
@@ -33,6 +38,8 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
     private LeadershipTerm? _heldTerm;
     private CancellationTokenRegistration _dropOnTermEnd;
     private volatile bool _confirmFailing;
+    private Task _followingRenewals = Task.CompletedTask;
+    private CancellationTokenSource? _stopFollowing;
 
     public VipManager(VipOptions options, ClusterState state, ControlPlaneOptions controlPlane, TimeProvider time, ILogger<VipManager> logger)
     {
@@ -41,6 +48,8 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
         _controlPlane = controlPlane ?? throw new ArgumentNullException(nameof(controlPlane));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _election = controlPlane.Election;
+        _lifetimes = VipLifetime.Fits(_election);
     }
 
     /// <inheritdoc />
@@ -49,16 +58,23 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
     /// <summary>True while this server has the address on its interface (as far as this manager put it there).</summary>
     public bool Holding => _holding;
 
-    /// <summary>Removes an address left on the interface by an earlier run (a crash while leading), then runs the follower hook.</summary>
+    /// <summary>
+    /// Removes an address left on the interface by an earlier run (a crash while leading), says once when the timing
+    /// allows no kernel lifetime, then runs the follower hook.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _hookRunner = Task.Run(RunHooksAsync, CancellationToken.None);
+        if (!_lifetimes)
+        {
+            VipLog.NoLifetime(_logger, _options.Cidr, Durations.Format(_election.GrantedTtl), Durations.Format(_election.EffectiveStepDownMargin), Durations.Format(VipLifetime.Least + VipLifetime.KernelLateness));
+        }
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (!_holding && VipAddress.IsAssigned(_options.Interface, _options.Address))
             {
-                await VipAddress.RemoveAsync(_options, cancellationToken).ConfigureAwait(false);
+                VipAddress.Remove(_options);
                 VipLog.RemovedStale(_logger, _options.Cidr, _options.Interface);
             }
         }
@@ -82,6 +98,7 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
     {
         ArgumentNullException.ThrowIfNull(term);
         _confirmFailing = false;
+        string? announce;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -101,8 +118,25 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
             // Counted as held from before the addition: an addition cut short by the term's end may still have
             // put the address there, and the removal must not skip it.
             _holding = true;
-            await VipAddress.AddAsync(_options, cancellationToken).ConfigureAwait(false);
-            VipLog.Added(_logger, _options.Cidr, _options.Interface, term);
+            ResetLifetime();
+            if (_lifetimes)
+            {
+                announce = ApplyLifetime(term, term.StepDownDeadline);
+                // From now on every acknowledged renewal extends the lifetime (and adds the address if it was deferred or
+                // lapsed), whatever the elector does meanwhile: other controllers may take a while to establish. It
+                // stops with the term, or when the elector revokes (a server stopping revokes before its term ends).
+                // (An earlier term's follower is normally stopped by its revocation already.)
+                _stopFollowing?.Cancel();
+                _stopFollowing = CancellationTokenSource.CreateLinkedTokenSource(term.Token);
+                var stop = _stopFollowing.Token;
+                _followingRenewals = Task.Run(() => FollowRenewalsAsync(term, stop), CancellationToken.None);
+            }
+            else
+            {
+                VipAddress.Set(_options, null);
+                announce = BecameLeader;
+                VipLog.Added(_logger, _options.Cidr, _options.Interface, term, "permanent (no kernel lifetime with this timing)");
+            }
         }
         catch (Exception e) when (e is IOException)
         {
@@ -116,7 +150,10 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
         {
             _gate.Release();
         }
-        SendBurst("the server became leader");
+        if (announce is not null)
+        {
+            SendBurst(term, announce);
+        }
         // Bounded by the term too: a leader cut off from the store must not sit here, holding up the elector, after
         // its term ended.
         await RecordAsync("vip.added", $"{_controlPlane.ServerName} holds {_options.Cidr} on {_options.Interface} (term {term.Term})", term.Token).ConfigureAwait(false);
@@ -140,14 +177,14 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
                 if (!repeated && _time.GetUtcNow() >= repeatAt)
                 {
                     repeated = true;
-                    SendBurst("a few seconds after becoming leader");
+                    SendBurst(term, "a few seconds after becoming leader");
                 }
                 if (await ConfirmAsync(term, cancellationToken).ConfigureAwait(false))
                 {
                     if (failures > 0)
                     {
                         VipLog.Reconfirmed(_logger, failures, term);
-                        SendBurst($"leadership re-confirmed after {failures} failed confirmations");
+                        SendBurst(term, $"leadership re-confirmed after {failures} failed confirmations");
                     }
                     failures = 0;
                 }
@@ -171,6 +208,7 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
     public async Task RevokeAsync(CancellationToken cancellationToken)
     {
         await DropAsync("the leadership term ended", cancellationToken).ConfigureAwait(false);
+        await StopFollowingRenewalsAsync().ConfigureAwait(false);
         string role;
         string reason;
         if (_confirmFailing || !await StoreReachableAsync(cancellationToken).ConfigureAwait(false))
@@ -190,6 +228,7 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
     public async ValueTask DisposeAsync()
     {
         await _dropOnTermEnd.DisposeAsync().ConfigureAwait(false);
+        await StopFollowingRenewalsAsync().ConfigureAwait(false);
         _hooks.Writer.TryComplete();
         await _hookRunner.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _gate.Dispose();
@@ -223,9 +262,10 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
             }
             try
             {
-                await VipAddress.RemoveAsync(_options, CancellationToken.None).ConfigureAwait(false);
+                VipAddress.Remove(_options);
                 _holding = false;
                 _heldTerm = null;
+                ResetLifetime();
                 VipLog.Removed(_logger, _options.Cidr, _options.Interface, reason);
             }
             catch (IOException e)
@@ -271,8 +311,17 @@ public sealed class VipManager : ILeaderController, IHostedService, IAsyncDispos
         }
     }
 
-    private void SendBurst(string why)
+    /// <summary>
+    /// Sends a burst of gratuitous ARP for the address, unless <paramref name="term"/> is over or past its step-down
+    /// deadline: a process that was frozen and runs again must not pull clients to its MAC before it notices that its
+    /// term ended (another server may hold the address by then).
+    /// </summary>
+    private void SendBurst(LeadershipTerm term, string why)
     {
+        if (term.Token.IsCancellationRequested || !ReferenceEquals(_heldTerm, term) || _time.GetUtcNow() >= term.StepDownDeadline)
+        {
+            return;
+        }
         try
         {
             using var socket = ArpSocket.Open(_options.Interface);

@@ -10,7 +10,7 @@ namespace Corral.ClusterTests.Ha;
 /// network namespaces (<see cref="ServerLab"/>): the leader's host dies, is cut off, two of three servers die, and
 /// every server is restarted in turn.
 /// </summary>
-public sealed class ServerFailoverTests(ServerLabFixture fixture, ITestOutputHelper output) : IClassFixture<ServerLabFixture>
+public sealed partial class ServerFailoverTests(ServerLabFixture fixture, ITestOutputHelper output) : IClassFixture<ServerLabFixture>
 {
     private static readonly string[] FailureKinds = ["replica.failed", "replica.lost", "replica.crash_loop", "replica.stopped", "node.down"];
 
@@ -27,8 +27,9 @@ public sealed class ServerFailoverTests(ServerLabFixture fixture, ITestOutputHel
 
         _lab.KillServerHost(leader);
         var clock = Stopwatch.StartNew();
-        // Issued right after the kill, through the VIP: the dead host's kernel still holds the address and refuses
-        // connections until the new leader takes the VIP over; the CLI retries until a server answers.
+        // Issued right after the kill, through the VIP: the dead host's kernel still holds the address (until its kernel
+        // lifetime runs out, about a second) and refuses connections, then nobody answers until the new leader takes the
+        // VIP over; the CLI retries until a server answers.
         var deploy = _lab.DeployAsync(round, "--retry-for", "60s");
         var next = await _lab.WaitLeaderAsync(i => i != leader);
         var holder = _lab.Servers[next];

@@ -33,6 +33,8 @@ public sealed class ServerRunVipTests : IDisposable
         using var probe = ArpProbe.Start(lab[2], VipLab.Vip);
         await Eventually.TrueAsync(() => probe.LastAnswer() is [var mac] && mac == h1.Mac, TimeSpan.FromSeconds(30), "h1's MAC to answer for the VIP\n" + ServerLog());
         Assert.True(h1.HasAddress(VipLab.Vip));
+        // What an operator sees: the address's kernel lifetime, renewed with each lease renewal (default timing).
+        await Eventually.TrueAsync(() => LifetimeShown(h1) == "1sec", TimeSpan.FromSeconds(5), "ip addr to show the VIP with valid_lft 1sec: " + LifetimeShown(h1));
 
         await Eventually.TrueAsync(() => File.Exists(_dir.Combine("leader.env")), TimeSpan.FromSeconds(10), "the leader hook to run");
         var env = await File.ReadAllTextAsync(_dir.Combine("leader.env"));
@@ -52,6 +54,33 @@ public sealed class ServerRunVipTests : IDisposable
         Assert.False(h1.HasAddress(VipLab.Vip), "the VIP is still on eth0 after the server stopped");
         var follower = await File.ReadAllTextAsync(_dir.Combine("follower.env"));
         Assert.Contains("CORRAL_ROLE=follower", follower, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServerRun_FastTiming_VipWithoutKernelLifetime_SaysOnceWhy()
+    {
+        using var lab = LabNetwork.Create(1);
+        var h1 = lab[1];
+        var data = _dir.Combine("server");
+        var init = Corral("server", "init", "--data-dir", data, "--name", "s1", "--timing", "fast");
+        Assert.True(init.Code == 0, init.Output);
+
+        var server = h1.Start(CorralBinary.Dotnet,
+            [CorralBinary.Dll, "server", "run", "--data-dir", data, "--vip", "10.77.0.100/24", "--vip-interface", "eth0", "--timing", "fast"],
+            _dir.Combine("server.log"));
+        await Eventually.TrueAsync(() => h1.HasAddress(VipLab.Vip), TimeSpan.FromSeconds(30), "h1 to hold the VIP\n" + ServerLog());
+        // Lease 1 s - margin 250 ms leaves no room for a whole-second lifetime: the address is permanent, and the log
+        // says so once, at start.
+        Assert.Equal("forever", LifetimeShown(h1));
+        await Task.Delay(1500);
+        Assert.Equal("forever", LifetimeShown(h1));
+        Process.Start("/bin/kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        Assert.True(server.WaitForExit(TimeSpan.FromSeconds(20)), "the server did not stop on SIGTERM\n" + ServerLog());
+        Assert.False(h1.HasAddress(VipLab.Vip), "the VIP is still on eth0 after the server stopped");
+        var said = ServerLog().Split("is added without a kernel lifetime").Length - 1;
+        Assert.True(said == 1, $"the log says {said} times that the VIP has no kernel lifetime:\n{ServerLog()}");
+        Assert.Contains("lease TTL 1s minus step-down margin 250ms is less than 1s300ms", ServerLog(), StringComparison.Ordinal);
+        Assert.Contains("The default timing (--timing default: lease 2 s, margin 500 ms) protects against that", ServerLog(), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -75,6 +104,10 @@ public sealed class ServerRunVipTests : IDisposable
         Assert.DoesNotContain("listening", run.Output, StringComparison.Ordinal);
         Assert.Equal(before, Directory.GetFiles(data, "*", SearchOption.AllDirectories).Select(f => (f, File.GetLastWriteTimeUtc(f))).ToList());
     }
+
+    /// <summary>The VIP's <c>valid_lft</c> as <c>ip addr</c> shows it on the host's eth0 (<c>1sec</c>, <c>forever</c>), or "" when it is not there.</summary>
+    private static string LifetimeShown(LabHost host) =>
+        System.Text.RegularExpressions.Regex.Match(Shell.Ip("-n", host.Namespace, "-4", "addr", "show", "dev", "eth0"), @"inet 10\.77\.0\.100/24[^\n]*\n\s+valid_lft (\S+)").Groups[1].Value;
 
     private (int Code, string Output) Corral(params string[] args) => Shell.Run(CorralBinary.Dotnet, [CorralBinary.Dll, .. args], TimeSpan.FromSeconds(60));
 

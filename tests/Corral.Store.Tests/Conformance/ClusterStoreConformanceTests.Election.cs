@@ -163,6 +163,47 @@ public abstract partial class ClusterStoreConformanceTests
     }
 
     [Fact]
+    public async Task Election_StepDownDeadline_CountsFromTheSendTime_MovesWithEachAcknowledgedRenewal_TokenCancelledAtTheLast_ObserversEnd()
+    {
+        // The VIP's kernel lifetime is bounded by this deadline: it must be the one the token is cancelled at, counted
+        // from when the grant or renewal was sent (never later than the answer's arrival + TTL - margin).
+        await using var store = await CreateStoreAsync();
+        var flaky = new KeepAliveSwitchStore(store);
+        var window = ShortElection.GrantedTtl - ShortElection.EffectiveStepDownMargin;
+        var before = DateTimeOffset.UtcNow;
+        await using var leader = await new StoreElection(flaky, TimeProvider.System).CampaignAsync(NewElection(), Bytes("leader"), ShortElection, Timeout());
+        var first = leader.StepDownDeadline;
+        Assert.InRange(first, before + window, DateTimeOffset.UtcNow + window);
+
+        await using var deadlines = leader.ObserveStepDownDeadlineAsync(Timeout()).GetAsyncEnumerator();
+        var seen = new List<(DateTimeOffset At, DateTimeOffset Deadline)>();
+        while (seen.Count < 4)
+        {
+            Assert.True(await deadlines.MoveNextAsync(), "the deadlines ended while the leader still leads");
+            seen.Add((DateTimeOffset.UtcNow, deadlines.Current));
+        }
+        Assert.True(seen[0].Deadline >= first);
+        for (var i = 1; i < seen.Count; i++)
+        {
+            Assert.True(seen[i].Deadline > seen[i - 1].Deadline, $"deadline {i} ({seen[i].Deadline:O}) is not after the one before ({seen[i - 1].Deadline:O})");
+            Assert.True(seen[i].Deadline <= seen[i].At + window, $"deadline {i} ({seen[i].Deadline:O}) is later than its arrival + TTL - margin ({seen[i].At + window:O})");
+        }
+
+        flaky.FailKeepAlives = true;
+        await WaitForAsync(() => leader.Token.IsCancellationRequested, "the leader to step down once no renewal is acknowledged");
+        var lostAt = DateTimeOffset.UtcNow;
+        var last = leader.StepDownDeadline;
+        Assert.True(last >= seen[^1].Deadline);
+        // Cancelled at the last deadline: not before it (timers never fire early; the clock's granularity aside), and
+        // not long after it.
+        Assert.InRange(lostAt, last - TimeSpan.FromMilliseconds(20), last + TimeSpan.FromSeconds(5));
+        while (await deadlines.MoveNextAsync())
+        {
+            Assert.True(deadlines.Current <= last);
+        }
+    }
+
+    [Fact]
     public async Task Election_Observe_YieldsNobodyThenEachNewLeader()
     {
         await using var store = await CreateStoreAsync();

@@ -39,6 +39,7 @@ public sealed class ServerLab : IAsyncDisposable
     private readonly TempDirectory _dir = new("corral-serverlab");
     private readonly Process?[] _servers = new Process?[3];
     private readonly Process?[] _agents = new Process?[3];
+    private readonly bool[] _paused = new bool[3];
     private readonly Queue<string> _recent = new();
     private int _deploys;
 
@@ -108,11 +109,42 @@ public sealed class ServerLab : IAsyncDisposable
             [CorralBinary.Dll, "server", "run", "--data-dir", DataDir(server), .. ServingFlags()], LogPath(Name(server)), Env);
     }
 
-    /// <summary>The host dies: every process in it (server, etcd member) is SIGKILLed. Its kernel keeps the VIP if it had it.</summary>
+    /// <summary>
+    /// The host dies: every process in it (server, etcd member) is SIGKILLed. Its kernel keeps the VIP, if it had it,
+    /// until the address's kernel lifetime runs out (about a second with the default timing; for good with a permanent
+    /// address).
+    /// </summary>
     public void KillServerHost(int server)
     {
         Servers[server].KillAll();
         _servers[server] = null;
+        _paused[server] = false;
+    }
+
+    /// <summary>
+    /// Freezes server i's <c>corral server</c> process alone (SIGSTOP), as a hung process or a paused VM would: its etcd
+    /// member and its kernel go on. <see cref="ResumeServer"/> continues it, and so does <see cref="EnsureSteadyAsync"/>,
+    /// so a test that failed while a server was frozen leaves none behind for the next test (disposal SIGKILLs it, which
+    /// ends a stopped process too).
+    /// </summary>
+    public void PauseServer(int server)
+    {
+        var process = _servers[server] ?? throw new InvalidOperationException($"{Name(server)} does not run");
+        _paused[server] = true;
+        if (!ClusterProcesses.Signal(process.Id, 19))
+        {
+            throw new InvalidOperationException($"SIGSTOP to {Name(server)} (pid {process.Id}) failed");
+        }
+    }
+
+    /// <summary>Continues server i after <see cref="PauseServer"/> (SIGCONT).</summary>
+    public void ResumeServer(int server)
+    {
+        if (_servers[server] is { } process)
+        {
+            ClusterProcesses.Signal(process.Id, 18);
+        }
+        _paused[server] = false;
     }
 
     /// <summary>Agent i's node name (0-based, h4..h6): n4..n6.</summary>
@@ -224,12 +256,19 @@ public sealed class ServerLab : IAsyncDisposable
     }, "a leader serving through the VIP and holding it", timeout);
 
     /// <summary>
-    /// Brings the lab back to its steady state for the next test: heals cut hosts, starts every server that does not
-    /// run, and waits until the three etcd members are healthy, one leader holds the VIP, the three nodes are up and
+    /// Brings the lab back to its steady state for the next test: continues frozen servers, heals cut hosts, removes
+    /// blackhole routes, starts every agent and server that does not run, and waits until the three etcd members are healthy, one leader holds the VIP, the three nodes are up and
     /// every replica of the stack runs.
     /// </summary>
     public async Task EnsureSteadyAsync()
     {
+        for (var i = 0; i < 3; i++)
+        {
+            if (_paused[i])
+            {
+                ResumeServer(i);
+            }
+        }
         foreach (var host in Servers.Concat(Agents).Where(h => h.IsCutOff))
         {
             host.Heal();

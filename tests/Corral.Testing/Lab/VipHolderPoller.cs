@@ -76,6 +76,31 @@ public sealed class VipHolderPoller : IDisposable
         return count;
     }
 
+    /// <summary>
+    /// The start of the first 20 ms slot at or after <paramref name="from"/> in which one of <paramref name="hosts"/>
+    /// was sampled with the address (<paramref name="held"/> true) or without it (false); null when none was yet.
+    /// </summary>
+    public DateTimeOffset? FirstSample(IEnumerable<LabHost> hosts, DateTimeOffset from, bool held)
+    {
+        var first = Slot(from);
+        long? found = null;
+        lock (_lock)
+        {
+            foreach (var host in hosts)
+            {
+                foreach (var (slot, h) in _samples[host])
+                {
+                    if (slot >= first && h == held)
+                    {
+                        found = found is { } f ? Math.Min(f, slot) : slot;
+                        break;
+                    }
+                }
+            }
+        }
+        return found is { } s ? _started + Interval * s : null;
+    }
+
     public void Dispose()
     {
         _stop.Cancel();

@@ -139,7 +139,10 @@ public sealed partial class VipLab : IAsyncDisposable
         }
     }
 
-    /// <summary>When the VIP host on <paramref name="host"/> logged adding / removing the VIP, in order (UTC).</summary>
+    /// <summary>
+    /// When the VIP host on <paramref name="host"/> logged adding / removing the VIP, in order (UTC): also a re-addition
+    /// after its kernel lifetime lapsed, and a removal right after a renewal that came too late.
+    /// </summary>
     public IReadOnlyList<(DateTimeOffset At, bool Added)> VipChanges(LabHost host) =>
         [.. VipLine().Matches(Log(host)).Select(m => (DateTimeOffset.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), m.Groups[2].Value == "added"))];
 
@@ -156,6 +159,6 @@ public sealed partial class VipLab : IAsyncDisposable
 
     private static string Tail(string text, int max) => text.Length <= max ? text : text[^max..];
 
-    [GeneratedRegex(@"^(\S+Z) info: Corral\.Server\.Vip\.VipManager\[480[01]\] VIP \S+ (added|removed)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(\S+Z) (?:info|warn): Corral\.Server\.Vip\.VipManager\[(?:480[01]|481[01])\] VIP \S+ (?:re-)?(added|removed)", RegexOptions.Multiline)]
     private static partial Regex VipLine();
 }
