@@ -1,4 +1,3 @@
-using System.Globalization;
 using Corral.Testing.Lab;
 
 namespace Corral.ClusterTests.Ha;
@@ -32,10 +31,10 @@ public sealed class PartitionLabFixture : IAsyncLifetime
     public SingletonWitness Witness => _witness ?? throw new InvalidOperationException("the lab did not start");
 
     /// <summary>How many times each scenario repeats: <c>CORRAL_LAB_REPEAT</c> (default 1; the issue's runs used 20).</summary>
-    public static int Repeat => int.TryParse(Environment.GetEnvironmentVariable("CORRAL_LAB_REPEAT"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+    public static int Repeat => LabRepeat.Count(1);
 
     /// <summary>The seed of the random choices: <c>CORRAL_LAB_SEED</c>, or a new one (printed by each test).</summary>
-    public static int Seed { get; } = int.TryParse(Environment.GetEnvironmentVariable("CORRAL_LAB_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next(1, 1_000_000);
+    public static int Seed => LabRepeat.Seed;
 
     /// <summary>The singleton's stack with <paramref name="stopTimeout"/>.</summary>
     public static string StackYaml(string witnessDirectory, System.Net.IPAddress witness, TimeSpan stopTimeout) => $$"""

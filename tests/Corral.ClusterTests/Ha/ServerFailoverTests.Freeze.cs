@@ -6,7 +6,7 @@ namespace Corral.ClusterTests.Ha;
 public sealed partial class ServerFailoverTests
 {
     /// <summary>How many freezes one run makes: <c>CORRAL_LAB_REPEAT</c>, default 5 (about a minute).</summary>
-    private static int FreezeRepeat => int.TryParse(Environment.GetEnvironmentVariable("CORRAL_LAB_REPEAT"), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 5;
+    private static int FreezeRepeat => LabRepeat.Count(5);
 
     /// <summary>
     /// Issue 22, item 5: the leader's <c>corral server</c> process alone is frozen (SIGSTOP) for a random 2–10 s, as a
@@ -20,7 +20,7 @@ public sealed partial class ServerFailoverTests
     public async Task FreezeLeaderServer_ItsKernelDropsTheVipBeforeAnotherServerTakesIt_NeverTwoHolders_OneHolderAfterSigcont()
     {
         await _lab.EnsureSteadyAsync();
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("CORRAL_LAB_SEED"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next(1, int.MaxValue);
+        var seed = LabRepeat.Seed;
         var repeat = FreezeRepeat;
         output.WriteLine($"seed {seed} (CORRAL_LAB_SEED={seed} repeats these freeze lengths), {repeat} repetitions (CORRAL_LAB_REPEAT)");
         var random = new Random(seed);
