@@ -44,8 +44,10 @@ public sealed partial class EtcdStore
     {
         ValidateLeaseToUse(leaseId);
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sharedEndpoint = Volatile.Read(ref _current);
         var shared = KeepAliveOnSharedStreamAsync(leaseId, done.Token);
         var hedges = new List<Task<LeaseInfo>>();
+        var hedgeEndpoints = new Dictionary<Task<LeaseInfo>, int>();
         try
         {
             while (true)
@@ -56,12 +58,22 @@ public sealed partial class EtcdStore
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var endpoints = _endpoints;
-                    hedges.AddRange(endpoints.Channels.Select(channel => HedgeKeepAliveAsync(channel, leaseId, done.Token)));
+                    for (var i = 0; i < endpoints.Channels.Length; i++)
+                    {
+                        var hedge = HedgeKeepAliveAsync(endpoints.Channels[i], leaseId, done.Token);
+                        hedges.Add(hedge);
+                        hedgeEndpoints[hedge] = i;
+                    }
                     continue;
                 }
                 var finished = (Task<LeaseInfo>)first;
                 if (finished.IsCompletedSuccessfully)
                 {
+                    if (finished != shared && !shared.IsCompleted && hedgeEndpoints[finished] != sharedEndpoint)
+                    {
+                        // Another member answered while the preferred one did not: calls move on from it, as after a failure.
+                        FailOver(sharedEndpoint, new GrpcException(GrpcStatusCode.DeadlineExceeded, $"lease {leaseId}: no keep-alive answer within {KeepAliveHedgeAfter.TotalMilliseconds:0} ms while {EndpointAt(hedgeEndpoints[finished])} answered"));
+                    }
                     return await finished.ConfigureAwait(false);
                 }
                 if (finished == shared || finished.Exception?.InnerException is LeaseNotFoundException)

@@ -103,6 +103,7 @@ public sealed partial class EtcdStore
             if (member.Healthy)
             {
                 Trust(member.Endpoint);
+                FailBackTo(member.Endpoint);
             }
             else if (member.Error?.StartsWith("no answer within", StringComparison.Ordinal) == true)
             {

@@ -245,6 +245,24 @@ public sealed partial class EtcdStore : IClusterStore
         return Volatile.Read(ref _current) == failed ? next : Volatile.Read(ref _current);
     }
 
+    /// <summary>
+    /// Makes the first endpoint (a server's own member, or the first configured) the current one again when
+    /// <paramref name="healthy"/> is it and calls went elsewhere after a failure: the local member answers fastest, and
+    /// staying on another one leaves calls on it when that one's host goes next.
+    /// </summary>
+    internal void FailBackTo(string healthy)
+    {
+        var endpoints = _endpoints;
+        if (endpoints.Urls.Length > 1 && SameEndpoint(endpoints.Urls[0], healthy) && !IsSuspect(endpoints.Urls[0]))
+        {
+            var current = Volatile.Read(ref _current);
+            if (current != 0 && Interlocked.CompareExchange(ref _current, 0, current) == current)
+            {
+                EtcdStoreLog.FailedBack(_logger, EndpointAt(current), endpoints.Urls[0]);
+            }
+        }
+    }
+
     /// <summary>How long an endpoint that failed, or did not answer a status probe, is passed over by failovers: 10 s.</summary>
     internal static readonly TimeSpan SuspectFor = TimeSpan.FromSeconds(10);
 

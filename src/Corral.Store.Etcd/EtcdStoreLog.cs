@@ -19,4 +19,7 @@ internal static partial class EtcdStoreLog
 
     [LoggerMessage(EventId = 2110, Level = LogLevel.Information, Message = "etcd endpoints now {Endpoints} (were {Before})")]
     public static partial void EndpointsChanged(ILogger logger, string endpoints, string before);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Information, Message = "etcd endpoint {Preferred} answers again: calls go back to it from {Current}")]
+    public static partial void FailedBack(ILogger logger, string current, string preferred);
 }

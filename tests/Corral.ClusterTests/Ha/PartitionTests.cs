@@ -60,7 +60,7 @@ public sealed partial class PartitionTests(PartitionLabFixture fixture, ITestOut
             if (server == leader)
             {
                 // Its own share: writes sent to it (it held the VIP) until another server holds the VIP.
-                var firstGood = during.FirstOrDefault(w => w.Succeeded) ?? throw new Xunit.Sdk.XunitException($"no write succeeded after cutting the leader off\n{string.Join('\n', during)}");
+                var firstGood = during.FirstOrDefault(w => w.Succeeded) ?? throw new Xunit.Sdk.XunitException($"no write succeeded after cutting the leader off at {cutAt:HH:mm:ss.fff} (logs in {_lab.SaveLogs("cut-leader-none")})\n{string.Join('\n', during)}");
                 var after = during.Where(w => w.At > firstGood.At && !w.Succeeded).ToList();
                 Assert.True(after.Count == 0, $"writes failed after the new leader answered (cut at {cutAt:HH:mm:ss.fff}, logs in {(after.Count == 0 ? "" : _lab.SaveLogs("cut-leader"))}):\n{string.Join('\n', after)}\n{_lab.Logs()}");
                 outages.Add((firstGood.At - cutAt).TotalSeconds);

@@ -61,4 +61,51 @@ public sealed class EtcdGuardedWriteTests
             cluster.Thaw(leader);
         }
     }
+
+    /// <summary>
+    /// Calls that went to another member after a failure stay there; when that member then goes silent, a keep-alive
+    /// answered by another member through the hedge must move calls off it (before, every later renewal waited for
+    /// the hedge, which left the VIP's kernel lifetime no time: a new leader whose store still spoke to the cut
+    /// leader's member never held the VIP in the lab). Once the first endpoint answers a status probe, calls go back to it.
+    /// </summary>
+    [Fact]
+    public async Task KeepAlive_PreferredMemberSilent_AnotherAnswersTheHedge_CallsMoveOn_ThenBackToTheFirstOnceItAnswers()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var ct = cts.Token;
+        await using var cluster = await EtcdCluster.StartAsync(3, ct, new EtcdClusterOptions
+        {
+            HeartbeatInterval = TimeSpan.FromMilliseconds(50),
+            ElectionTimeout = TimeSpan.FromMilliseconds(500),
+            ExtraArguments = ["--pre-vote"],
+        });
+        var leader = await cluster.WaitForLeaderAsync(ct);
+        var followers = Enumerable.Range(0, 3).Where(i => i != leader).ToList();
+        await using var store = new EtcdStore(new EtcdStoreOptions { Endpoints = [cluster.ClientUrls[followers[0]], cluster.ClientUrls[followers[1]], cluster.ClientUrls[leader]] }, TimeProvider.System, NullLogger<EtcdStore>.Instance);
+        var lease = await store.GrantLeaseAsync(TimeSpan.FromSeconds(10), ct);
+        // Calls moved to the second endpoint after some failure.
+        store.FailOver(0, new Corral.Store.Etcd.Grpc.GrpcException(Corral.Store.Etcd.Grpc.GrpcStatusCode.Unavailable, "test: moved on"));
+        Assert.Equal(cluster.ClientUrls[followers[1]], store.CurrentEndpoint);
+        await store.KeepAliveOnceAsync(lease.Id, ct);
+
+        cluster.Freeze(followers[1]);
+        try
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await store.KeepAliveOnceAsync(lease.Id, ct);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"the keep-alive took {watch.Elapsed.TotalSeconds:0.00} s");
+            Assert.NotEqual(cluster.ClientUrls[followers[1]], store.CurrentEndpoint);
+            watch.Restart();
+            await store.KeepAliveOnceAsync(lease.Id, ct);
+            Assert.True(watch.Elapsed < EtcdStore.KeepAliveHedgeAfter, $"the next keep-alive still waited {watch.Elapsed.TotalMilliseconds:0} ms");
+        }
+        finally
+        {
+            cluster.Thaw(followers[1]);
+        }
+
+        store.FailOver(Array.IndexOf(store.Endpoints.ToArray(), store.CurrentEndpoint), new Corral.Store.Etcd.Grpc.GrpcException(Corral.Store.Etcd.Grpc.GrpcStatusCode.Unavailable, "test: moved on again"));
+        await Eventually.ValueAsync(async () => (await store.ProbeMembersAsync(ct)).Members.All(m => m.Healthy) ? "all" : null, TimeSpan.FromSeconds(30), "every member to answer");
+        Assert.Equal(cluster.ClientUrls[followers[0]], store.CurrentEndpoint);
+    }
 }
