@@ -114,7 +114,7 @@ public static class CorralServer
             ]));
         builder.Services.AddSingleton(sp => new NodeCertificates(ca, sp.GetRequiredService<ClusterState>(), time, options.NodeCertificateValidity));
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(openApi => openApi.AddSchemaTransformer<RequiredMembersTransformer>().AddOperationTransformer<RequestBodyOperationTransformer>());
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, CoreJson.Default);
@@ -137,6 +137,9 @@ public static class CorralServer
             // quorum's state when the monitor knows it.
             var result = error is StoreUnavailableException unavailable
                 ? ApiProblems.Unavailable(lost is null ? unavailable.Message : $"{lost} This request failed in the store: {unavailable.Message}")
+                : error is StoreLimitException limit
+                // A name or value no route's own checks caught that is over a store limit: the caller's fault, nothing written.
+                ? ApiProblems.BadRequest($"the request names or writes something over a store limit: {limit.Message.Split(" (Parameter", 2)[0]}")
                 : Results.Problem(detail: "an internal error occurred; see the server log", statusCode: StatusCodes.Status500InternalServerError, title: "internal error");
             await result.ExecuteAsync(http).ConfigureAwait(false);
         }));

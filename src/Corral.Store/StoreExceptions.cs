@@ -42,3 +42,9 @@ public sealed class StoreUnavailableException(string message, Exception? inner =
 /// The backing database is unusable: locked by another process, read-only, or corrupt. The message names the file.
 /// </summary>
 public sealed class StoreCorruptException(string message, Exception? inner = null) : StoreException(message, inner);
+
+/// <summary>
+/// A key, value, lease or transaction over a limit every backend enforces (<see cref="StoreLimits"/>), refused before
+/// anything is written. The API answers it as the caller's fault (400), never as an internal error.
+/// </summary>
+public sealed class StoreLimitException(string message, string paramName) : ArgumentException(message, paramName);

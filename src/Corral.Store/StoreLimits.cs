@@ -23,16 +23,16 @@ public static class StoreLimits
         ArgumentNullException.ThrowIfNull(key, paramName);
         if (key.Length == 0)
         {
-            throw new ArgumentException("key must not be empty", paramName);
+            throw new StoreLimitException("key must not be empty", paramName);
         }
         if (key.Contains('\0', StringComparison.Ordinal))
         {
-            throw new ArgumentException("key must not contain a NUL character", paramName);
+            throw new StoreLimitException("key must not contain a NUL character", paramName);
         }
         var bytes = Encoding.UTF8.GetByteCount(key);
         if (bytes > MaxKeyBytes)
         {
-            throw new ArgumentException($"key is {bytes} bytes; the limit is {MaxKeyBytes} bytes (1.5 KiB)", paramName);
+            throw new StoreLimitException($"key is {bytes} bytes; the limit is {MaxKeyBytes} bytes (1.5 KiB)", paramName);
         }
     }
 
@@ -51,7 +51,7 @@ public static class StoreLimits
     {
         if (value.Length > MaxValueBytes)
         {
-            throw new ArgumentException($"value is {value.Length} bytes; the limit is {MaxValueBytes} bytes (1 MiB)", paramName);
+            throw new StoreLimitException($"value is {value.Length} bytes; the limit is {MaxValueBytes} bytes (1 MiB)", paramName);
         }
     }
 
@@ -63,11 +63,11 @@ public static class StoreLimits
     {
         if (ttl <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"lease TTL must be positive (at least 1 s); got {ttl.TotalSeconds} s", paramName);
+            throw new StoreLimitException($"lease TTL must be positive (at least 1 s); got {ttl.TotalSeconds} s", paramName);
         }
         if (ttl > MaxLeaseTtl)
         {
-            throw new ArgumentException($"lease TTL {ttl.TotalSeconds} s is above the limit of {MaxLeaseTtl.TotalSeconds} s", paramName);
+            throw new StoreLimitException($"lease TTL {ttl.TotalSeconds} s is above the limit of {MaxLeaseTtl.TotalSeconds} s", paramName);
         }
         return (long)Math.Ceiling(ttl.TotalSeconds);
     }
@@ -77,7 +77,7 @@ public static class StoreLimits
     {
         if (leaseId < 0)
         {
-            throw new ArgumentException($"lease id must be positive, or 0 for no lease; got {leaseId}", paramName);
+            throw new StoreLimitException($"lease id must be positive, or 0 for no lease; got {leaseId}", paramName);
         }
     }
 
@@ -109,14 +109,14 @@ public static class StoreLimits
                     ValidateLeaseId(put.Lease, at + ".lease");
                     if (!written.Add(put.Key) || deletedPrefixes.Any(p => put.Key.StartsWith(p, StringComparison.Ordinal)))
                     {
-                        throw new ArgumentException($"{at}: key '{put.Key}' is written twice in one transaction branch", where);
+                        throw new StoreLimitException($"{at}: key '{put.Key}' is written twice in one transaction branch", where);
                     }
                     break;
                 case TxnOp.Delete delete:
                     ValidateKey(delete.Key, at + ".key");
                     if (!written.Add(delete.Key))
                     {
-                        throw new ArgumentException($"{at}: key '{delete.Key}' is written twice in one transaction branch", where);
+                        throw new StoreLimitException($"{at}: key '{delete.Key}' is written twice in one transaction branch", where);
                     }
                     break;
                 case TxnOp.DeletePrefix deletePrefix:
@@ -129,11 +129,11 @@ public static class StoreLimits
                     ValidatePrefix(range.Prefix, at + ".prefix");
                     if (range.Options.Revision != 0)
                     {
-                        throw new ArgumentException($"{at}: a range inside a transaction reads at the transaction's revision; Revision must be 0", where);
+                        throw new StoreLimitException($"{at}: a range inside a transaction reads at the transaction's revision; Revision must be 0", where);
                     }
                     break;
                 default:
-                    throw new ArgumentException($"{at}: unknown operation {ops[i].GetType().Name}", where);
+                    throw new StoreLimitException($"{at}: unknown operation {ops[i].GetType().Name}", where);
             }
         }
     }

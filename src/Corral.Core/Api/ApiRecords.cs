@@ -55,7 +55,7 @@ public enum ServiceChangeKind
 }
 
 /// <summary>POST /v1/stacks/deploy and /v1/stacks/diff: the stack file's text and name (for error locations).</summary>
-public sealed record DeployRequest(string Yaml, string File, bool Prune = false);
+public sealed record DeployRequest(string Yaml, string File = "", bool Prune = false);
 
 /// <summary>The outcome of a deploy or diff.</summary>
 /// <param name="Stack">The stack's name.</param>

@@ -16,6 +16,9 @@ public sealed record ServiceSpec
     /// <value>Default eviction timeout: 30 s.</value>
     public static readonly TimeSpan DefaultEvictionTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Largest a service may be as stored (its JSON): the store's value limit, 1 MiB.</summary>
+    public const int MaxStoredBytes = 1024 * 1024;
+
     /// <summary>Smallest allowed eviction timeout: 2 s.</summary>
     public static readonly TimeSpan MinEvictionTimeout = TimeSpan.FromSeconds(2);
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Corral.Core.Services;
 using Corral.Core.Tasks;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Corral.Core.Stacks;
@@ -15,6 +16,15 @@ public static partial class StackParser
 {
     /// <summary>Largest <c>replicas</c> a service may ask for.</summary>
     public const int MaxReplicas = 1000;
+
+    /// <summary>Longest stack file, in characters (4 MiB, the API's largest request body).</summary>
+    public const int MaxFileChars = 4 * 1024 * 1024;
+
+    /// <summary>Largest a stack file may become with every YAML alias expanded (characters of scalars, plus one per node).</summary>
+    public const long MaxExpandedChars = 4 * 1024 * 1024;
+
+    /// <summary>Deepest nesting of mappings and lists.</summary>
+    public const int MaxDepth = 64;
 
     /// <summary>Parses <paramref name="text"/>; <paramref name="file"/> is only used in error locations.</summary>
     public static StackParseResult Parse(string text, string file)
@@ -35,6 +45,9 @@ public static partial class StackParser
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$")]
     internal static partial Regex LabelPattern();
 
+    /// <summary>True for a valid stack or service name: lower-case letters, digits and '-', starting with a letter, at most 63.</summary>
+    public static bool IsValidName(string? text) => text is not null && NamePattern().IsMatch(text);
+
     /// <summary>True when <paramref name="text"/> is a valid label name or value (the rule stack files use: letters, digits, '.', '_', '/', '-'; at most 63).</summary>
     public static bool IsValidLabel(string? text) => text is not null && LabelPattern().IsMatch(text);
 
@@ -44,6 +57,17 @@ public static partial class StackParser
 
         public StackSpec? Read(string text)
         {
+            if (text.Length > MaxFileChars)
+            {
+                Errors.Add(new StackError(file, 1, 1, "", $"the file is {text.Length} characters; a stack file may have at most {MaxFileChars} (4 MiB)"));
+                return null;
+            }
+            // Bounded before anything is built: aliases could otherwise expand a small file into gigabytes, and deep
+            // nesting would exhaust the stack of the recursive loader.
+            if (!Prescan(text))
+            {
+                return null;
+            }
             var yaml = new YamlStream();
             try
             {
@@ -53,6 +77,12 @@ public static partial class StackParser
             {
                 var message = e.InnerException?.Message ?? e.Message;
                 Errors.Add(new StackError(file, (int)e.Start.Line, (int)e.Start.Column, "", "not valid YAML: " + StripLocation(message)));
+                return null;
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException or IndexOutOfRangeException)
+            {
+                // The YAML library's scanner throws these for some unterminated constructs; they are the file's fault.
+                Errors.Add(new StackError(file, 1, 1, "", "not valid YAML: " + e.Message));
                 return null;
             }
             if (yaml.Documents.Count == 0)
@@ -111,6 +141,95 @@ public static partial class StackParser
                 }
             }
             return name is null ? null : new StackSpec(name, services);
+        }
+
+        /// <summary>
+        /// One pass over the YAML events: nesting at most <see cref="MaxDepth"/>, every alias names an anchor completed
+        /// before it, and the document with every alias expanded is at most <see cref="MaxExpandedChars"/>. Stops at the
+        /// first violation, so a bomb is refused after reading its anchors, in milliseconds.
+        /// </summary>
+        private bool Prescan(string text)
+        {
+            var parser = new Parser(new StringReader(text));
+            var anchors = new Dictionary<string, long>(StringComparer.Ordinal);
+            var open = new Stack<(string? Anchor, long StartedAt)>();
+            var openAnchors = new HashSet<string>(StringComparer.Ordinal);
+            long expanded = 0;
+            var last = Mark.Empty;
+            try
+            {
+                while (parser.MoveNext())
+                {
+                    var current = parser.Current!;
+                    last = current.Start;
+                    switch (current)
+                    {
+                        case NodeEvent { } node when current is MappingStart or SequenceStart:
+                            if (open.Count >= MaxDepth)
+                            {
+                                return Refuse(current.Start, $"nested more than {MaxDepth} levels deep");
+                            }
+                            var name = node.Anchor.IsEmpty ? null : node.Anchor.Value;
+                            open.Push((name, expanded));
+                            if (name is not null)
+                            {
+                                openAnchors.Add(name);
+                            }
+                            expanded += 1;
+                            break;
+                        case MappingEnd or SequenceEnd when open.Count > 0:
+                            var (anchor, startedAt) = open.Pop();
+                            if (anchor is not null)
+                            {
+                                anchors[anchor] = expanded - startedAt;
+                                openAnchors.Remove(anchor);
+                            }
+                            break;
+                        case Scalar scalar:
+                            var size = scalar.Value.Length + 1L;
+                            expanded += size;
+                            if (!scalar.Anchor.IsEmpty)
+                            {
+                                anchors[scalar.Anchor.Value] = size;
+                            }
+                            break;
+                        case AnchorAlias alias:
+                            if (openAnchors.Contains(alias.Value.Value))
+                            {
+                                return Refuse(current.Start, $"the alias *{alias.Value.Value} is inside the node it refers to");
+                            }
+                            if (!anchors.TryGetValue(alias.Value.Value, out var aliased))
+                            {
+                                return Refuse(current.Start, $"the alias *{alias.Value.Value} refers to no anchor defined before it");
+                            }
+                            expanded += aliased;
+                            break;
+                    }
+                    if (expanded > MaxExpandedChars)
+                    {
+                        return Refuse(current.Start, $"the file is larger than {MaxExpandedChars} characters (4 MiB) with its aliases expanded; a stack file may expand to at most that");
+                    }
+                }
+                return true;
+            }
+            catch (YamlException e)
+            {
+                var message = e.InnerException?.Message ?? e.Message;
+                Errors.Add(new StackError(file, (int)e.Start.Line, (int)e.Start.Column, "", "not valid YAML: " + StripLocation(message)));
+                return false;
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException or IndexOutOfRangeException)
+            {
+                // The YAML library's scanner throws these for some unterminated constructs (e.g. a flow list left open
+                // before more keys); they are the file's fault, located at the last token read.
+                return Refuse(last, $"not valid YAML after this point (is a '[', '{{' or quote left unclosed?): {e.Message}");
+            }
+
+            bool Refuse(Mark at, string message)
+            {
+                Errors.Add(new StackError(file, (int)at.Line, (int)at.Column, "", message));
+                return false;
+            }
         }
 
         private ServiceSpec? Service(string name, string stack, YamlMappingNode node, string path)
@@ -194,7 +313,7 @@ public static partial class StackParser
                 return null;
             }
 
-            return new ServiceSpec
+            var spec = new ServiceSpec
             {
                 Name = name,
                 Stack = stack,
@@ -219,6 +338,19 @@ public static partial class StackParser
                     Files = files,
                 },
             };
+            var stored = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(spec, CoreJson.Default.ServiceSpec).Length;
+            if (stored > ServiceSpec.MaxStoredBytes)
+            {
+                // Name the largest part, which is what to move out of the stack file.
+                var parts = files.Select((f, k) => (Field: $"{path}.files[{k}].content", Size: (long)System.Text.Encoding.UTF8.GetByteCount(f.Content)))
+                    .Concat(env.Select(e => (Field: $"{path}.env.{e.Key}", Size: (long)System.Text.Encoding.UTF8.GetByteCount(e.Value))))
+                    .Concat(args.Select((a, k) => (Field: $"{path}.args[{k}]", Size: (long)System.Text.Encoding.UTF8.GetByteCount(a))))
+                    .OrderByDescending(p => p.Size).FirstOrDefault();
+                Error(node, parts.Field ?? path, string.Create(CultureInfo.InvariantCulture, $"the service is {stored:N0} bytes as stored; a service may be at most 1 MiB ({ServiceSpec.MaxStoredBytes:N0} bytes)")
+                    + (parts.Field is null ? "" : string.Create(CultureInfo.InvariantCulture, $" and this field alone is {parts.Size:N0} bytes: keep large content on the nodes, not in the stack file")));
+                return null;
+            }
+            return spec;
         }
 
         private HealthCheckSpec? Health(YamlNode node, string path)
@@ -372,7 +504,10 @@ public static partial class StackParser
                 });
                 if (filePath is null)
                 {
-                    Error(map, at + ".path", "required: a path relative to the task directory");
+                    if (!Errors.Any(e => e.Field == at + ".path"))
+                    {
+                        Error(map, at + ".path", "required: a path relative to the task directory");
+                    }
                     continue;
                 }
                 if (filePath.StartsWith('/') || filePath.Split('/').Any(part => part == ".."))
@@ -435,7 +570,10 @@ public static partial class StackParser
                     Error(v, $"{path}.{key}", "expected a text, number or boolean value");
                     continue;
                 }
-                env[key] = scalar.Value ?? "";
+                if (NoNul(v, $"{path}.{key}", scalar.Value ?? ""))
+                {
+                    env[key] = scalar.Value ?? "";
+                }
             }
         }
 
@@ -507,10 +645,27 @@ public static partial class StackParser
         {
             if (node is YamlScalarNode { Value: { Length: > 0 } value } && !IsNull(node))
             {
+                if (value.AsSpan().IndexOfAnyInRange('\0', '\x1f') is var control and >= 0 || (control = value.IndexOf('\x7f', StringComparison.Ordinal)) >= 0)
+                {
+                    Error(node, path, $"must not contain control characters; found U+{(int)value[control]:X4} at character {control + 1}");
+                    return null;
+                }
                 return value;
             }
             Error(node, path, "expected a non-empty text value");
             return null;
+        }
+
+        /// <summary>A NUL cannot reach a process (execve ends strings at it): refused in arguments and environment values.</summary>
+        private bool NoNul(YamlNode node, string path, string value)
+        {
+            var at = value.IndexOf('\0', StringComparison.Ordinal);
+            if (at < 0)
+            {
+                return true;
+            }
+            Error(node, path, $"must not contain a NUL character (found at character {at + 1}); a process's arguments and environment end at NUL");
+            return false;
         }
 
         private IReadOnlyList<string> ScalarList(YamlNode node, string path)
@@ -525,7 +680,10 @@ public static partial class StackParser
             {
                 if (seq.Children[i] is YamlScalarNode { Value: { } v })
                 {
-                    items.Add(v);
+                    if (NoNul(seq.Children[i], $"{path}[{i}]", v))
+                    {
+                        items.Add(v);
+                    }
                 }
                 else
                 {
@@ -634,41 +792,5 @@ public static partial class StackParser
     }
 
     /// <summary>The closest of <paramref name="candidates"/> to <paramref name="input"/>, or null when none is close.</summary>
-    internal static string? Suggest(string input, IEnumerable<string> candidates)
-    {
-        string? best = null;
-        var bestDistance = int.MaxValue;
-        foreach (var candidate in candidates)
-        {
-            var distance = Levenshtein(input.ToLowerInvariant(), candidate);
-            if (distance < bestDistance)
-            {
-                best = candidate;
-                bestDistance = distance;
-            }
-        }
-        var allowed = Math.Max(1, Math.Min(3, input.Length / 3));
-        return bestDistance <= allowed ? best : null;
-    }
-
-    private static int Levenshtein(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (var j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-        for (var i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
-    }
+    internal static string? Suggest(string input, IEnumerable<string> candidates) => NearestName.Find(input, candidates);
 }

@@ -28,7 +28,13 @@ public static class AgentEndpoints
         // Identity checks need the revoked certificates loaded (moments after the server starts).
         group.AddEndpointFilter(async (invocation, next) =>
         {
-            await invocation.HttpContext.RequestServices.GetRequiredService<Security.RevokedCertificates>().WaitReadyAsync(invocation.HttpContext.RequestAborted).ConfigureAwait(false);
+            var http = invocation.HttpContext;
+            await http.RequestServices.GetRequiredService<Security.RevokedCertificates>().WaitReadyAsync(http.RequestAborted).ConfigureAwait(false);
+            // Authenticate first, always: a caller without a valid node certificate learns nothing about bodies or names.
+            if (!http.RequestServices.GetRequiredService<AgentIdentity>().Authenticate(http, out var title, out var error))
+            {
+                return Problem(StatusCodes.Status401Unauthorized, title, error);
+            }
             return await next(invocation).ConfigureAwait(false);
         });
         group.MapPost("/register", (Delegate)RegisterAsync);
@@ -282,19 +288,8 @@ public static class AgentEndpoints
         return node;
     }
 
-    private static async Task<(T? Value, IResult? Bad)> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-        where T : class
-    {
-        try
-        {
-            var value = await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted).ConfigureAwait(false);
-            return value is null ? (null, BadRequest("empty body", [new FieldError("body", "a JSON object is required")])) : (value, null);
-        }
-        catch (JsonException e)
-        {
-            return (null, BadRequest("malformed JSON", [new FieldError(e.Path ?? "body", e.Message, Line: (int?)e.LineNumber + 1, Column: (int?)e.BytePositionInLine + 1)]));
-        }
-    }
+    private static Task<(T? Value, IResult? Bad)> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class => Api.ApiProblems.ReadJsonAsync(context.Request, type);
 
     private static bool SameJson(Node a, Node b) =>
         JsonSerializer.SerializeToUtf8Bytes(a, CoreJson.Default.Node).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, CoreJson.Default.Node));

@@ -75,6 +75,32 @@ public sealed class AgentIdentity
         return claimed;
     }
 
+    /// <summary>
+    /// Authentication alone, before a request's body or query is read: a client certificate the cluster CA issued
+    /// (checked in the handshake) that is not revoked. False with the 401's title and detail otherwise.
+    /// </summary>
+    public bool Authenticate(HttpContext context, out string title, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var certificate = context.Connection.ClientCertificate;
+        if (certificate is null)
+        {
+            title = "no node certificate";
+            error = "agent endpoints need the node's client certificate, issued by the cluster CA (mTLS)";
+            return false;
+        }
+        if (_revoked.Find(certificate) is { } revocation)
+        {
+            title = RevokedTitle;
+            error = $"the certificate of node '{certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false)}' (serial {revocation.Serial}) was revoked at {revocation.RevokedAt:u} by {revocation.RevokedBy} "
+                + "when the node was removed ('corral node rm'); join again with a new token ('corral node token create')";
+            return false;
+        }
+        title = "";
+        error = "";
+        return true;
+    }
+
     /// <summary>True for a well-formed node name.</summary>
     public static bool IsValidNodeName(string? name) =>
         !string.IsNullOrEmpty(name) && name.Length <= MaxNodeNameLength

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Corral.Core.Api;
 using Microsoft.AspNetCore.Http;
@@ -33,25 +32,7 @@ internal static class ApiProblems
         return Results.Problem(detail: detail, statusCode: status, title: title, extensions: extensions);
     }
 
-    /// <summary>Reads a JSON body; on malformed JSON returns a 400 naming the line, column and path.</summary>
-    public static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
-        where T : class
-    {
-        if (request.ContentLength == 0)
-        {
-            return (null, BadRequest("the request needs a JSON body"));
-        }
-        try
-        {
-            var value = await JsonSerializer.DeserializeAsync(request.Body, type, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return value is null ? (null, BadRequest("the request body is JSON null")) : (value, null);
-        }
-        catch (JsonException e)
-        {
-            var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.');
-            var line = (int?)(e.LineNumber + 1);
-            var column = (int?)(e.BytePositionInLine + 1);
-            return (null, BadRequest($"the request body is not valid: {e.Message}", [new FieldError(field, e.Message.Split(" Path:", 2)[0], "body", line, column)]));
-        }
-    }
+    /// <summary>Reads a JSON body the one way every route does (<see cref="RequestBody"/>): 400 naming the field, 413 when too large.</summary>
+    public static Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+        where T : class => RequestBody.ReadAsync(request, type);
 }

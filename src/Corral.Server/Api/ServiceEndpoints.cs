@@ -24,7 +24,7 @@ internal static class ServiceEndpoints
             return snapshot.Services.TryGetValue(name, out var service)
                 ? Results.Json(Views.Service(service.Value, snapshot, heartbeats), CoreJson.Default.ServiceView)
                 : ApiProblems.NotFound($"no service '{name}'");
-        }).RequireRole(Role.Viewer);
+        }).RequireRole(Role.Viewer).AddEndpointFilter(ServiceNameFilter);
 
         api.MapGet("/replicas", async (string? service, string? node, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
@@ -64,14 +64,14 @@ internal static class ServiceEndpoints
                     ? (current, null)
                     : (current with { Replicas = body.Replicas }, null);
             }, (before, after) => state.EventOp("service.scaled", $"service/{name}", $"service '{name}' scaled {before.Replicas} → {after.Replicas}", caller.Actor)).ConfigureAwait(false);
-        }).RequireRole(Role.Operator);
+        }).RequireRole(Role.Operator).AddEndpointFilter(ServiceNameFilter).TakesBody<ScaleRequest>();
 
         api.MapPost("/services/{name}/restart", async (string name, HttpContext http, ClusterState state, HeartbeatTable heartbeats, CancellationToken ct) =>
         {
             var caller = ApiAuth.CallerOf(http);
             return await UpdateAsync(state, heartbeats, name, ct, current => (current with { Restarts = current.Restarts + 1 }, null),
                 (_, after) => state.EventOp("service.restarted", $"service/{name}", $"service '{name}' restart requested: replicas are replaced one at a time (version {after.Version})", caller.Actor)).ConfigureAwait(false);
-        }).RequireRole(Role.Operator);
+        }).RequireRole(Role.Operator).AddEndpointFilter(ServiceNameFilter);
 
         api.MapDelete("/services/{name}", async (string name, HttpContext http, ClusterState state, CancellationToken ct) =>
         {
@@ -86,7 +86,7 @@ internal static class ServiceEndpoints
                     .Then(new TxnOp.Delete(Keys.Service(name)), state.EventOp("service.removed", $"service/{name}", $"service '{name}' removed; its replicas stop", caller.Actor)),
                 ct).ConfigureAwait(false);
             return result.Succeeded ? Results.NoContent() : ApiProblems.Conflict($"service '{name}' changed while it was being removed; try again");
-        }).RequireRole(Role.Operator);
+        }).RequireRole(Role.Operator).AddEndpointFilter(ServiceNameFilter);
     }
 
     /// <summary>Read-modify-write of one service with a compare on its mod revision; no write when nothing changes.</summary>
@@ -132,5 +132,21 @@ internal static class ServiceEndpoints
         return snapshot.Services.TryGetValue(name, out var service)
             ? Results.Json(Views.Service(service.Value, snapshot, heartbeats), CoreJson.Default.ServiceView)
             : ApiProblems.NotFound($"no service '{name}'");
+    }
+
+    /// <summary>
+    /// A route's <c>{name}</c> that can be no service's name (see docs/api.md, "Names") is a 400 naming the parameter,
+    /// checked after the caller's role and before any body is read or the store is asked.
+    /// </summary>
+    private static ValueTask<object?> ServiceNameFilter(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var name = invocation.HttpContext.GetRouteValue("name") as string;
+        if (Core.Stacks.StackParser.IsValidName(name))
+        {
+            return next(invocation);
+        }
+        var shown = name is null ? "" : name.Length > 64 ? name[..64] + $"… ({name.Length} characters)" : name;
+        return ValueTask.FromResult<object?>(ApiProblems.BadRequest($"'{shown}' is not a service name",
+            [new FieldError("name", "a service name is lower-case letters, digits and '-', starting with a letter, at most 63 characters")]));
     }
 }

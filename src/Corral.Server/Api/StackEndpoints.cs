@@ -15,9 +15,9 @@ internal static class StackEndpoints
     public static void Map(IEndpointRouteBuilder api)
     {
         api.MapPost("/stacks/diff", (HttpRequest request, ClusterState state, CancellationToken ct) => DeployAsync(request, state, apply: false, ct))
-            .RequireRole(Role.Viewer);
+            .RequireRole(Role.Viewer).TakesBody<DeployRequest>();
         api.MapPost("/stacks/deploy", (HttpRequest request, ClusterState state, CancellationToken ct) => DeployAsync(request, state, apply: true, ct))
-            .RequireRole(Role.Operator);
+            .RequireRole(Role.Operator).TakesBody<DeployRequest>();
     }
 
     private static async Task<IResult> DeployAsync(HttpRequest request, ClusterState state, bool apply, CancellationToken ct)

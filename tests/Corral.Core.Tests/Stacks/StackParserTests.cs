@@ -259,4 +259,103 @@ public class StackParserTests
     [InlineData("zzzzzz", null)]
     public void Suggest_FindsCloseNamesOnly(string input, string? expected) =>
         Assert.Equal(expected, StackParser.Suggest(input, ["replicas", "command", "eviction_timeout", "env"]));
+
+    /// <summary>Issue 12 defect 2: YamlDotNet threw InvalidOperationException from ScanPlainScalar, which escaped as a 500.</summary>
+    [Theory]
+    [InlineData("stack: s\nservices:\n  web:\n    command: python3\n    args: [-m, http.server\n    replicas: 2\n    ports: [http]\n")]
+    [InlineData("stack: s\nservices:\n  web: {command: x, args: [a\n")]
+    [InlineData("stack: s\nservices:\n  web:\n    command: \"x\n")]
+    [InlineData("stack: s\nservices:\n  web:\n    command: x\n    args: [a, {b: [c\n    env: {}\n")]
+    public void Parse_UnclosedFlowOrQuote_IsAnErrorWithALine(string yaml)
+    {
+        var result = StackParser.Parse(yaml, "s.yaml");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("YAML", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Line >= 1, error.ToString());
+    }
+
+    /// <summary>Issue 12 defect 3: aliases are bounded by what they expand to, before anything is built.</summary>
+    [Fact]
+    public void Parse_AliasBombs_AreRefusedAtTheAliasThatCrossesTheBound()
+    {
+        var laughs = new System.Text.StringBuilder("stack: s\na0: &a0 [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n");
+        for (var i = 1; i < 10; i++)
+        {
+            laughs.Append($"a{i}: &a{i} [").AppendJoin(", ", Enumerable.Repeat($"*a{i - 1}", 10)).Append("]\n");
+        }
+        laughs.Append("services:\n  web:\n    command: x\n    args: *a9\n");
+
+        var result = StackParser.Parse(laughs.ToString(), "s.yaml");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("with its aliases expanded", error.Message, StringComparison.Ordinal);
+        Assert.InRange(error.Line, 6, 8);
+    }
+
+    [Theory]
+    [InlineData("stack: s\nservices:\n  web: &w\n    command: x\n    args: [*w]\n", "inside the node it refers to")]
+    [InlineData("stack: s\nservices:\n  web:\n    command: *nope\n", "refers to no anchor")]
+    public void Parse_AliasesToNothingOrToThemselves_AreRefused(string yaml, string message)
+    {
+        var error = Assert.Single(StackParser.Parse(yaml, "s.yaml").Errors);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NestingDeeperThanTheLimit_IsRefusedNotACrash()
+    {
+        var yaml = "stack: s\nservices:\n  web:\n    command: x\n    args: " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+
+        var error = Assert.Single(StackParser.Parse(yaml, "s.yaml").Errors);
+
+        Assert.Contains($"nested more than {StackParser.MaxDepth} levels", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_ReasonableAliases_StillWork()
+    {
+        var yaml = "stack: s\nx-env: &env { A: \"1\", B: \"2\" }\nservices:\n  web:\n    command: x\n    env: *env\n  api:\n    command: y\n    env: *env\n";
+        var result = StackParser.Parse("stack: s\nservices:\n  web:\n    command: x\n    env: &env { A: \"1\" }\n  api:\n    command: y\n    env: *env\n", "s.yaml");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal("1", result.Stack!.Services.Single(s => s.Name == "api").Task.Env["A"]);
+        Assert.NotEmpty(StackParser.Parse(yaml, "s.yaml").Errors); // x-env is not a stack field, aliases or not
+    }
+
+    /// <summary>Issue 12 defect 4: NUL was accepted in command and env values (env silently cut at the NUL).</summary>
+    [Theory]
+    [InlineData("    command: \"/bin/sh\\0x\"\n", "services.web.command", "control characters")]
+    [InlineData("    command: \"/bin/sh\\nrm\"\n", "services.web.command", "control characters")]
+    [InlineData("    command: x\n    env: { A: \"se\\0cret\" }\n", "services.web.env.A", "NUL")]
+    [InlineData("    command: x\n    args: [\"a\\0b\"]\n", "services.web.args[0]", "NUL")]
+    [InlineData("    command: x\n    user: \"root\\x01\"\n", "services.web.user", "control characters")]
+    [InlineData("    command: x\n    files: [{ path: \"a\\tb\", content: x }]\n", "services.web.files[0].path", "control characters")]
+    public void Parse_ControlCharactersWhereTheyCannotBe_AreRefused(string fields, string field, string message)
+    {
+        var error = Assert.Single(StackParser.Parse("stack: s\nservices:\n  web:\n" + fields, "s.yaml").Errors);
+
+        Assert.Equal(field, error.Field);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_EnvValueWithNewline_IsKept()
+    {
+        var result = StackParser.Parse("stack: s\nservices:\n  web:\n    command: x\n    env: { PEM: \"a\\nb\" }\n", "s.yaml");
+
+        Assert.Equal("a\nb", result.Stack!.Services[0].Task.Env["PEM"]);
+    }
+
+    /// <summary>Issue 12 defect 2: a service the store cannot keep (over 1 MiB) is refused at the largest field.</summary>
+    [Fact]
+    public void Parse_ServiceOverTheStoredLimit_NamesTheLargestField()
+    {
+        var yaml = "stack: s\nservices:\n  web:\n    command: x\n    env: { SMALL: \"" + new string('e', 400_000) + "\" }\n    files:\n      - { path: a, content: \"" + new string('f', 700_000) + "\" }\n";
+
+        var error = Assert.Single(StackParser.Parse(yaml, "s.yaml").Errors);
+
+        Assert.Equal("services.web.files[0].content", error.Field);
+        Assert.Contains("at most 1 MiB", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -33,6 +33,22 @@ public class AgentEndpointsTests
         Assert.True(await host.Store.GetRevisionAsync() - before < 5, "only the leader's own writes may have happened");
     }
 
+    /// <summary>Issue 12 defect 6: a bad body without a certificate answered 400, so bodies were judged before callers.</summary>
+    [Theory]
+    [InlineData("/v1/agent/heartbeat", "{}")]
+    [InlineData("/v1/agent/register", "{\"node\": \"..\"}")]
+    [InlineData("/v1/agent/logs", "not json")]
+    public async Task AgentEndpoints_BadBodyWithoutCertificate_Is401(string path, string body)
+    {
+        await using var host = await AgentHost.StartAsync();
+        var anonymous = host.ClientFor(null);
+
+        using var response = await anonymous.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("client certificate", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AgentEndpoints_PostingForAnotherNode_Is403()
     {
@@ -99,7 +115,7 @@ public class AgentEndpointsTests
         var revision = await host.Store.GetRevisionAsync();
 
         using var badName = await host.RegisterAsync(AgentHost.Registration("a/b"));
-        using var badValues = await host.RegisterAsync(new AgentRegistration("a", null!, -1, -5, new Dictionary<string, string>()));
+        using var badValues = await host.RegisterAsync(new AgentRegistration("a", [""], -1, -5, new Dictionary<string, string>()));
         using var malformed = await host.Client.PostAsync("/v1/agent/register", new StringContent("{\"node\": ", Encoding.UTF8, "application/json"));
         using var unknown = await host.HeartbeatAsync(new AgentHeartbeat("ghost", [], null, null, null));
         using var badIndex = await host.Client.GetAsync("/v1/agent/assignments?node=a&index=-3&wait=forever");

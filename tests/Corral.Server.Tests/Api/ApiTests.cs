@@ -157,6 +157,126 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Equal("replicas", problem.GetProperty("errors")[0].GetProperty("field").GetString());
     }
 
+    /// <summary>Issue 12 defect 1: a missing or misspelled field scaled the service to 0 (200, "scaled 3 → 0").</summary>
+    [Theory]
+    [InlineData("{}", "replicas", "required")]
+    [InlineData("{\"replica\": 2}", "replica", "did you mean 'replicas'")]
+    [InlineData("{\"Replicas\": 2}", "Replicas", "did you mean 'replicas'")]
+    [InlineData("{\"replicas\": 2, \"replicas\": 0}", "replicas", "more than once")]
+    [InlineData("{\"replicas\": null}", "replicas", "must not be null")]
+    [InlineData("{\"replicas\": 2, \"force\": true}", "force", "unknown field")]
+    public async Task Scale_BodyWithAMissingOrUnknownField_Is400NamingIt_NothingChanges(string body, string field, string message)
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        await DeployAsync(admin, Shop);
+        var before = await _server.RequestStateAsync();
+
+        var response = await admin.PutAsync("/v1/services/web/scale", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors")[0];
+        Assert.Equal(field, error.GetProperty("field").GetString());
+        Assert.Contains(message, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(3, (await admin.GetFromJsonAsync("/v1/services/web", CoreJson.Default.ServiceView))!.Desired);
+        Assert.Equal(before, await _server.RequestStateAsync());
+    }
+
+    /// <summary>Issue 12 defect 1: the OpenAPI document marks the members a body must have, and allows no others.</summary>
+    [Fact]
+    public async Task OpenApi_MarksRequiredMembers()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+
+        var document = JsonDocument.Parse(await admin.GetStringAsync("/openapi/v1.json")).RootElement;
+
+        JsonElement BodyOf(string path, string method)
+        {
+            var body = document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("requestBody");
+            Assert.True(body.GetProperty("required").GetBoolean());
+            var schema = body.GetProperty("content").GetProperty("application/json").GetProperty("schema");
+            return schema.TryGetProperty("$ref", out var reference)
+                ? document.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1])
+                : schema;
+        }
+        var scale = BodyOf("/v1/services/{name}/scale", "put");
+        Assert.Equal(["replicas"], scale.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(scale.GetProperty("additionalProperties").GetBoolean());
+        var deploy = BodyOf("/v1/stacks/deploy", "post");
+        Assert.Equal(["yaml"], deploy.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    /// <summary>Issue 12 defect 2: each of these answered 500; now a 400 or 413 that says where, and nothing changes.</summary>
+    [Fact]
+    public async Task OversizedOrBrokenInput_Is4xxNamingTheFieldOrLine_NothingChanges()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        await DeployAsync(admin, Shop);
+        var before = await _server.RequestStateAsync();
+
+        // A 10 MB env value: over the API's body limit.
+        var hugeEnv = Shop.Replace("    health: { http: /health }", "    health: { http: /health }\n    env: { BIG: \"" + new string('x', 10_000_000) + "\" }", StringComparison.Ordinal);
+        Assert.NotEqual(Shop, hugeEnv);
+        var (status, _, problem) = await DeployAsync(admin, hugeEnv);
+        Assert.True(HttpStatusCode.RequestEntityTooLarge == status, $"{status}: {problem}");
+        Assert.Contains("4 MiB", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // 1.5 MB of file content: under the body limit, over what the store keeps for one service.
+        var bigFile = Shop + "\n    files:\n      - path: big.txt\n        content: \"" + new string('y', 1_500_000) + "\"\n";
+        (status, _, problem) = await DeployAsync(admin, bigFile);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = problem.GetProperty("errors")[0];
+        Assert.Equal("services.worker.files[0].content", error.GetProperty("field").GetString());
+        Assert.Contains("at most 1 MiB", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        // A flow list left open before more keys: the YAML library threw InvalidOperationException.
+        var unclosed = "stack: shop\nservices:\n  web:\n    command: python3\n    args: [-m, http.server\n    replicas: 2\n    ports: [http]\n";
+        foreach (var path in new[] { "/v1/stacks/deploy", "/v1/stacks/diff" })
+        {
+            (status, _, problem) = await DeployAsync(admin, unclosed, path: path);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            error = problem.GetProperty("errors")[0];
+            Assert.Contains("not valid YAML", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.True(error.GetProperty("line").GetInt32() >= 5, problem.ToString());
+        }
+
+        // A 5,000-character name in a route: over the store's key limit.
+        var longName = await admin.DeleteAsync("/v1/services/" + new string('a', 5000));
+        Assert.Equal(HttpStatusCode.BadRequest, longName.StatusCode);
+        Assert.Equal("name", JsonDocument.Parse(await longName.Content.ReadAsStringAsync()).RootElement.GetProperty("errors")[0].GetProperty("field").GetString());
+        foreach (var bad in new[] { "Web", "web%00x", "a%0Ab", "web_1" })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync("/v1/services/" + bad)).StatusCode);
+        }
+
+        Assert.Equal(before, await _server.RequestStateAsync());
+        Assert.Equal(2, (await admin.GetFromJsonAsync("/v1/services", CoreJson.Default.ListServiceView))!.Count);
+    }
+
+    /// <summary>
+    /// Issue 12 defect 3: a 1 MB anchor referenced 200 times took 4.9 s and 589 MiB, then a 500, while diff said 200.
+    /// Both routes now refuse it the same way, naming the alias that crossed the bound.
+    /// </summary>
+    [Fact]
+    public async Task AliasBomb_RefusedByDeployAndDiffAlike_NothingChanges()
+    {
+        using var admin = _server.Client(_server.AdminToken);
+        var yaml = new System.Text.StringBuilder("stack: bomb\nx-big: &big \"").Append('z', 1_000_000).Append("\"\nservices:\n  web:\n    command: sleep\n    args: [");
+        yaml.AppendJoin(", ", Enumerable.Repeat("*big", 200)).Append("]\n");
+        var before = await _server.RequestStateAsync();
+
+        var deploy = await DeployAsync(admin, yaml.ToString());
+        var diff = await DeployAsync(admin, yaml.ToString(), path: "/v1/stacks/diff");
+
+        Assert.Equal(HttpStatusCode.BadRequest, deploy.Status);
+        Assert.Equal(HttpStatusCode.BadRequest, diff.Status);
+        Assert.Equal(deploy.Problem.GetProperty("errors").ToString(), diff.Problem.GetProperty("errors").ToString());
+        var error = deploy.Problem.GetProperty("errors")[0];
+        Assert.Contains("aliases expanded", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(6, error.GetProperty("line").GetInt32());
+        Assert.Equal(before, await _server.RequestStateAsync());
+    }
+
     [Fact]
     public async Task Scale_IsIdempotent_AndRecordsWhoDidIt()
     {
