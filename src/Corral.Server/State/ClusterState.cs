@@ -76,8 +76,8 @@ public sealed class ClusterState(IClusterStore store, TimeProvider time)
     /// <summary>
     /// The events <paramref name="query"/> asks for, ordered by revision (then id), all read at one revision. At most
     /// <see cref="EventQuery.Limit"/> of them, except that the events of one revision are never split (so paging by
-    /// <see cref="EventPage.Index"/> never loses one); the page's index is the last returned event's revision when the
-    /// limit cut the result short, otherwise the revision the read was served at.
+    /// <see cref="EventPage.Index"/> never loses one); the page's index is the last returned event's revision, or the
+    /// revision the read was served at when there is none.
     /// </summary>
     /// <remarks>
     /// Event keys sort by time, so <see cref="EventQuery.Since"/> starts the read at that time's key and
@@ -144,7 +144,7 @@ public sealed class ClusterState(IClusterStore store, TimeProvider time)
                 return new EventPage(ordered[^1].Revision, ordered);
             }
         }
-        return new EventPage(Math.Max(query.AfterRevision, revision), ordered);
+        return new EventPage(ordered.Count > 0 ? ordered[^1].Revision : Math.Max(query.AfterRevision, revision), ordered);
     }
 
     /// <summary>The event stored at <paramref name="kv"/>, with its revision and id.</summary>
