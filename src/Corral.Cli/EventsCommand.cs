@@ -1,12 +1,14 @@
 using System.CommandLine;
+using Corral.Client;
 using Corral.Core;
 using Corral.Core.Api;
 
 namespace Corral.Cli;
 
 /// <summary>
-/// <c>corral events [-f] [--index N]</c>: the cluster's event log, oldest first; with <c>-f</c> it keeps following new
-/// events (blocking queries) until Ctrl-C.
+/// <c>corral events [-f] [--index N] [--tail N] [--since D|TIME] [--type KIND] [--service S] [--node N]</c>: the
+/// cluster's event log, oldest first, filtered; with <c>-f</c> it keeps following new matching events (blocking
+/// queries) until Ctrl-C. The server checks the values (a bad one is a 400 naming it, exit code 2).
 /// </summary>
 internal static class EventsCommand
 {
@@ -17,19 +19,33 @@ internal static class EventsCommand
 
     public static Command Create()
     {
-        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events as they happen, until Ctrl-C." };
+        var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new (matching) events as they happen, until Ctrl-C." };
         var index = new Option<long>("--index") { Description = "Only events after this index (a store revision; each event shows its own).", DefaultValueFactory = _ => 0 };
-        var command = new Command("events", "Show the cluster's events: deploys, scaling, failures, node changes, who did what.") { follow, index };
+        var tail = new Option<int?>("--tail") { Description = "Only the last N matching events (1 to 10000)." };
+        var since = new Option<string?>("--since") { Description = "Only events since then: a duration back from now (10m, 2h, 7d) or an RFC 3339 time (2026-12-07T10:00:00Z)." };
+        var type = new Option<string?>("--type") { Description = "Only these event kinds, comma-separated; a kind's first part matches all its kinds (replica = replica.placed, replica.failed, ...)." };
+        var service = new Option<string?>("--service") { Description = "Only events about this service and its replicas." };
+        var node = new Option<string?>("--node") { Description = "Only events about this node and the replicas on it." };
+        var command = new Command("events", "Show the cluster's events: deploys, scaling, failures, node changes, who did what.") { follow, index, tail, since, type, service, node };
         var options = ClientOptions.AddTo(command);
         ClientAction.Set(command, options, async (context, cancellationToken) =>
         {
             var output = context.Output;
             var after = Math.Max(0, context.Parse.GetValue(index));
+            var request = new EventRequest
+            {
+                Index = after,
+                Tail = context.Parse.GetValue(tail),
+                Since = context.Parse.GetValue(since),
+                Type = context.Parse.GetValue(type),
+                Service = context.Parse.GetValue(service),
+                Node = context.Parse.GetValue(node),
+            };
             if (context.Parse.GetValue(follow))
             {
                 try
                 {
-                    await foreach (var item in context.Client.FollowEventsAsync(after, FollowWait, cancellationToken).ConfigureAwait(false))
+                    await foreach (var item in context.Client.FollowEventsAsync(request, FollowWait, cancellationToken).ConfigureAwait(false))
                     {
                         if (output.Json)
                         {
@@ -49,12 +65,12 @@ internal static class EventsCommand
             }
 
             var events = new List<ClusterEvent>();
-            var next = after;
+            var next = request with { Limit = PageSize };
             for (var pages = 0; pages < 10_000; pages++)
             {
-                var page = await context.Client.GetEventsAsync(next, null, PageSize, cancellationToken).ConfigureAwait(false);
+                var page = await context.Client.GetEventsAsync(next, null, cancellationToken).ConfigureAwait(false);
                 events.AddRange(page.Events);
-                next = Math.Max(next, page.Index);
+                next = next with { Index = Math.Max(next.Index, page.Index), Tail = null };
                 if (page.Events.Count < PageSize)
                 {
                     break;
@@ -62,7 +78,7 @@ internal static class EventsCommand
             }
             if (output.Json)
             {
-                output.WriteJson(new EventPage(next, events), CoreJson.Default.EventPage);
+                output.WriteJson(new EventPage(next.Index, events), CoreJson.Default.EventPage);
                 return ExitCodes.Ok;
             }
             if (events.Count == 0)

@@ -8,7 +8,7 @@ namespace Corral.Cli;
 
 /// <summary>
 /// How a server serves: the flags shared by <c>corral server run</c> and <c>corral server join</c> (which serves like
-/// <c>server run</c> once it has joined): listen address and port, log retention, heartbeat grace, node certificate
+/// <c>server run</c> once it has joined): listen address and port, log and event retention, heartbeat grace, node certificate
 /// validity, the virtual IP with its hooks, the HA timing and the log level (plus, for <c>run</c> only, the store override).
 /// </summary>
 /// <param name="includeStore">Whether <c>--store</c> and the <c>--etcd-*</c> connection flags are offered (not by <c>join</c>).</param>
@@ -18,6 +18,8 @@ internal sealed class ServerRunFlags(bool includeStore)
     private readonly Option<int> _port = new("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
     private readonly Option<string> _logMaxSize = new("--log-max-size") { Description = "Most replica log data the cluster keeps (oldest goes first), e.g. 64M.", DefaultValueFactory = _ => "64M" };
     private readonly Option<string> _logMaxAge = new("--log-max-age") { Description = "Replica log lines older than this are deleted, e.g. 7d.", DefaultValueFactory = _ => "7d" };
+    private readonly Option<int> _eventsMaxCount = new("--events-max-count") { Description = "Most events the cluster keeps (oldest go first), 100 to 1000000.", DefaultValueFactory = _ => Corral.Server.Controllers.EventRetentionOptions.DefaultMaxCount };
+    private readonly Option<string> _eventsMaxAge = new("--events-max-age") { Description = "Events older than this are deleted (1m to 365d), e.g. 7d.", DefaultValueFactory = _ => "7d" };
     private readonly Option<string> _heartbeatGrace = new("--heartbeat-grace") { Description = "Mark a node down after this long without a heartbeat (1s to 5m).", DefaultValueFactory = _ => "5s" };
     private readonly Option<string?> _certValidity = new("--node-cert-validity") { Description = "How long node certificates issued at join and renewal are valid (default 365d, at least 10s); agents renew after two thirds of it." };
     private readonly Option<string> _vip = new("--vip") { Description = "Virtual IP (CIDR, e.g. 10.0.0.100/24) this server holds while it is the leader." };
@@ -34,7 +36,7 @@ internal sealed class ServerRunFlags(bool includeStore)
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { _listen, _port, _logMaxSize, _logMaxAge, _heartbeatGrace, _certValidity, _vip, _vipInterface, _onLeader, _onFollower, _onFault, _hookTimeout })
+        foreach (var option in new Option[] { _listen, _port, _logMaxSize, _logMaxAge, _eventsMaxCount, _eventsMaxAge, _heartbeatGrace, _certValidity, _vip, _vipInterface, _onLeader, _onFollower, _onFault, _hookTimeout })
         {
             command.Options.Add(option);
         }
@@ -82,6 +84,13 @@ internal sealed class ServerRunFlags(bool includeStore)
         var defaults = new Corral.Server.Logs.LogRetentionOptions();
         var retention = defaults with { MaxBytes = sizeError.Length == 0 ? maxBytes : defaults.MaxBytes, MaxAge = ageError.Length == 0 ? maxAge : defaults.MaxAge };
         problems.AddRange(retention.Validate().Select(e => e.Replace("MaxBytes", "--log-max-size", StringComparison.Ordinal).Replace("MaxAge", "--log-max-age", StringComparison.Ordinal)));
+        var eventDefaults = new Corral.Server.Controllers.EventRetentionOptions();
+        if (!Durations.TryParse(parse.GetValue(_eventsMaxAge), out var eventsMaxAge, out var eventsAgeError))
+        {
+            problems.Add($"--events-max-age '{parse.GetValue(_eventsMaxAge)}': {eventsAgeError}");
+        }
+        var eventRetention = eventDefaults with { MaxCount = parse.GetValue(_eventsMaxCount), MaxAge = eventsAgeError.Length == 0 ? eventsMaxAge : eventDefaults.MaxAge };
+        problems.AddRange(eventRetention.Validate().Select(e => e.Replace("MaxCount", "--events-max-count", StringComparison.Ordinal).Replace("MaxAge", "--events-max-age", StringComparison.Ordinal)));
         var validity = Corral.Server.Security.NodeCertificates.DefaultValidity;
         if (parse.GetValue(_certValidity) is { } validityText
             && (!Durations.TryParse(validityText, out validity, out _) || validity < Corral.Server.Security.NodeCertificates.MinValidity))
@@ -110,6 +119,7 @@ internal sealed class ServerRunFlags(bool includeStore)
         return new ServerRunOptions(dataDir, address, parse.GetValue(_port))
         {
             LogRetention = retention,
+            EventRetention = eventRetention,
             HeartbeatGrace = grace,
             NodeCertificateValidity = validity,
             Vip = vipOptions,

@@ -80,12 +80,27 @@ public sealed partial class CorralClient
     /// an event arrives or the wait (at most 5 m) is over; the page's <see cref="EventPage.Index"/> is the index to
     /// ask from next.
     /// </summary>
-    public Task<EventPage> GetEventsAsync(long index, TimeSpan? wait, int? limit, CancellationToken cancellationToken)
+    public Task<EventPage> GetEventsAsync(long index, TimeSpan? wait, int? limit, CancellationToken cancellationToken) =>
+        GetEventsAsync(new EventRequest { Index = index, Limit = limit }, wait, cancellationToken);
+
+    /// <summary>
+    /// GET /v1/events with filters (<see cref="EventRequest"/>): the matching events, oldest first. With
+    /// <paramref name="wait"/> the server holds the request until a matching event arrives or the wait (at most 5 m) is
+    /// over; ask again from the page's <see cref="EventPage.Index"/> (without <see cref="EventRequest.Tail"/>).
+    /// A bad value is refused with a 400 naming the parameter (<see cref="CorralApiException"/>).
+    /// </summary>
+    public Task<EventPage> GetEventsAsync(EventRequest request, TimeSpan? wait, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
         var path = new StringBuilder("v1/events");
-        Query(path, "index", index.ToString(CultureInfo.InvariantCulture));
+        Query(path, "index", request.Index.ToString(CultureInfo.InvariantCulture));
         Query(path, "wait", wait is { } w ? Durations.Format(w) : null);
-        Query(path, "limit", limit?.ToString(CultureInfo.InvariantCulture));
+        Query(path, "limit", request.Limit?.ToString(CultureInfo.InvariantCulture));
+        Query(path, "since", request.Since);
+        Query(path, "tail", request.Tail?.ToString(CultureInfo.InvariantCulture));
+        Query(path, "type", request.Type);
+        Query(path, "service", request.Service);
+        Query(path, "node", request.Node);
         return SendAsync(HttpMethod.Get, path.ToString(), null, CoreJson.Default.EventPage, cancellationToken, wait ?? TimeSpan.Zero);
     }
 
@@ -94,17 +109,26 @@ public sealed partial class CorralClient
     /// <paramref name="wait"/> each), until <paramref name="cancellationToken"/> is cancelled. Connection failures
     /// end the enumeration with the exception.
     /// </summary>
-    public async IAsyncEnumerable<ClusterEvent> FollowEventsAsync(long index, TimeSpan wait, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<ClusterEvent> FollowEventsAsync(long index, TimeSpan wait, CancellationToken cancellationToken) =>
+        FollowEventsAsync(new EventRequest { Index = index }, wait, cancellationToken);
+
+    /// <summary>
+    /// The events <paramref name="request"/> asks for, then each new matching one as it happens (blocking queries of
+    /// <paramref name="wait"/> each), until <paramref name="cancellationToken"/> is cancelled. A tail or since applies to
+    /// the first answer; the filters to every one. Connection failures end the enumeration with the exception.
+    /// </summary>
+    public async IAsyncEnumerable<ClusterEvent> FollowEventsAsync(EventRequest request, TimeSpan wait, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var next = index;
+        ArgumentNullException.ThrowIfNull(request);
+        var next = request;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var page = await GetEventsAsync(next, wait, null, cancellationToken).ConfigureAwait(false);
+            var page = await GetEventsAsync(next, wait, cancellationToken).ConfigureAwait(false);
             foreach (var item in page.Events)
             {
                 yield return item;
             }
-            next = Math.Max(next, page.Index);
+            next = next with { Index = Math.Max(next.Index, page.Index), Tail = null };
         }
     }
 

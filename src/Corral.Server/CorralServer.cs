@@ -92,6 +92,7 @@ public static class CorralServer
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<JoinTokenStore>();
         builder.Services.AddSingleton(options.LogRetention);
+        builder.Services.AddSingleton(options.EventRetention);
         if (options.Vip is { } vip)
         {
             // Before the control plane: the address is added before the other controllers establish a term.

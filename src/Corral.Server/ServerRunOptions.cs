@@ -15,6 +15,9 @@ public sealed record ServerRunOptions(string DataDir, IPAddress Listen, int Port
     /// <value>How much of the replicas' logs the cluster keeps (docs/logs.md). Default 64 MiB and 7 days.</value>
     public Logs.LogRetentionOptions LogRetention { get; init; } = new();
 
+    /// <value>How much of the event log the cluster keeps (docs/api.md, Events). Default 10,000 events and 7 days.</value>
+    public Controllers.EventRetentionOptions EventRetention { get; init; } = new();
+
     /// <value>
     /// A node with no heartbeat for this long is marked down (<see cref="ControlPlaneOptions.HeartbeatGrace"/>):
     /// 1 s to 5 min. Default 5 s.

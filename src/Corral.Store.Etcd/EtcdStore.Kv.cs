@@ -188,7 +188,23 @@ public sealed partial class EtcdStore
                 key = afterKey;
             }
         }
-        return new RangeRequest { Key = key, RangeEnd = end, Limit = options.Limit, Revision = options.Revision, KeysOnly = options.KeysOnly };
+        if (options.Before is { Length: > 0 } before)
+        {
+            StoreLimits.ValidateKey(before, paramName + ".Before");
+            var beforeKey = UnsafeByteOperations.UnsafeWrap(System.Text.Encoding.UTF8.GetBytes(before));
+            // The prefix's end "\0" means "no end" (every key): any real bound is below it.
+            if (end.Span.SequenceEqual(EtcdConvert.Nul.Span) || beforeKey.Span.SequenceCompareTo(end.Span) < 0)
+            {
+                end = beforeKey;
+            }
+        }
+        var request = new RangeRequest { Key = key, RangeEnd = end, Limit = options.Limit, Revision = options.Revision, KeysOnly = options.KeysOnly };
+        if (options.Descending)
+        {
+            request.SortOrder = RangeRequest.Types.SortOrder.Descend;
+            request.SortTarget = RangeRequest.Types.SortTarget.Key;
+        }
+        return request;
     }
 
     /// <summary>

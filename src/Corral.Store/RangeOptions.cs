@@ -22,5 +22,17 @@ public sealed record RangeOptions
     /// </value>
     public string? After { get; init; }
 
+    /// <value>
+    /// Return only keys strictly less than this one (with <see cref="Descending"/>, for paging backwards from the end of a
+    /// prefix); null ends at the end of the prefix. Default null.
+    /// </value>
+    public string? Before { get; init; }
+
+    /// <value>
+    /// Return the keys in descending key order, so that with <see cref="Limit"/> the result holds the greatest keys of the
+    /// range (etcd sorts the whole range on the server to do so; SQLite walks its key index backwards). Default false.
+    /// </value>
+    public bool Descending { get; init; }
+
     public static RangeOptions Default { get; } = new();
 }

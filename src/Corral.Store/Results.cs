@@ -1,7 +1,9 @@
 namespace Corral.Store;
 
 /// <summary>The result of a range read.</summary>
-/// <param name="Kvs">The keys found, in ascending ordinal (byte) order of their UTF-8 key.</param>
+/// <param name="Kvs">
+/// The keys found, in ascending ordinal (byte) order of their UTF-8 key (descending with <see cref="RangeOptions.Descending"/>).
+/// </param>
 /// <param name="Revision">The store revision the read was served at.</param>
 /// <param name="More">True when <see cref="RangeOptions.Limit"/> cut the result short.</param>
 /// <param name="Count">The number of keys in the whole range at that revision (ignoring the limit).</param>

@@ -73,4 +73,14 @@ public sealed class LogsCommandTests : CliTestBase
         Assert.Contains("--log-max-size 1024 must be from 1 MiB to 16 GiB", run.Error, StringComparison.Ordinal);
         Assert.Contains("--log-max-age 'forever'", run.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ServerRun_BadEventRetention_Exit2NamingEachFlag()
+    {
+        var run = await CliRun.RunAsync(["server", "run", "--data-dir", Server.DataDir, "--port", "1", "--events-max-count", "5", "--events-max-age", "30s"]);
+
+        AssertExit(ExitCodes.Usage, run);
+        Assert.Contains("--events-max-count 5 must be from 100 to 1,000,000", run.Error, StringComparison.Ordinal);
+        Assert.Contains("--events-max-age", run.Error, StringComparison.Ordinal);
+    }
 }

@@ -150,6 +150,30 @@ public sealed class ReadCommandTests : CliTestBase
     }
 
     [Fact]
+    public async Task Events_TailTypeAndService_ShowOnlyTheLastMatching()
+    {
+        await DeployShopAsync();
+
+        var run = await CorralAsync("events", "--tail", "1", "--type", "service", "--service", "web", "--since", "1h", "-o", "json");
+
+        AssertOk(run);
+        var page = JsonSerializer.Deserialize(run.Out, CoreJson.Default.EventPage)!;
+        var only = Assert.Single(page.Events);
+        Assert.StartsWith("service.", only.Kind, StringComparison.Ordinal);
+        Assert.Equal("web", only.Service);
+        Assert.NotEmpty(only.Id);
+    }
+
+    [Fact]
+    public async Task Events_BadSince_RefusedNamingIt()
+    {
+        var run = await CorralAsync("events", "--since", "yesterday");
+
+        AssertExit(ExitCodes.Failure, run);
+        Assert.Contains("since", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Events_Index_ShowsOnlyNewer()
     {
         var first = JsonSerializer.Deserialize((await CorralAsync("events", "-o", "json")).Out, CoreJson.Default.EventPage)!;

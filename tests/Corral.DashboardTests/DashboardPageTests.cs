@@ -227,6 +227,45 @@ public sealed class DashboardPageTests(DashboardCluster fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Events_ScaleBySeveralReplicasInOneRequest_EachEventShownExactlyOnce()
+    {
+        await Cluster.Client.DeployAsync(Stacks.Request(Stacks.Stack("evt", Stacks.Worker("evt-worker", 1))), Ct);
+        var page = await fixture.SignInAsync(fixture.ViewerKey, "#/events");
+        await Expect(page.Locator("[data-testid=events] tbody tr").First).ToBeVisibleAsync();
+        var index = (await Cluster.Client.GetEventsAsync(new Corral.Client.EventRequest { Tail = 1 }, null, Ct)).Index;
+
+        // One request, five more replicas: the reconciler places them in one transaction, so their events share a revision.
+        await Cluster.Client.ScaleAsync("evt-worker", 6, Ct);
+        var placed = await Cluster.WaitAsync(async () =>
+        {
+            var found = await Cluster.Client.GetEventsAsync(new Corral.Client.EventRequest { Index = index, Type = "replica.placed", Service = "evt-worker" }, null, Ct);
+            return found.Events.Count >= 5 ? found.Events : null;
+        }, TimeSpan.FromSeconds(30), "five replica.placed events of evt-worker");
+        Assert.Contains(placed, e => placed.Count(o => o.Revision == e.Revision) > 1);
+
+        var rows = page.Locator("[data-testid=events] tbody tr");
+        foreach (var item in placed)
+        {
+            await Expect(rows.Filter(new() { HasText = item.Subject }).Filter(new() { HasText = "replica.placed" })).ToHaveCountAsync(1);
+        }
+        // Every row is a different event, and the count the page states is true (read in one go: events keep coming).
+        var shown = await page.EvaluateAsync<string[]>("""
+            () => [document.querySelector('#view .toolbar p').textContent,
+                   ...[...document.querySelectorAll('[data-testid=events] tbody tr')].map(r => r.dataset.key)]
+            """);
+        var (summary, keys) = (shown[0], shown[1..]);
+        Assert.Equal(keys.Length, keys.Distinct().Count());
+        Assert.All(placed, e => Assert.Contains(e.Id, keys));
+        var stated = System.Text.RegularExpressions.Regex.Match(summary, @"^the last (\d+) events( · newest (\d+) shown)? · live$");
+        Assert.True(stated.Success, summary);
+        var total = int.Parse(stated.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal(Math.Min(total, 500), keys.Length);
+        Assert.True(total <= 1000, summary);
+        await page.CloseAsync();
+        await Cluster.Client.RemoveServiceAsync("evt-worker", Ct);
+    }
+
+    [Fact]
     public async Task LogsAndAlarms_ShowTheirDataOrSayTheyAreNotAvailable()
     {
         var web = await WaitServiceAsync("web", s => s.Healthy == 3, "web: 3 healthy");

@@ -80,7 +80,24 @@ public sealed record NodeLabelsRequest(IReadOnlyDictionary<string, string> Label
 /// <param name="Subject">What it is about (<c>service/web</c>, <c>node/a</c>, <c>replica/web-1f2e</c>).</param>
 /// <param name="Message">What happened, for people.</param>
 /// <param name="Actor">Who did it: <c>key:NAME</c> for API mutations, <c>leader:SERVER</c>, <c>node:NAME</c>.</param>
-public sealed record ClusterEvent(long Revision, DateTimeOffset Time, string Kind, string Subject, string Message, string Actor);
+/// <remarks>
+/// Several events may share one <see cref="Revision"/> (one transaction scaling a service by several replicas writes an
+/// event per replica): <see cref="Id"/>, not the revision, tells them apart.
+/// </remarks>
+public sealed record ClusterEvent(long Revision, DateTimeOffset Time, string Kind, string Subject, string Message, string Actor)
+{
+    /// <value>
+    /// The event's unique, stable id: its store key below <c>/corral/events/</c>, i.e. the time in Unix milliseconds
+    /// (15 digits) and a random suffix, such as <c>001767225600000-3f2a…</c>. Ids sort by the writing server's clock.
+    /// </value>
+    public string Id { get; init; } = "";
+
+    /// <value>The service the event is about (a service's own events and its replicas' events); null for none.</value>
+    public string? Service { get; init; }
+
+    /// <value>The node the event is about (a node's own events and events of replicas placed on it); null for none.</value>
+    public string? Node { get; init; }
+}
 
 /// <summary>GET /v1/events?index=N&amp;wait=30s: events after index N; returns at once when there are any.</summary>
 public sealed record EventPage(long Index, IReadOnlyList<ClusterEvent> Events);

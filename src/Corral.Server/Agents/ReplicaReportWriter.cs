@@ -100,7 +100,6 @@ public sealed class ReplicaReportWriter
     {
         var key = Keys.Replica(replica.Id);
         var actor = "node:" + node;
-        var subject = "replica/" + replica.Id;
         var detail = string.IsNullOrEmpty(report.Reason) ? "" : ": " + report.Reason;
         if (replica.Phase == ReplicaPhase.Stopping)
         {
@@ -108,7 +107,7 @@ public sealed class ReplicaReportWriter
             {
                 var exit = report.ExitCode is { } code ? $" (exit code {code})" : "";
                 var how = report.Since == DateTimeOffset.MinValue ? $": {report.Reason}" : exit;
-                return [new TxnOp.Delete(key), _state.EventOp("replica.stopped", subject, $"stopped on node {node}{how}", actor)];
+                return [new TxnOp.Delete(key), _state.ReplicaEventOp("replica.stopped", replica, $"stopped on node {node}{how}", actor)];
             }
             return null;
         }
@@ -120,7 +119,7 @@ public sealed class ReplicaReportWriter
         {
             return [
                 ClusterState.PutReplica(replica with { Phase = ReplicaPhase.Failed, State = ReplicaState.Failed, Reason = report.Reason ?? "" }),
-                _state.EventOp("replica.failed", subject, $"failed on node {node}{detail}", actor),
+                _state.ReplicaEventOp("replica.failed", replica, $"failed on node {node}{detail}", actor),
             ];
         }
         if (replica.State == report.State && replica.Reason == (report.Reason ?? ""))
@@ -130,7 +129,7 @@ public sealed class ReplicaReportWriter
         List<TxnOp> ops = [ClusterState.PutReplica(replica with { State = report.State, Reason = report.Reason ?? "" })];
         if (replica.State != report.State)
         {
-            ops.Add(_state.EventOp("replica." + report.State.ToString().ToLowerInvariant(), subject, $"{report.State.ToString().ToLowerInvariant()} on node {node}{detail}", actor));
+            ops.Add(_state.ReplicaEventOp("replica." + report.State.ToString().ToLowerInvariant(), replica, $"{report.State.ToString().ToLowerInvariant()} on node {node}{detail}", actor));
         }
         return ops;
     }

@@ -40,4 +40,10 @@ internal static partial class ControllersLog
 
     [LoggerMessage(EventId = 4610, Level = LogLevel.Information, Message = "Server {Server}'s node digest is gone (it stopped, or its lease expired): its nodes' stats and replica reports are no longer relayed from it")]
     public static partial void DigestGone(ILogger logger, string server);
+
+    [LoggerMessage(EventId = 4620, Level = LogLevel.Information, Message = "Event retention deleted {ByAge} events older than the age limit and {ByCount} beyond the count limit; about {Kept} kept")]
+    public static partial void EventsPruned(ILogger logger, int byAge, int byCount, long kept);
+
+    [LoggerMessage(EventId = 4621, Level = LogLevel.Warning, Message = "Event retention pass failed; trying again at the next interval")]
+    public static partial void EventRetentionFailed(ILogger logger, Exception exception);
 }

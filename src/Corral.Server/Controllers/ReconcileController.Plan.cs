@@ -85,7 +85,7 @@ public sealed partial class ReconcileController
         Compare ServiceCompare(string name) => ServiceCompareOf(snapshot, name);
         Compare NodeCompare(string name) => NodeCompareOf(snapshot, name);
         List<Compare> CompareExisting(Versioned<Replica> replica) => KeyCompares(snapshot, replica);
-        TxnOp Event(string kind, string replicaId, string message) => state.EventOp(kind, "replica/" + replicaId, message, actor);
+        TxnOp Event(string kind, Replica replica, string message, string? node = null) => state.ReplicaEventOp(kind, replica, message, actor, node);
 
         // Version records first, in the ordered part: a placement transaction may commit while another is refused.
         var placedExisting = plan.Placements.OfType<PlacementDecision.Placed>()
@@ -107,7 +107,7 @@ public sealed partial class ReconcileController
             // finds it absent from its assignments and stops it.
             batcher.Add(CompareExisting(replica), [
                 State.ClusterState.PutReplica(replica.Value with { Phase = ReplicaPhase.Lost, Reason = action.Reason }),
-                Event("replica.lost", action.ReplicaId, action.Reason),
+                Event("replica.lost", replica.Value, action.Reason),
             ]);
             lost++;
         }
@@ -119,14 +119,14 @@ public sealed partial class ReconcileController
             if (r.Phase == ReplicaPhase.Pending || r.Node is null || !snapshot.Nodes.ContainsKey(r.Node))
             {
                 // Nothing runs it (never placed, or its node is gone): no node will confirm a stop.
-                batcher.Add(CompareExisting(replica), [new TxnOp.Delete(Keys.Replica(r.Id)), Event("replica.stopped", r.Id, action.Reason)]);
+                batcher.Add(CompareExisting(replica), [new TxnOp.Delete(Keys.Replica(r.Id)), Event("replica.stopped", r, action.Reason)]);
                 deleted++;
             }
             else
             {
                 batcher.Add(CompareExisting(replica), [
                     State.ClusterState.PutReplica(r with { Phase = ReplicaPhase.Stopping, Reason = action.Reason }),
-                    Event("replica.stopping", r.Id, $"stopping on node {r.Node}: {action.Reason}"),
+                    Event("replica.stopping", r, $"stopping on node {r.Node}: {action.Reason}"),
                 ]);
                 stopping++;
             }
@@ -166,14 +166,14 @@ public sealed partial class ReconcileController
             {
                 compares.Add(NodeCompare(p.Node));
                 ops.Add(State.ClusterState.PutReplica(replica with { Phase = ReplicaPhase.Assigned, Node = p.Node, CreatedRevision = createdRevision, Reason = "" }));
-                ops.Add(Event("replica.placed", replica.Id, $"placed on node {p.Node}"));
+                ops.Add(Event("replica.placed", replica, $"placed on node {p.Node}", p.Node));
                 placed++;
             }
             else
             {
                 var reason = (decision as PlacementDecision.Unplaced)?.Reason ?? "not yet scheduled";
                 ops.Add(State.ClusterState.PutReplica(replica with { CreatedRevision = createdRevision, Reason = reason }));
-                ops.Add(Event("replica.pending", replica.Id, reason));
+                ops.Add(Event("replica.pending", replica, reason));
                 pending++;
             }
             batcher.Add(compares, ops);
@@ -196,12 +196,12 @@ public sealed partial class ReconcileController
                         compares.Add(NodeCompare(p.Node));
                     }
                     ops.Add(State.ClusterState.PutReplica(r with { Phase = ReplicaPhase.Assigned, Node = p.Node, Reason = "" }));
-                    ops.Add(Event("replica.placed", r.Id, $"placed on node {p.Node}"));
+                    ops.Add(Event("replica.placed", r, $"placed on node {p.Node}", p.Node));
                     placed++;
                     break;
                 case PlacementDecision.Unplaced u when u.Reason != r.Reason:
                     ops.Add(State.ClusterState.PutReplica(r with { Reason = u.Reason }));
-                    ops.Add(Event("replica.pending", r.Id, u.Reason));
+                    ops.Add(Event("replica.pending", r, u.Reason));
                     pending++;
                     break;
                 default:
@@ -214,7 +214,7 @@ public sealed partial class ReconcileController
     }
 
     private static IEnumerable<(List<Compare> Compares, List<TxnOp> Ops)> Housekeeping(
-        ClusterSnapshot snapshot, DateTimeOffset now, Func<string, string, string, TxnOp> evt)
+        ClusterSnapshot snapshot, DateTimeOffset now, Func<string, Replica, string, string?, TxnOp> evt)
     {
         foreach (var replica in snapshot.Replicas.Values)
         {
@@ -235,7 +235,7 @@ public sealed partial class ReconcileController
             }
             if (why is not null)
             {
-                yield return (KeyCompares(snapshot, replica), [new TxnOp.Delete(Keys.Replica(r.Id)), evt("replica.stopped", r.Id, why)]);
+                yield return (KeyCompares(snapshot, replica), [new TxnOp.Delete(Keys.Replica(r.Id)), evt("replica.stopped", r, why, null)]);
             }
         }
 

@@ -15,7 +15,7 @@ public static class ControlPlaneServiceCollectionExtensions
     /// <summary>
     /// Registers, as singletons: <paramref name="options"/>, <see cref="ClusterState"/> (unless already registered),
     /// <see cref="HeartbeatTable"/>, <see cref="LivenessRelay"/> (also a hosted service), <see cref="AssignmentTracker"/> (also a hosted service), <see cref="ReplicaReportWriter"/>,
-    /// <see cref="AgentIdentity"/>, the controllers <see cref="ReconcileController"/> and <see cref="NodeMonitor"/>, <see cref="Logs.LogRetentionController"/> (with the registered <see cref="Logs.LogRetentionOptions"/>, default otherwise), <see cref="EtcdLeaderPlacement"/> (with the registered <see cref="EtcdPlacementOptions"/>, default otherwise) (as
+    /// <see cref="AgentIdentity"/>, the controllers <see cref="ReconcileController"/> and <see cref="NodeMonitor"/>, <see cref="Logs.LogRetentionController"/> (with the registered <see cref="Logs.LogRetentionOptions"/>, default otherwise), <see cref="EventRetentionController"/> (with the registered <see cref="EventRetentionOptions"/>, default otherwise), <see cref="EtcdLeaderPlacement"/> (with the registered <see cref="EtcdPlacementOptions"/>, default otherwise) (as
     /// <see cref="ILeaderController"/>s) and <see cref="LeaderElector"/> (also <see cref="ILeadershipState"/> and a hosted
     /// service). Expects <see cref="IClusterStore"/>, <see cref="TimeProvider"/> and logging to be registered. Invalid
     /// options throw <see cref="ArgumentException"/> listing every problem.
@@ -43,6 +43,9 @@ public static class ControlPlaneServiceCollectionExtensions
         services.TryAddSingleton(new Logs.LogRetentionOptions());
         services.AddSingleton<Logs.LogRetentionController>();
         services.AddSingleton<ILeaderController>(sp => sp.GetRequiredService<Logs.LogRetentionController>());
+        services.TryAddSingleton(new EventRetentionOptions());
+        services.AddSingleton<EventRetentionController>();
+        services.AddSingleton<ILeaderController>(sp => sp.GetRequiredService<EventRetentionController>());
         services.TryAddSingleton(new EtcdPlacementOptions());
         services.AddSingleton<EtcdLeaderPlacement>();
         services.AddSingleton<ILeaderController>(sp => sp.GetRequiredService<EtcdLeaderPlacement>());

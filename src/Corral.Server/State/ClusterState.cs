@@ -40,32 +40,119 @@ public sealed class ClusterState(IClusterStore store, TimeProvider time)
     public async Task<Versioned<Node>?> GetNodeAsync(string name, CancellationToken cancellationToken) =>
         await GetAsync(Keys.Node(name), CoreJson.Default.Node, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>An event to append in the same transaction as the change it records.</summary>
-    public TxnOp EventOp(string kind, string subject, string message, string actor)
+    /// <summary>
+    /// An event to append in the same transaction as the change it records. Its service and node are taken from
+    /// <paramref name="subject"/> (<c>service/NAME</c>, <c>node/NAME</c>) unless given.
+    /// </summary>
+    public TxnOp EventOp(string kind, string subject, string message, string actor, string? service = null, string? node = null)
     {
         var now = time.GetUtcNow();
-        var evt = new ClusterEvent(0, now, kind, subject, message, actor);
-        // Keys sort by time, then a random suffix: unique without coordination; readers order by revision.
-        var key = $"{Keys.Events}{now.ToUnixTimeMilliseconds():D15}-{Guid.NewGuid():N}";
+        var evt = new ClusterEvent(0, now, kind, subject, message, actor)
+        {
+            Service = service ?? SubjectName(subject, "service/"),
+            Node = node ?? SubjectName(subject, "node/"),
+        };
+        // Keys sort by time, then a random suffix: unique without coordination; readers order by revision. The part
+        // after the prefix is the event's id (not stored in the value).
+        var key = $"{Keys.Events}{Math.Max(0, now.ToUnixTimeMilliseconds()):D15}-{Guid.NewGuid():N}";
         return new TxnOp.Put(key, JsonSerializer.SerializeToUtf8Bytes(evt, CoreJson.Default.ClusterEvent));
+    }
+
+    /// <summary>An event about <paramref name="replica"/> (subject <c>replica/ID</c>), carrying its service and its node (or <paramref name="node"/>).</summary>
+    public TxnOp ReplicaEventOp(string kind, Replica replica, string message, string actor, string? node = null)
+    {
+        ArgumentNullException.ThrowIfNull(replica);
+        return EventOp(kind, "replica/" + replica.Id, message, actor, replica.Service, node ?? replica.Node);
     }
 
     /// <summary>Appends one event on its own.</summary>
     public async Task AppendEventAsync(string kind, string subject, string message, string actor, CancellationToken cancellationToken) =>
         await Store.TxnAsync(new Txn([], [EventOp(kind, subject, message, actor)], []), cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Events with a revision above <paramref name="afterRevision"/>, oldest first, at most <paramref name="limit"/>.</summary>
-    public async Task<EventPage> EventsAfterAsync(long afterRevision, int limit, CancellationToken cancellationToken)
+    /// <summary>Events with a revision above <paramref name="afterRevision"/>, oldest first, at most <paramref name="limit"/> (see <see cref="ReadEventsAsync"/>).</summary>
+    public Task<EventPage> EventsAfterAsync(long afterRevision, int limit, CancellationToken cancellationToken) =>
+        ReadEventsAsync(new EventQuery(afterRevision, limit), cancellationToken);
+
+    /// <summary>
+    /// The events <paramref name="query"/> asks for, ordered by revision (then id), all read at one revision. At most
+    /// <see cref="EventQuery.Limit"/> of them, except that the events of one revision are never split (so paging by
+    /// <see cref="EventPage.Index"/> never loses one); the page's index is the last returned event's revision, or the
+    /// revision the read was served at when there is none.
+    /// </summary>
+    /// <remarks>
+    /// Event keys sort by time, so <see cref="EventQuery.Since"/> starts the read at that time's key and
+    /// <see cref="EventQuery.Tail"/> reads backwards from the newest key, page by page, until it has enough matching
+    /// events: neither reads the whole prefix. A read by revision only reads the whole prefix, which retention bounds
+    /// (the leader's event retention: 10,000 events and 7 days by default).
+    /// </remarks>
+    public async Task<EventPage> ReadEventsAsync(EventQuery query, CancellationToken cancellationToken)
     {
-        var range = await Store.RangeAsync(Keys.Events, null, cancellationToken).ConfigureAwait(false);
-        var events = range.Kvs
-            .Where(kv => kv.ModRevision > afterRevision)
-            .OrderBy(kv => kv.ModRevision)
-            .Take(limit)
-            .Select(kv => JsonSerializer.Deserialize(kv.Value.Span, CoreJson.Default.ClusterEvent)! with { Revision = kv.ModRevision })
-            .ToList();
-        return new EventPage(events.Count > 0 ? events[^1].Revision : Math.Max(afterRevision, range.Revision), events);
+        ArgumentNullException.ThrowIfNull(query);
+        var after = query.Since is { } since ? Keys.Events + Math.Max(0, since.ToUnixTimeMilliseconds()).ToString("D15", System.Globalization.CultureInfo.InvariantCulture) : null;
+        var found = new List<ClusterEvent>();
+        long revision = 0;
+        string? before = null;
+        while (true)
+        {
+            var pageSize = query.Tail is { } wanted ? Math.Clamp((wanted - found.Count) * 2, 64, 1000) : 1000;
+            var page = await Store.RangeAsync(Keys.Events, new RangeOptions
+            {
+                Revision = revision,
+                Limit = pageSize,
+                After = after,
+                Before = before,
+                Descending = query.Tail is not null,
+            }, cancellationToken).ConfigureAwait(false);
+            revision = page.Revision;
+            foreach (var kv in page.Kvs)
+            {
+                var item = DecodeEvent(kv);
+                if (item.Revision > query.AfterRevision && query.Filter.Matches(item) && (query.Since is null || item.Time >= query.Since))
+                {
+                    found.Add(item);
+                }
+            }
+            if (!page.More || page.Kvs.Count == 0 || (query.Tail is { } tail && found.Count >= tail))
+            {
+                break;
+            }
+            if (query.Tail is not null)
+            {
+                before = page.Kvs[^1].Key;
+            }
+            else
+            {
+                after = page.Kvs[^1].Key;
+            }
+        }
+        IEnumerable<ClusterEvent> selected = found;
+        if (query.Tail is { } last)
+        {
+            selected = found.Take(last);
+        }
+        var ordered = selected.OrderBy(e => e.Revision).ThenBy(e => e.Id, StringComparer.Ordinal).ToList();
+        if (ordered.Count > query.Limit)
+        {
+            var cut = query.Limit;
+            while (cut < ordered.Count && ordered[cut].Revision == ordered[cut - 1].Revision)
+            {
+                cut++;
+            }
+            if (cut < ordered.Count)
+            {
+                ordered.RemoveRange(cut, ordered.Count - cut);
+                return new EventPage(ordered[^1].Revision, ordered);
+            }
+        }
+        return new EventPage(ordered.Count > 0 ? ordered[^1].Revision : Math.Max(query.AfterRevision, revision), ordered);
     }
+
+    /// <summary>The event stored at <paramref name="kv"/>, with its revision and id.</summary>
+    public static ClusterEvent DecodeEvent(KeyValue kv) =>
+        JsonSerializer.Deserialize(kv.Value.Span, CoreJson.Default.ClusterEvent)! with { Revision = kv.ModRevision, Id = kv.Key[Keys.Events.Length..] };
+
+    private static string? SubjectName(string subject, string prefix) =>
+        subject.StartsWith(prefix, StringComparison.Ordinal) && subject.Length > prefix.Length ? subject[prefix.Length..] : null;
 
     public static TxnOp.Put PutOp<T>(string key, T value, JsonTypeInfo<T> type) => new(key, JsonSerializer.SerializeToUtf8Bytes(value, type));
 

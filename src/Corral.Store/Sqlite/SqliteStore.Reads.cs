@@ -64,6 +64,10 @@ public sealed partial class SqliteStore
         {
             conditions.Add("key > $after");
         }
+        if (options.Before is { Length: > 0 })
+        {
+            conditions.Add("key < $before");
+        }
         var where = conditions.Count == 0 ? "1 = 1" : string.Join(" AND ", conditions);
         var revision = options.Revision == 0 ? current : options.Revision;
         var source = revision == current
@@ -81,6 +85,7 @@ public sealed partial class SqliteStore
             command.Parameters.AddWithValue("$lo", lo);
             command.Parameters.AddWithValue("$hi", (object?)hi ?? DBNull.Value);
             command.Parameters.AddWithValue("$after", options.After is { Length: > 0 } after ? KeyBytes(after) : DBNull.Value);
+            command.Parameters.AddWithValue("$before", options.Before is { Length: > 0 } before ? KeyBytes(before) : DBNull.Value);
             command.Parameters.AddWithValue("$rev", revision);
         }
 
@@ -95,7 +100,7 @@ public sealed partial class SqliteStore
         var kvs = new List<KeyValue>();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = $"SELECT * FROM ({source}) ORDER BY key" + (options.Limit > 0 ? " LIMIT $limit;" : ";");
+            command.CommandText = $"SELECT * FROM ({source}) ORDER BY key" + (options.Descending ? " DESC" : "") + (options.Limit > 0 ? " LIMIT $limit;" : ";");
             Bind(command);
             command.Parameters.AddWithValue("$limit", options.Limit);
             using var reader = command.ExecuteReader();

@@ -277,6 +277,10 @@ public sealed partial class SqliteStore : IClusterStore
         {
             StoreLimits.ValidateKey(after, "options.After");
         }
+        if (options.Before is { Length: > 0 } before)
+        {
+            StoreLimits.ValidateKey(before, "options.Before");
+        }
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

@@ -147,6 +147,50 @@ public abstract partial class ClusterStoreConformanceTests
     }
 
     [Fact]
+    public async Task Range_DescendingWithBeforeAndAfter_PagesBackwardsThroughTheBoundedRange()
+    {
+        await using var store = await CreateStoreAsync();
+        var prefix = NewPrefix();
+        var keys = Enumerable.Range(0, 25).Select(i => $"{prefix}k{i:D2}").ToList();
+        foreach (var key in keys)
+        {
+            await store.PutAsync(key, Bytes(key));
+        }
+        // A key just past the prefix must never be returned, also when paging backwards from the prefix's end.
+        await store.PutAsync(prefix[..^1] + "0", Bytes("outside"));
+        var revision = await store.GetRevisionAsync();
+
+        var last = await store.RangeAsync(prefix, new RangeOptions { Limit = 3, Descending = true });
+        Assert.Equal([keys[24], keys[23], keys[22]], last.Kvs.Select(kv => kv.Key));
+        Assert.True(last.More);
+        Assert.Equal(25, last.Count);
+        Assert.Equal(keys[24], last.Kvs[0].ValueString);
+
+        var seen = new List<string>();
+        string? before = null;
+        for (var page = 0; page < 10; page++)
+        {
+            var result = await store.RangeAsync(prefix, new RangeOptions { Limit = 4, Before = before, After = keys[4], Revision = revision, Descending = true });
+            seen.AddRange(result.Kvs.Select(kv => kv.Key));
+            if (!result.More)
+            {
+                break;
+            }
+            before = result.Kvs[^1].Key;
+        }
+        Assert.Equal(keys[5..].AsEnumerable().Reverse(), seen);
+
+        var window = await store.RangeAsync(prefix, new RangeOptions { After = keys[9], Before = keys[13], KeysOnly = true });
+        Assert.Equal(keys[10..13], window.Kvs.Select(kv => kv.Key));
+        Assert.Equal(3, window.Count);
+
+        var inverted = await store.RangeAsync(prefix, new RangeOptions { After = keys[13], Before = keys[9] });
+        Assert.Empty(inverted.Kvs);
+        var belowPrefix = await store.RangeAsync(prefix, new RangeOptions { Before = prefix, Descending = true });
+        Assert.Empty(belowPrefix.Kvs);
+    }
+
+    [Fact]
     public async Task Range_AtPastRevision_ReturnsTheKeysAsTheyWereThen()
     {
         await using var store = await CreateStoreAsync();

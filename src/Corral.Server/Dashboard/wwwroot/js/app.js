@@ -193,11 +193,15 @@ async function followEvents(controller) {
   let first = true;
   while (!signal.aborted) {
     try {
-      const wait = first ? '' : `&wait=${EVENT_WAIT}`;
-      const page = await get(`/v1/events?index=${state.eventIndex}&limit=${first ? 10000 : 1000}${wait}`, { signal });
+      // The first read takes the newest KEEP_EVENTS at once; then blocking queries from the index. One revision can
+      // hold several events (a scale by several replicas): each event is known by its id, never by its revision.
+      const query = first ? `tail=${KEEP_EVENTS}&limit=${KEEP_EVENTS}` : `limit=1000&wait=${EVENT_WAIT}`;
+      const page = await get(`/v1/events?index=${state.eventIndex}&${query}`, { signal });
       first = false;
-      if (page.events.length > 0) {
-        state.events.push(...page.events);
+      const known = new Set(state.events.map(e => e.id));
+      const fresh = page.events.filter(e => !known.has(e.id));
+      if (fresh.length > 0) {
+        state.events.push(...fresh);
         if (state.events.length > KEEP_EVENTS) {
           state.events.splice(0, state.events.length - KEEP_EVENTS);
         }

@@ -513,6 +513,9 @@ export function logs(container, ctx, serviceName, replicaId) {
 
 // --- events --------------------------------------------------------------------------------------------------
 
+/** Most rows the events table shows (the newest of those kept). */
+const SHOW_EVENTS = 500;
+
 export function events(container, ctx) {
   const filter = h('input', { type: 'search', placeholder: 'filter: kind, subject, text, actor', 'aria-label': 'filter events' });
   const { el, tbody } = table([{ label: 'Time' }, { label: 'Kind' }, { label: 'Subject' }, { label: 'Message' }, { label: 'Actor' }], 'events');
@@ -520,9 +523,15 @@ export function events(container, ctx) {
   replaceChildren(container, h('h1', { text: 'Events' }), h('div', { class: 'toolbar' }, filter, summary), el);
   const update = () => {
     const needle = filter.value.trim().toLowerCase();
-    const list = ctx.state.events.filter(e => !needle || `${e.kind} ${e.subject} ${e.message} ${e.actor}`.toLowerCase().includes(needle)).slice(-500).reverse();
-    summary.textContent = `${list.length} of the last ${ctx.state.events.length} events · live`;
-    syncRows(tbody, list, e => e.revision, e => String(e.revision), e => h('tr', {},
+    const all = ctx.state.events;
+    const matching = all.filter(e => !needle || `${e.kind} ${e.subject} ${e.message} ${e.actor}`.toLowerCase().includes(needle));
+    const list = matching.slice(-SHOW_EVENTS).reverse();
+    const shown = list.length < matching.length ? ` · newest ${list.length} shown` : '';
+    summary.textContent = needle
+      ? `${matching.length} of the last ${all.length} events match${shown} · live`
+      : `the last ${all.length} events${shown} · live`;
+    // Keyed by the event's id: several events share one revision.
+    syncRows(tbody, list, e => e.id, e => e.id, e => h('tr', {},
       cell(fmt.time(e.time), 'muted nowrap'), h('td', {}, h('code', { text: e.kind })), cell(e.subject, 'mono'), cell(e.message), cell(e.actor, 'muted')));
   };
   filter.addEventListener('input', update);
