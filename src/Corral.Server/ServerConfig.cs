@@ -59,7 +59,8 @@ public sealed record ServerConfig(string Name, string Cluster, string Store, IRe
     }
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+/// <summary><c>server.json</c> and the cluster authority file: snake_case, durations as in stack files (<c>2s</c>, <c>300ms</c>; the <c>00:00:02</c> form earlier versions wrote still reads).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Converters = [typeof(Corral.Core.DurationJsonConverter)])]
 [JsonSerializable(typeof(ServerConfig))]
 [JsonSerializable(typeof(Security.ClusterAuthority))]
 public sealed partial class ServerJson : JsonSerializerContext;

@@ -83,4 +83,22 @@ public sealed class ProcessTests : CliTestBase, IDisposable
         Assert.Contains($"--heartbeat-grace '{grace}' must be a duration from 1s to 5m", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_dir.Combine("never-initialized")));
     }
+
+    [Fact]
+    public async Task SvcShow_Json_WritesDurationsAndEnumsAsStackFilesDo()
+    {
+        AssertOk(await CorralAsync("deploy", "-f", File("shop.yaml", Shop), "--detach"));
+
+        var (code, output) = await RunAsync(new Dictionary<string, string> { [ClientConfigLoader.ConfigVariable] = Server.ConfigPath }, "svc", "show", "web", "-o", "json");
+
+        Assert.True(code == ExitCodes.Ok, output);
+        var spec = System.Text.Json.Nodes.JsonNode.Parse(output)!["spec"]!;
+        Assert.Equal("30s", (string?)spec["eviction_timeout"]);
+        Assert.Equal("10s", (string?)spec["task"]!["stop_timeout"]);
+        Assert.Equal("always", (string?)spec["task"]!["restart"]!["mode"]);
+        Assert.Equal("1s", (string?)spec["task"]!["restart"]!["backoff"]);
+        Assert.Equal("http", (string?)spec["task"]!["health"]!["kind"]);
+        Assert.Equal("2s", (string?)spec["task"]!["health"]!["interval"]);
+        Assert.Equal("replicated", (string?)spec["mode"]);
+    }
 }

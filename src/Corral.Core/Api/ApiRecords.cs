@@ -44,6 +44,7 @@ public sealed record NodeView(
 public sealed record ServiceChange(string Service, ServiceChangeKind Kind, string Detail);
 
 /// <summary>The kind of change a deploy makes to a service.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(EnumJsonConverter<ServiceChangeKind>))]
 public enum ServiceChangeKind
 {
     Unchanged,
