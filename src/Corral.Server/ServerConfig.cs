@@ -30,6 +30,19 @@ public sealed record ServerConfig(string Name, string Cluster, string Store, IRe
     /// <value>Leadership and managed-etcd timing; null means the defaults.</value>
     public HaTiming? Timing { get; init; }
 
+    /// <value>
+    /// The HTTPS port given to <c>server init --port</c>, which its admin.json names: <c>server run</c> listens on it
+    /// unless given <c>--port</c>. Null (a data dir from an earlier version) means <see cref="ServerRunOptions.DefaultPort"/>.
+    /// </value>
+    public int? Port { get; init; }
+
+    /// <summary>The <c>server.json</c> of <paramref name="dataDir"/>, or null when it has none (not initialized yet).</summary>
+    public static ServerConfig? Load(string dataDir)
+    {
+        var path = new ServerPaths(Path.GetFullPath(dataDir)).ServerConfig;
+        return File.Exists(path) ? System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(path), ServerJson.Default.ServerConfig) : null;
+    }
+
     /// <summary>The store settings recorded here.</summary>
     public StoreConfig ToStoreConfig() => new()
     {
