@@ -14,7 +14,7 @@ internal static partial class AgentCommand
     /// Runs this machine as a node of a cluster: joins with <c>--token</c> on the first start (storing the identity and
     /// labels in the data dir; <c>--label</c> on a later start replaces the stored labels), then registers, heartbeats and runs its assignments until SIGTERM/SIGINT (replicas keep running).
     /// </summary>
-    private static async Task<int> RunNodeAsync(ParseResult parse, AgentJoinOptions join, string dataDir, string? socket, LogLevel level, CancellationToken cancellationToken)
+    private static async Task<int> RunNodeAsync(ParseResult parse, AgentJoinOptions join, string dataDir, string? socket, (int First, int Last) ports, LogLevel level, CancellationToken cancellationToken)
     {
         // --server takes one server or several, comma-separated: the agent joins through the first and fails over among all.
         List<Uri>? servers = null;
@@ -129,6 +129,8 @@ internal static partial class AgentCommand
             CorralCommand = SelfCommand.Get(),
             LocalLogCopy = false,
             SupervisorLogLevel = LogLevelOption.NameOf(level),
+            FirstPort = ports.First,
+            LastPort = ports.Last,
         }, TimeProvider.System, loggers);
         var connection = new ServerConnection(new ServerConnectionOptions
         {
@@ -137,6 +139,7 @@ internal static partial class AgentCommand
             ClusterCa = ca,
             ClientCertificate = certificate,
             Labels = identity.Labels,
+            PortCapacity = ports.Last - ports.First + 1,
         }, runtime, dataDir, TimeProvider.System, loggers.CreateLogger<ServerConnection>());
         connection.CertificateRenewed += renewed => HostLog.CertificateRenewed(logger, renewed.SerialNumber, renewed.NotAfter.ToUniversalTime(), NodeIdentity.DirectoryOf(dataDir));
         await using (runtime.ConfigureAwait(false))

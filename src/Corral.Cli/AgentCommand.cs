@@ -18,7 +18,7 @@ internal static partial class AgentCommand
         var dataDir = new Option<string>("--data-dir") { Description = "The agent's data directory.", Required = true };
         var tasks = new Option<string?>("--tasks") { Description = "JSON file: task id -> task spec (a node without a server)." };
         var socket = new Option<string?>("--supervisor-socket") { Description = "Supervisor socket (default DATA-DIR/supervisor/supervisor.sock)." };
-        var ports = new Option<string?>("--ports") { Description = "Port range handed to tasks, FIRST-LAST (default 20000-32767)." };
+        var ports = new Option<string?>("--ports") { Description = "Port range handed to tasks, FIRST-LAST (default 20000-32767); a node reports its size as its port capacity." };
         var join = AgentJoinOptions.Create();
         var logLevel = new LogLevelOption();
         var command = new Command("agent", "Run this node's tasks: as a node of a cluster (--server and --token to join, then its stored identity), or from a tasks file (--tasks).");
@@ -34,16 +34,7 @@ internal static partial class AgentCommand
             {
                 return ExitCodes.Usage;
             }
-            if (parse.GetValue(tasks) is null)
-            {
-                return await RunNodeAsync(parse, join, Path.GetFullPath(parse.GetValue(dataDir)!), parse.GetValue(socket), level, cancellationToken).ConfigureAwait(false);
-            }
-            if (join.IsUsed(parse))
-            {
-                await Console.Error.WriteLineAsync("corral agent: --tasks runs a node without a server; it cannot be combined with --server, --token, --name or --label").ConfigureAwait(false);
-                return ExitCodes.Usage;
-            }
-            var tasksPath = Path.GetFullPath(parse.GetValue(tasks)!);
+            // The port range serves both modes: a node of a cluster also reports its size as the node's port capacity.
             var (firstPort, lastPort) = (20000, 32767);
             if (parse.GetValue(ports) is { } range)
             {
@@ -52,9 +43,19 @@ internal static partial class AgentCommand
                     || firstPort < 1 || lastPort > 65535 || lastPort < firstPort)
                 {
                     await Console.Error.WriteLineAsync($"corral agent: --ports must be FIRST-LAST within 1-65535, got '{range}'").ConfigureAwait(false);
-                    return 2;
+                    return ExitCodes.Usage;
                 }
             }
+            if (parse.GetValue(tasks) is null)
+            {
+                return await RunNodeAsync(parse, join, Path.GetFullPath(parse.GetValue(dataDir)!), parse.GetValue(socket), (firstPort, lastPort), level, cancellationToken).ConfigureAwait(false);
+            }
+            if (join.IsUsed(parse))
+            {
+                await Console.Error.WriteLineAsync("corral agent: --tasks runs a node without a server; it cannot be combined with --server, --token, --name or --label").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+            var tasksPath = Path.GetFullPath(parse.GetValue(tasks)!);
             var options = new AgentOptions
             {
                 FirstPort = firstPort,

@@ -15,7 +15,7 @@ namespace Corral.Cli;
 internal sealed class ServerRunFlags(bool includeStore)
 {
     private readonly Option<string> _listen = new("--listen") { Description = "Address to bind.", DefaultValueFactory = _ => "127.0.0.1" };
-    private readonly Option<int> _port = new("--port") { Description = "HTTPS port.", DefaultValueFactory = _ => ServerRunOptions.DefaultPort };
+    private readonly Option<int?> _port = new("--port") { Description = $"HTTPS port [default: the port recorded in server.json by 'server init --port', else {ServerRunOptions.DefaultPort}]." };
     private readonly Option<string> _logMaxSize = new("--log-max-size") { Description = "Most replica log data the cluster keeps (oldest goes first), e.g. 64M.", DefaultValueFactory = _ => "64M" };
     private readonly Option<string> _logMaxAge = new("--log-max-age") { Description = "Replica log lines older than this are deleted, e.g. 7d.", DefaultValueFactory = _ => "7d" };
     private readonly Option<int> _eventsMaxCount = new("--events-max-count") { Description = "Most events the cluster keeps (oldest go first), 100 to 1000000.", DefaultValueFactory = _ => Corral.Server.Controllers.EventRetentionOptions.DefaultMaxCount };
@@ -116,7 +116,20 @@ internal sealed class ServerRunFlags(bool includeStore)
         {
             return null;
         }
-        return new ServerRunOptions(dataDir, address, parse.GetValue(_port))
+        ServerConfig? config = null;
+        if (parse.GetValue(_port) is null)
+        {
+            try
+            {
+                config = ServerConfig.Load(dataDir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+            {
+                // The server reports an unreadable server.json when it starts; the port falls back to the default here.
+            }
+        }
+        var port = parse.GetValue(_port) ?? config?.Port ?? ServerRunOptions.DefaultPort;
+        return new ServerRunOptions(dataDir, address, port)
         {
             LogRetention = retention,
             EventRetention = eventRetention,

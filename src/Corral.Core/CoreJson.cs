@@ -4,11 +4,20 @@ using Corral.Core.Tasks;
 
 namespace Corral.Core;
 
-/// <summary>System.Text.Json source generation for Core's records (wire and store formats).</summary>
+/// <summary>
+/// System.Text.Json source generation for Core's records (wire and store formats): snake_case names, durations and
+/// enums in the stack file's forms (<c>30s</c>, <c>on-failure</c>; see <see cref="DurationJsonConverter"/> and
+/// <see cref="EnumJsonConverter{T}"/>, which also read the forms earlier versions stored).
+/// </summary>
+/// <remarks>
+/// Serializers built on other options (ASP.NET Core's, with this context in their resolver chain) must add
+/// <see cref="DurationJsonConverter"/> themselves: converters named here apply only to this context's own options.
+/// </remarks>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    UseStringEnumConverter = true)]
+    UseStringEnumConverter = true,
+    Converters = [typeof(DurationJsonConverter)])]
 [JsonSerializable(typeof(ServiceSpec))]
 [JsonSerializable(typeof(TaskSpec))]
 [JsonSerializable(typeof(Corral.Core.Cluster.Node))]

@@ -122,6 +122,28 @@ public static class Durations
         return builder.ToString();
     }
 
+    /// <summary>
+    /// Like <see cref="Format"/>, but a sub-millisecond part is kept as a fraction of the last millisecond figure
+    /// (<c>0.5ms</c>, <c>1s0.25ms</c>), so that <see cref="Parse"/> gives back exactly <paramref name="value"/>. Equal to
+    /// <see cref="Format"/> for whole milliseconds. The form of durations in JSON.
+    /// </summary>
+    public static string FormatExact(TimeSpan value)
+    {
+        if (value < TimeSpan.Zero)
+        {
+            return "-" + FormatExact(value.Duration());
+        }
+        var subMillisecond = value.Ticks % TimeSpan.TicksPerMillisecond;
+        if (subMillisecond == 0)
+        {
+            return Format(value);
+        }
+        var belowSecond = value.Ticks % TimeSpan.TicksPerSecond;
+        var seconds = value.Ticks - belowSecond;
+        var ms = (decimal)belowSecond / TimeSpan.TicksPerMillisecond;
+        return (seconds == 0 ? "" : Format(TimeSpan.FromTicks(seconds))) + ms.ToString("0.#######", CultureInfo.InvariantCulture) + "ms";
+    }
+
     private static void Append(StringBuilder builder, ref long ms, long unitMs, string unit)
     {
         var count = ms / unitMs;

@@ -120,7 +120,8 @@ public static class CorralServer
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, CoreJson.Default);
             json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+            // CoreJson's own converters apply only to its own options; enums carry theirs (EnumJsonConverter).
+            json.SerializerOptions.Converters.Add(new DurationJsonConverter());
         });
 
         var app = builder.Build();

@@ -30,6 +30,19 @@ public sealed record ServerConfig(string Name, string Cluster, string Store, IRe
     /// <value>Leadership and managed-etcd timing; null means the defaults.</value>
     public HaTiming? Timing { get; init; }
 
+    /// <value>
+    /// The HTTPS port given to <c>server init --port</c>, which its admin.json names: <c>server run</c> listens on it
+    /// unless given <c>--port</c>. Null (a data dir from an earlier version) means <see cref="ServerRunOptions.DefaultPort"/>.
+    /// </value>
+    public int? Port { get; init; }
+
+    /// <summary>The <c>server.json</c> of <paramref name="dataDir"/>, or null when it has none (not initialized yet).</summary>
+    public static ServerConfig? Load(string dataDir)
+    {
+        var path = new ServerPaths(Path.GetFullPath(dataDir)).ServerConfig;
+        return File.Exists(path) ? System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(path), ServerJson.Default.ServerConfig) : null;
+    }
+
     /// <summary>The store settings recorded here.</summary>
     public StoreConfig ToStoreConfig() => new()
     {
@@ -59,7 +72,8 @@ public sealed record ServerConfig(string Name, string Cluster, string Store, IRe
     }
 }
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+/// <summary><c>server.json</c> and the cluster authority file: snake_case, durations as in stack files (<c>2s</c>, <c>300ms</c>; the <c>00:00:02</c> form earlier versions wrote still reads).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Converters = [typeof(Corral.Core.DurationJsonConverter)])]
 [JsonSerializable(typeof(ServerConfig))]
 [JsonSerializable(typeof(Security.ClusterAuthority))]
 public sealed partial class ServerJson : JsonSerializerContext;

@@ -14,7 +14,7 @@ namespace Corral.Server;
 /// <param name="Name">This server's name.</param>
 /// <param name="Cluster">The cluster's name.</param>
 /// <param name="AdvertiseAddresses">Addresses the server certificate covers besides 127.0.0.1 and localhost.</param>
-/// <param name="Port">The HTTPS port written into the admin's client config.</param>
+/// <param name="Port">The HTTPS port written into the admin's client config and into server.json, where <c>server run</c> finds it.</param>
 public sealed record ServerInitOptions(string DataDir, string Name, string Cluster, IReadOnlyList<IPAddress> AdvertiseAddresses, int Port)
 {
     /// <value>The store; default the embedded SQLite store. With etcd, every server of the cluster is initialized against the same etcd.</value>
@@ -160,7 +160,7 @@ public static class ServerInitializer
                 await state.AppendEventAsync("server.joined", $"server/{options.Name}", $"server '{options.Name}' joined cluster '{options.Cluster}'", "server-init", cancellationToken).ConfigureAwait(false);
             }
             // server.json last: its presence marks a complete init.
-            var config = new ServerConfig(options.Name, options.Cluster, "sqlite", []).WithStore(options.Store) with { Timing = options.Timing, ManagedEtcd = options.ManagedEtcd };
+            var config = new ServerConfig(options.Name, options.Cluster, "sqlite", []).WithStore(options.Store) with { Timing = options.Timing, ManagedEtcd = options.ManagedEtcd, Port = options.Port };
             File.WriteAllText(paths.ServerConfig, JsonSerializer.Serialize(config, ServerJson.Default.ServerConfig));
             return new ServerInitResult(paths, adminToken, ca.Pin);
         }

@@ -83,4 +83,44 @@ public sealed class ProcessTests : CliTestBase, IDisposable
         Assert.Contains($"--heartbeat-grace '{grace}' must be a duration from 1s to 5m", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_dir.Combine("never-initialized")));
     }
+
+    [Fact]
+    public async Task SvcShow_Json_WritesDurationsAndEnumsAsStackFilesDo()
+    {
+        AssertOk(await CorralAsync("deploy", "-f", File("shop.yaml", Shop), "--detach"));
+
+        var (code, output) = await RunAsync(new Dictionary<string, string> { [ClientConfigLoader.ConfigVariable] = Server.ConfigPath }, "svc", "show", "web", "-o", "json");
+
+        Assert.True(code == ExitCodes.Ok, output);
+        var spec = System.Text.Json.Nodes.JsonNode.Parse(output)!["spec"]!;
+        Assert.Equal("30s", (string?)spec["eviction_timeout"]);
+        Assert.Equal("10s", (string?)spec["task"]!["stop_timeout"]);
+        Assert.Equal("always", (string?)spec["task"]!["restart"]!["mode"]);
+        Assert.Equal("1s", (string?)spec["task"]!["restart"]!["backoff"]);
+        Assert.Equal("http", (string?)spec["task"]!["health"]!["kind"]);
+        Assert.Equal("2s", (string?)spec["task"]!["health"]!["interval"]);
+        Assert.Equal("replicated", (string?)spec["mode"]);
+    }
+
+    [Fact]
+    public async Task ServerRun_WithoutPort_ListensOnThePortGivenToServerInit()
+    {
+        var data = _dir.Combine("server");
+        var port = FreePorts.Next();
+        var (code, output) = await RunAsync(new Dictionary<string, string>(), "server", "init", "--data-dir", data, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(code == ExitCodes.Ok, output);
+
+        var log = _dir.Combine("server-run.txt");
+        var server = _reaper.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "corral.dll"), "server", "run", "--data-dir", data], log);
+
+        var config = System.Text.Json.JsonSerializer.Deserialize(System.IO.File.ReadAllText(Path.Combine(data, "admin.json")), Corral.Core.CoreJson.Default.ClientConfig)!;
+        using var client = new CorralClient(config);
+        var status = await Eventually.ValueAsync(async () =>
+        {
+            Assert.False(server.HasExited, "corral server run exited\n" + System.IO.File.ReadAllText(log));
+            return await client.GetStatusAsync(CancellationToken.None);
+        }, TimeSpan.FromSeconds(60), $"the server to answer on port {port}");
+        Assert.True(status.StoreHealthy);
+        Assert.Contains($"listening on https://127.0.0.1:{port}", System.IO.File.ReadAllText(log), StringComparison.Ordinal);
+    }
 }

@@ -228,7 +228,8 @@ public sealed class ServerConnection : IAsyncDisposable
             LocalAddresses(),
             stats.CpuCount,
             stats.MemoryTotalBytes,
-            _options.Labels);
+            _options.Labels,
+            _options.PortCapacity);
         var sentAt = _time.GetUtcNow();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(RegisterTimeout);

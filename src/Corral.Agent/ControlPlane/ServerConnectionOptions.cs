@@ -20,6 +20,9 @@ public sealed class ServerConnectionOptions
     /// <summary>Operator-set labels reported at registration.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
+    /// <value>How many ports the agent hands to tasks (its <c>--ports</c> range), reported at registration. Default 12,768 (20000–32767).</value>
+    public int PortCapacity { get; init; } = Core.Cluster.Node.DefaultPortCapacity;
+
     /// <value>Heartbeat period. Default 1 s.</value>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Corral.Core;
 
 namespace Corral.Agent.Runtime;
 
 /// <summary>
 /// JSON options for the agent's own files (tasks file, replica records, status file): snake_case names,
-/// kebab-case enums (<c>on-failure</c>), human durations. Reflection-based on purpose: these files are written by
+/// kebab-case enums (<c>on-failure</c>, by each enum's <see cref="EnumJsonConverter{T}"/>), human durations. Reflection-based on purpose: these files are written by
 /// people, and only the reflection serializer leaves a field that is left out at its documented default
 /// (the source generator resets init-only properties it does not find).
 /// </summary>
@@ -20,7 +21,7 @@ public static class AgentJson
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower), new DurationJsonConverter() },
+        Converters = { new DurationJsonConverter() },
         TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };
 

@@ -1,6 +1,7 @@
 namespace Corral.Agent.Supervisor;
 
 /// <summary>Where a task stands in the supervisor.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(Corral.Core.EnumJsonConverter<SupervisedTaskState>))]
 public enum SupervisedTaskState
 {
     /// <summary>The process runs.</summary>

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Corral.Agent.Supervisor;
 
-/// <summary>Source-generated JSON for the supervisor's socket protocol and state files (camelCase, enums as strings).</summary>
+/// <summary>Source-generated JSON for the supervisor's socket protocol and state files (camelCase, enums as lower-case strings, read in any case).</summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

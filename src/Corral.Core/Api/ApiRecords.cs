@@ -44,6 +44,7 @@ public sealed record NodeView(
 public sealed record ServiceChange(string Service, ServiceChangeKind Kind, string Detail);
 
 /// <summary>The kind of change a deploy makes to a service.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(EnumJsonConverter<ServiceChangeKind>))]
 public enum ServiceChangeKind
 {
     Unchanged,
@@ -157,7 +158,11 @@ public sealed record ServiceSummary(string Name, string Version, int Desired, in
 // Agent protocol, under /v1/agent/ (mTLS in the multi-node issue; the node's identity is its certificate).
 
 /// <summary>POST /v1/agent/register.</summary>
-public sealed record AgentRegistration(string Node, IReadOnlyList<string> Addresses, double CpuCores, long MemoryBytes, IReadOnlyDictionary<string, string> Labels);
+/// <param name="PortCapacity">
+/// How many ports the agent's port range (<c>corral agent --ports FIRST-LAST</c>) holds: the node's
+/// <see cref="Cluster.Node.PortCapacity"/>. Null from an agent that predates the field: the node keeps the default.
+/// </param>
+public sealed record AgentRegistration(string Node, IReadOnlyList<string> Addresses, double CpuCores, long MemoryBytes, IReadOnlyDictionary<string, string> Labels, int? PortCapacity = null);
 
 /// <summary>What a node should run: GET /v1/agent/assignments?node=N&amp;index=I&amp;wait=30s.</summary>
 /// <param name="Index">The store revision the set was read at: pass it to the next query.</param>

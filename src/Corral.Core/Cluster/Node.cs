@@ -27,8 +27,11 @@ public sealed record Node
     /// <summary>Schedulable memory, in bytes.</summary>
     public long MemoryBytes { get; init; }
 
-    /// <value>How many dynamic ports the node's port range holds. Default 12,768 (20000–32767).</value>
-    public int PortCapacity { get; init; } = 12_768;
+    /// <summary>The port capacity of the default port range, 20000–32767.</summary>
+    public const int DefaultPortCapacity = 12_768;
+
+    /// <value>How many dynamic ports the node's port range (<c>corral agent --ports</c>) holds. Default 12,768 (20000–32767).</value>
+    public int PortCapacity { get; init; } = DefaultPortCapacity;
 
     /// <value>Default <see cref="NodeStatus.Ready"/>.</value>
     public NodeStatus Status { get; init; } = NodeStatus.Ready;

@@ -1,6 +1,7 @@
 namespace Corral.Core.Cluster;
 
 /// <summary>A replica's life as the control plane tracks it (the node reports the finer <see cref="Tasks.ReplicaState"/>).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(EnumJsonConverter<ReplicaPhase>))]
 public enum ReplicaPhase
 {
     /// <summary>Wanted but not placed: no node fits. The reason says why.</summary>

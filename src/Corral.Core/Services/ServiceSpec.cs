@@ -87,7 +87,7 @@ public sealed record ServiceSpec
 
     private string ComputeVersion()
     {
-        var canonical = JsonSerializer.SerializeToUtf8Bytes(this with { Replicas = 0 }, CoreJson.Default.ServiceSpec);
+        var canonical = JsonSerializer.SerializeToUtf8Bytes(this with { Replicas = 0 }, ServiceVersionJson.Default.ServiceSpec);
         var hash = SHA256.HashData(canonical);
         return Convert.ToHexStringLower(hash.AsSpan(0, 6));
     }

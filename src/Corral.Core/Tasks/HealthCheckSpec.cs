@@ -1,6 +1,7 @@
 namespace Corral.Core.Tasks;
 
 /// <summary>The kind of probe a health check runs.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(EnumJsonConverter<HealthCheckKind>))]
 public enum HealthCheckKind
 {
     /// <summary>HTTP GET on 127.0.0.1 at the task's port; any 2xx is healthy.</summary>

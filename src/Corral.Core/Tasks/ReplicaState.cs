@@ -1,6 +1,7 @@
 namespace Corral.Core.Tasks;
 
 /// <summary>The state of a replica as its node sees it.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(EnumJsonConverter<ReplicaState>))]
 public enum ReplicaState
 {
     /// <summary>Being prepared or started; not yet running.</summary>

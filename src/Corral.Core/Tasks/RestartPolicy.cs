@@ -1,6 +1,7 @@
 namespace Corral.Core.Tasks;
 
 /// <summary>When a task that exited is started again.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(EnumJsonConverter<RestartMode>))]
 public enum RestartMode
 {
     /// <summary>Restart after every exit, successful or not.</summary>

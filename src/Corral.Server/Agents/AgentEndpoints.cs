@@ -66,6 +66,10 @@ public static class AgentEndpoints
         {
             errors.Add(new FieldError("memory_bytes", $"must be 0 or more; got {registration.MemoryBytes}"));
         }
+        if (registration.PortCapacity is < 1 or > 65_535)
+        {
+            errors.Add(new FieldError("port_capacity", $"must be from 1 to 65535; got {registration.PortCapacity}"));
+        }
         if (registration.Labels is { } labels && labels.Any(l => string.IsNullOrWhiteSpace(l.Key) || l.Value is null))
         {
             errors.Add(new FieldError("labels", "label names must not be empty and every label needs a value"));
@@ -97,6 +101,7 @@ public static class AgentEndpoints
                     Addresses = [.. registration.Addresses!],
                     CpuCores = registration.CpuCores,
                     MemoryBytes = registration.MemoryBytes,
+                    PortCapacity = registration.PortCapacity ?? Node.DefaultPortCapacity,
                     Status = NodeStatus.Ready,
                     StatusSince = now,
                 }.WithLabels(agent: sortedLabels);
@@ -115,6 +120,7 @@ public static class AgentEndpoints
                 Addresses = [.. registration.Addresses!],
                 CpuCores = registration.CpuCores,
                 MemoryBytes = registration.MemoryBytes,
+                PortCapacity = registration.PortCapacity ?? existing.Value.PortCapacity,
             }).WithLabels(agent: sortedLabels);
             if (SameJson(existing.Value, updated))
             {

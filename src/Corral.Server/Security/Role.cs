@@ -1,6 +1,7 @@
 namespace Corral.Server.Security;
 
 /// <summary>What an API key may do; each role includes the ones before it.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(Corral.Core.EnumJsonConverter<Role>))]
 public enum Role
 {
     /// <summary>Only scrape <c>/metrics</c> (a key for Prometheus).</summary>

@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Corral.Core;
 
-namespace Corral.Agent.Runtime;
+namespace Corral.Core;
 
 /// <summary>
-/// Durations in the agent's JSON files as people write them: <c>"10s"</c>, <c>"500ms"</c>, <c>"1m30s"</c>, a number
-/// of seconds, or <c>"00:00:10"</c>. A leading minus is kept, so a negative timeout reaches validation and is
-/// reported there by name instead of failing the whole file.
+/// A <see cref="TimeSpan"/> in JSON as a stack file writes it: <c>30s</c>, <c>1m30s</c>, <c>500ms</c>
+/// (<see cref="Durations.FormatExact"/>, so every value reads back exactly). Reads that form, the <c>00:00:30</c> form
+/// earlier versions wrote (stored records, older peers), an optional leading <c>-</c>, and a bare number as seconds.
 /// </summary>
 public sealed class DurationJsonConverter : JsonConverter<TimeSpan>
 {
@@ -18,11 +17,15 @@ public sealed class DurationJsonConverter : JsonConverter<TimeSpan>
         {
             return TimeSpan.FromSeconds(reader.GetDouble());
         }
-        var text = reader.GetString()?.Trim() ?? throw new JsonException("expected a duration such as \"10s\"");
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"expected a duration such as \"30s\", not {reader.TokenType}");
+        }
+        var text = reader.GetString()!.Trim();
         var negative = text.StartsWith('-');
         var body = negative ? text[1..] : text;
         if (Durations.TryParse(body, out var value, out var error)
-            || TimeSpan.TryParse(body, CultureInfo.InvariantCulture, out value))
+            || (body.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParseExact(body, "c", CultureInfo.InvariantCulture, out value)))
         {
             return negative ? -value : value;
         }
@@ -32,6 +35,6 @@ public sealed class DurationJsonConverter : JsonConverter<TimeSpan>
     public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.WriteStringValue(value < TimeSpan.Zero ? "-" + Durations.Format(-value) : Durations.Format(value));
+        writer.WriteStringValue(Durations.FormatExact(value));
     }
 }
