@@ -70,9 +70,9 @@ public static class AgentEndpoints
         {
             errors.Add(new FieldError("port_capacity", $"must be from 1 to 65535; got {registration.PortCapacity}"));
         }
-        if (registration.Labels is { } labels && labels.Any(l => string.IsNullOrWhiteSpace(l.Key) || l.Value is null))
+        if (registration.Labels is { } labels)
         {
-            errors.Add(new FieldError("labels", "label names must not be empty and every label needs a value"));
+            errors.AddRange(Names.CheckLabels(labels, "labels"));
         }
         var name = Identify(context, registration.Node, out var denied);
         if (name is null)

@@ -22,9 +22,6 @@ public sealed class AgentIdentity
         _revoked = revoked ?? throw new ArgumentNullException(nameof(revoked));
     }
 
-    /// <summary>Longest node name accepted (a DNS name).</summary>
-    public const int MaxNodeNameLength = 253;
-
     /// <summary>
     /// The node <paramref name="context"/> may act as, given the node it <paramref name="claimed"/>; otherwise null and
     /// the reason in <paramref name="error"/> (and <paramref name="status"/>: 400 for a malformed name, 403 when the
@@ -39,10 +36,10 @@ public sealed class AgentIdentity
     {
         ArgumentNullException.ThrowIfNull(context);
         title = "invalid node name";
-        if (!IsValidNodeName(claimed))
+        if (Corral.Core.Names.CheckNode(claimed) is { } nameError)
         {
             status = StatusCodes.Status400BadRequest;
-            error = $"node name '{claimed}' must be 1 to {MaxNodeNameLength} characters of letters, digits, '.', '_' and '-'";
+            error = nameError;
             return null;
         }
         var certificate = context.Connection.ClientCertificate;
@@ -100,9 +97,4 @@ public sealed class AgentIdentity
         error = "";
         return true;
     }
-
-    /// <summary>True for a well-formed node name.</summary>
-    public static bool IsValidNodeName(string? name) =>
-        !string.IsNullOrEmpty(name) && name.Length <= MaxNodeNameLength
-        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }

@@ -5,14 +5,14 @@ using Corral.Core.Security;
 using Corral.Server.Agents;
 using Corral.Server.Security;
 using Corral.Server.State;
+using Corral.Store;
 
 namespace Corral.Server.Api;
 
 /// <summary>Join tokens (admin) and the join itself (authenticated by the token alone).</summary>
 internal static class JoinEndpoints
 {
-    /// <value>Longest node name a join accepts: the limit of an X.509 common name.</value>
-    public const int MaxJoinNodeNameLength = 64;
+    private const int MaxJoinAttempts = 10;
 
     private const int MaxUses = 10_000;
 
@@ -70,7 +70,7 @@ internal static class JoinEndpoints
             var caller = ApiAuth.CallerOf(http);
             return await tokens.RevokeAsync(id, caller.Actor, ct).ConfigureAwait(false)
                 ? Results.NoContent()
-                : ApiProblems.NotFound($"no join token with id '{id}'");
+                : ApiProblems.NotFound($"no join token with id {Names.Quote(id)}");
         }).RequireRole(Role.Admin);
 
         // The cluster CA (public), for a joining node to check against its token's pin before it trusts the server.
@@ -88,9 +88,9 @@ internal static class JoinEndpoints
                 return ApiProblems.Unauthorized(tokenError);
             }
             var errors = new List<FieldError>();
-            if (!AgentIdentity.IsValidNodeName(body.Node) || body.Node.Length > MaxJoinNodeNameLength)
+            if (Names.CheckNode(body.Node) is { } nameError)
             {
-                errors.Add(new FieldError("node", $"node name '{body.Node}' must be 1 to {MaxJoinNodeNameLength} characters of letters, digits, '.', '_' and '-'"));
+                errors.Add(new FieldError("node", nameError));
             }
             if (string.IsNullOrWhiteSpace(body.CsrPem) || !IsValidCsr(body.CsrPem))
             {
@@ -100,21 +100,36 @@ internal static class JoinEndpoints
             {
                 return ApiProblems.BadRequest("invalid join request", errors);
             }
-            if (await state.GetNodeAsync(body.Node, ct).ConfigureAwait(false) is not null)
+            // The token's use, the certificate's record and the join event are one transaction: a join happens whole or
+            // leaves the token as it was (a store failure cannot use the token up without issuing a certificate).
+            using var certificate = certificates.Sign(body.Node, body.CsrPem);
+            for (var attempt = 0; attempt < MaxJoinAttempts; attempt++)
             {
-                return ApiProblems.Conflict($"node '{body.Node}' is already registered; remove it ('corral node rm {body.Node}') before joining again under that name");
+                var (redemption, refusal) = await tokens.PrepareRedeemAsync(token, body.Node, "agent", ct).ConfigureAwait(false);
+                if (redemption is null)
+                {
+                    return ApiProblems.Unauthorized(refusal!);
+                }
+                if (await state.GetNodeAsync(body.Node, ct).ConfigureAwait(false) is not null)
+                {
+                    return ApiProblems.Conflict($"node '{body.Node}' is already registered; remove it ('corral node rm {body.Node}') before joining again under that name");
+                }
+                var (recordCompare, recordPut, unexpired) = await certificates.RecordOpsAsync(body.Node, certificate, ct).ConfigureAwait(false);
+                if (unexpired.Count > 0)
+                {
+                    // Joined (a certificate was issued) but not registered yet: one name, one holder.
+                    return ApiProblems.Conflict($"node '{body.Node}' joined already (certificate issued {unexpired[^1].IssuedAt:u}) and has not registered; "
+                        + $"remove it ('corral node rm {body.Node}') before joining again under that name");
+                }
+                var result = await state.Store.TxnAsync(
+                    Txn.If(redemption.Compare, recordCompare, Compare.Missing(Keys.Node(body.Node))).Then([.. redemption.Ops, recordPut]),
+                    ct).ConfigureAwait(false);
+                if (result.Succeeded)
+                {
+                    return Results.Json(new JoinResponse(certificate.ExportCertificatePem(), certificates.Authority.Certificate.ExportCertificatePem()), CoreJson.Default.JoinResponse);
+                }
             }
-            var (_, refusal) = await tokens.RedeemAsync(token, body.Node, ct, role: "agent").ConfigureAwait(false);
-            if (refusal is not null)
-            {
-                return ApiProblems.Unauthorized(refusal);
-            }
-            using var certificate = await certificates.IssueAsync(body.Node, body.CsrPem, ct).ConfigureAwait(false);
-            if (certificate is null)
-            {
-                return ApiProblems.Conflict($"node '{body.Node}' was issued other certificates at the same moment; join again with a new token");
-            }
-            return Results.Json(new JoinResponse(certificate.ExportCertificatePem(), certificates.Authority.Certificate.ExportCertificatePem()), CoreJson.Default.JoinResponse);
+            return ApiProblems.Conflict($"the join token or node '{body.Node}' kept changing while joining; join again");
         });
 
         // Renewal: authenticated by the node's current certificate (mTLS), for that node only, before it expires.

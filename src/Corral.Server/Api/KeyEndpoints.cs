@@ -20,13 +20,19 @@ internal static class KeyEndpoints
                 return error;
             }
             var errors = new List<FieldError>();
-            if (string.IsNullOrWhiteSpace(body!.Name) || body.Name.Length > 63)
+            if (Names.CheckApiKey(body!.Name) is { } nameError)
             {
-                errors.Add(new FieldError("name", "required, at most 63 characters"));
+                errors.Add(new FieldError("name", nameError));
             }
-            if (!Enum.TryParse<Role>(body.Role, ignoreCase: true, out var role) || !Enum.IsDefined(role) || int.TryParse(body.Role, out _))
+            // Roles match exactly, lower case, as they are shown ('Admin' is refused, not read as admin).
+            var role = Role.Metrics;
+            if (Names.CheckApiKeyRole(body.Role) is { } roleError)
             {
-                errors.Add(new FieldError("role", $"'{body.Role}' is not one of metrics, viewer, operator, admin"));
+                errors.Add(new FieldError("role", roleError));
+            }
+            else
+            {
+                role = Enum.Parse<Role>(body.Role, ignoreCase: true);
             }
             if (errors.Count > 0)
             {
@@ -42,7 +48,7 @@ internal static class KeyEndpoints
             var caller = ApiAuth.CallerOf(http);
             return await keys.RevokeAsync(id, caller.Actor, ct).ConfigureAwait(false)
                 ? Results.NoContent()
-                : ApiProblems.NotFound($"no API key with id '{id}'");
+                : ApiProblems.NotFound($"no API key with id {Names.Quote(id)}");
         }).RequireRole(Role.Admin);
     }
 

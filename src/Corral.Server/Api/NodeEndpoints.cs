@@ -1,7 +1,6 @@
 using Corral.Core;
 using Corral.Core.Api;
 using Corral.Core.Cluster;
-using Corral.Core.Stacks;
 using Corral.Server.Controllers;
 using Corral.Server.Security;
 using Corral.Server.State;
@@ -45,18 +44,7 @@ internal static class NodeEndpoints
             {
                 return ApiProblems.BadRequest("the request needs a labels map", [new FieldError("labels", "required (an empty map removes every label)")]);
             }
-            var errors = new List<FieldError>();
-            foreach (var (key, value) in body.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
-            {
-                if (!StackParser.IsValidLabel(key))
-                {
-                    errors.Add(new FieldError($"labels.{key}", "not a valid label name (letters, digits, '.', '_', '/', '-'; at most 63)"));
-                }
-                else if (!StackParser.IsValidLabel(value))
-                {
-                    errors.Add(new FieldError($"labels.{key}", "expected a label value (letters, digits, '.', '_', '/', '-'; at most 63)"));
-                }
-            }
+            var errors = Names.CheckLabels(body.Labels, "labels");
             if (errors.Count > 0)
             {
                 return ApiProblems.BadRequest("invalid labels", errors);
@@ -75,12 +63,22 @@ internal static class NodeEndpoints
         {
             var caller = ApiAuth.CallerOf(http);
             var current = await state.GetNodeAsync(name, ct).ConfigureAwait(false);
-            if (current is null)
-            {
-                return ApiProblems.NotFound($"no node '{name}'");
-            }
             // The node's certificates are revoked in the same transaction: it cannot come back without a new token.
             var (compares, revocations, revoked) = await certificates.RevokeOpsAsync(name, caller.Actor, ct).ConfigureAwait(false);
+            if (current is null)
+            {
+                if (revoked == 0)
+                {
+                    return NotFound(name);
+                }
+                // Joined (a certificate was issued) but never registered: its identity is revoked all the same, so the
+                // certificate cannot register later.
+                var unregistered = await state.Store.TxnAsync(
+                    Txn.If([Compare.Missing(Keys.Node(name)), .. compares])
+                        .Then([.. revocations, state.EventOp("node.removed", $"node/{name}", $"node '{name}' removed before it registered; {revoked} certificate(s) revoked: it must join again with a new token", caller.Actor)]),
+                    ct).ConfigureAwait(false);
+                return unregistered.Succeeded ? Results.NoContent() : ApiProblems.Conflict($"node '{name}' changed while it was being removed; try again");
+            }
             var message = $"node '{name}' removed; its replicas are lost and replaced elsewhere; {revoked} certificate(s) revoked: it must join again with a new token";
             var result = await state.Store.TxnAsync(
                 Txn.If([Compare.ModRevision(Keys.Node(name), CompareOp.Equal, current.ModRevision), .. compares])
@@ -89,6 +87,13 @@ internal static class NodeEndpoints
             return result.Succeeded ? Results.NoContent() : ApiProblems.Conflict($"node '{name}' changed while it was being removed; try again");
         }).RequireRole(Role.Admin);
     }
+
+    /// <summary>
+    /// 404 for a node name no node has. A name that breaks the node name rule is 404 too (no node can have it), with
+    /// the rule in the detail; nodes are always found by their exact name.
+    /// </summary>
+    internal static IResult NotFound(string name) =>
+        Names.CheckNode(name) is { } broken ? ApiProblems.NotFound($"no node {Names.Quote(name)}: {broken}") : ApiProblems.NotFound($"no node '{name}'");
 
     /// <summary>Read-modify-write of one node with a compare on its mod revision; no write when nothing changes.</summary>
     private static async Task<IResult> UpdateAsync(
@@ -104,7 +109,7 @@ internal static class NodeEndpoints
             var current = await state.GetNodeAsync(name, ct).ConfigureAwait(false);
             if (current is null)
             {
-                return ApiProblems.NotFound($"no node '{name}'");
+                return NotFound(name);
             }
             var updated = change(current.Value);
             if (ReferenceEquals(updated, current.Value))
@@ -128,6 +133,6 @@ internal static class NodeEndpoints
         var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
         return snapshot.Nodes.TryGetValue(name, out var node)
             ? Results.Json(Views.Node(node.Value, snapshot, heartbeats), CoreJson.Default.NodeView)
-            : ApiProblems.NotFound($"no node '{name}'");
+            : NotFound(name);
     }
 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Corral.Core;
 using Corral.Core.Api;
 using Corral.Core.Security;
-using Corral.Server.Agents;
 using Corral.Server.Security;
 using Corral.Server.State;
 using Corral.Store;
@@ -30,9 +29,9 @@ internal static class ServerJoinEndpoints
                 return ApiProblems.Unauthorized(tokenError);
             }
             var errors = new List<FieldError>();
-            if (!AgentIdentity.IsValidNodeName(body.Name) || body.Name.Length > JoinEndpoints.MaxJoinNodeNameLength)
+            if (Names.CheckNode(body.Name, "server name") is { } nameError)
             {
-                errors.Add(new FieldError("name", $"server name '{body.Name}' must be 1 to {JoinEndpoints.MaxJoinNodeNameLength} characters of letters, digits, '.', '_' and '-'"));
+                errors.Add(new FieldError("name", nameError));
             }
             foreach (var (field, url) in new[] { ("peer_url", body.PeerUrl), ("client_url", body.ClientUrl) })
             {

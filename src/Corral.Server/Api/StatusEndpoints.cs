@@ -68,7 +68,7 @@ internal static class StatusEndpoints
             var snapshot = await state.ReadAsync(ct).ConfigureAwait(false);
             return snapshot.Nodes.TryGetValue(name, out var node)
                 ? Results.Json(Views.Node(node.Value, snapshot, heartbeats), CoreJson.Default.NodeView)
-                : ApiProblems.NotFound($"no node '{name}'");
+                : NodeEndpoints.NotFound(name);
         }).RequireRole(Role.Viewer);
     }
 

@@ -67,53 +67,70 @@ public sealed class JoinTokenStore(IClusterStore store, ClusterState state, Cert
     }
 
     /// <summary>
-    /// Consumes one use of <paramref name="presented"/> for node <paramref name="node"/> and records a
-    /// <c>node.joined</c> event in the same transaction. Returns the token's record as it was before, or a refusal that
+    /// Consumes one use of <paramref name="presented"/> for <paramref name="node"/> and records a <c>server.joined</c>
+    /// or <c>node.joined</c> event in the same transaction. Returns the token's record as it was before, or a refusal that
     /// says why (unknown, revoked, expired, used up).
     /// </summary>
     public async Task<(JoinTokenRecord? Record, string? Refusal)> RedeemAsync(JoinToken presented, string node, CancellationToken cancellationToken, string role = "agent")
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            var kv = await store.GetAsync(Keys.JoinToken(presented.Id), cancellationToken).ConfigureAwait(false);
-            var record = kv is null ? null : JsonSerializer.Deserialize(kv.Value.Span, SecurityJson.Default.JoinTokenRecord);
-            if (kv is null || record is null || !presented.Matches(record.SecretHash))
+            var (redemption, refusal) = await PrepareRedeemAsync(presented, node, role, cancellationToken).ConfigureAwait(false);
+            if (redemption is null)
             {
-                return (null, $"unknown join token {presented.Id}");
+                return (null, refusal);
             }
-            if (!string.Equals(presented.CaPinHex, ca.Pin[CaPin.Prefix.Length..], StringComparison.Ordinal))
-            {
-                return (null, $"join token {presented.Id} names another cluster CA");
-            }
-            if (record.Role != role)
-            {
-                return (null, $"join token {presented.Id} is for joining as {record.Role}, not as {role}");
-            }
-            if (record.RevokedAt is { } revokedAt)
-            {
-                return (null, $"join token {presented.Id} was revoked at {revokedAt:u}");
-            }
-            if (time.GetUtcNow() >= record.ExpiresAt)
-            {
-                return (null, $"join token {presented.Id} expired at {record.ExpiresAt:u}");
-            }
-            if (record.UsesLeft <= 0)
-            {
-                return (null, $"join token {presented.Id} was already used ({record.Uses} of {record.Uses} use(s))");
-            }
-            var consumed = record with { UsesLeft = record.UsesLeft - 1 };
-            var result = await store.TxnAsync(
-                Txn.If(Compare.ModRevision(kv.Key, CompareOp.Equal, kv.ModRevision)).Then(
-                    new TxnOp.Put(kv.Key, JsonSerializer.SerializeToUtf8Bytes(consumed, SecurityJson.Default.JoinTokenRecord)),
-                    role == "server"
-                        ? state.EventOp("server.joined", $"server/{node}", $"server '{node}' joined with token {record.Id}", $"server:{node}")
-                        : state.EventOp("node.joined", $"node/{node}", $"node '{node}' joined with token {record.Id}", $"node:{node}")),
-                cancellationToken).ConfigureAwait(false);
+            var result = await store.TxnAsync(Txn.If(redemption.Compare).Then([.. redemption.Ops]), cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
-                return (record, null);
+                return (redemption.Record, null);
             }
         }
         throw new StoreUnavailableException($"join token {presented.Id} kept changing while being redeemed");
+    }
+
+    /// <summary>
+    /// Checks <paramref name="presented"/> and prepares the use of it for <paramref name="node"/> without writing: the
+    /// compare that the token is as read and the operations that consume one use and record the join event, for the
+    /// caller to commit in one transaction with what the join creates (a node's certificate record). Otherwise a refusal
+    /// that says why (unknown, another CA, another role, revoked, expired, used up).
+    /// </summary>
+    public async Task<(JoinTokenRedemption? Redemption, string? Refusal)> PrepareRedeemAsync(JoinToken presented, string node, string role, CancellationToken cancellationToken)
+    {
+        var kv = await store.GetAsync(Keys.JoinToken(presented.Id), cancellationToken).ConfigureAwait(false);
+        var record = kv is null ? null : JsonSerializer.Deserialize(kv.Value.Span, SecurityJson.Default.JoinTokenRecord);
+        if (kv is null || record is null || !presented.Matches(record.SecretHash))
+        {
+            return (null, $"unknown join token {presented.Id}");
+        }
+        if (!string.Equals(presented.CaPinHex, ca.Pin[CaPin.Prefix.Length..], StringComparison.Ordinal))
+        {
+            return (null, $"join token {presented.Id} names another cluster CA");
+        }
+        if (record.Role != role)
+        {
+            return (null, $"join token {presented.Id} is for joining as {record.Role}, not as {role}");
+        }
+        if (record.RevokedAt is { } revokedAt)
+        {
+            return (null, $"join token {presented.Id} was revoked at {revokedAt:u}");
+        }
+        if (time.GetUtcNow() >= record.ExpiresAt)
+        {
+            return (null, $"join token {presented.Id} expired at {record.ExpiresAt:u}");
+        }
+        if (record.UsesLeft <= 0)
+        {
+            return (null, $"join token {presented.Id} was already used ({record.Uses} of {record.Uses} use(s))");
+        }
+        var consumed = record with { UsesLeft = record.UsesLeft - 1 };
+        TxnOp[] ops =
+        [
+            new TxnOp.Put(kv.Key, JsonSerializer.SerializeToUtf8Bytes(consumed, SecurityJson.Default.JoinTokenRecord)),
+            role == "server"
+                ? state.EventOp("server.joined", $"server/{node}", $"server '{node}' joined with token {record.Id}", $"server:{node}")
+                : state.EventOp("node.joined", $"node/{node}", $"node '{node}' joined with token {record.Id}", $"node:{node}"),
+        ];
+        return (new JoinTokenRedemption(record, Compare.ModRevision(kv.Key, CompareOp.Equal, kv.ModRevision), ops), null);
     }
 }

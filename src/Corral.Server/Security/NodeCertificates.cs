@@ -48,22 +48,12 @@ public sealed class NodeCertificates
     /// </summary>
     public async Task<X509Certificate2?> IssueAsync(string node, string csrPem, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(node);
-        var certificate = _ca.IssueNodeCertificate(csrPem, node, Validity);
+        var certificate = Sign(node, csrPem);
         try
         {
-            var issued = new IssuedCertificate(certificate.SerialNumber, _time.GetUtcNow(), certificate.NotAfter.ToUniversalTime());
-            var key = Keys.NodeCertificate(node);
             for (var attempt = 0; attempt < MaxAttempts; attempt++)
             {
-                var kv = await _state.Store.GetAsync(key, cancellationToken).ConfigureAwait(false);
-                var now = _time.GetUtcNow();
-                var kept = kv is null
-                    ? []
-                    : JsonSerializer.Deserialize(kv.Value.Span, SecurityJson.Default.NodeCertificateRecord)!.Certificates.Where(c => c.NotAfter > now);
-                var record = new NodeCertificateRecord(node, [.. kept, issued]);
-                var put = new TxnOp.Put(key, JsonSerializer.SerializeToUtf8Bytes(record, SecurityJson.Default.NodeCertificateRecord));
-                var compare = kv is null ? Compare.Missing(key) : Compare.ModRevision(key, CompareOp.Equal, kv.ModRevision);
+                var (compare, put, _) = await RecordOpsAsync(node, certificate, cancellationToken).ConfigureAwait(false);
                 if ((await _state.Store.TxnAsync(Txn.If(compare).Then(put), cancellationToken).ConfigureAwait(false)).Succeeded)
                 {
                     return certificate;
@@ -77,6 +67,34 @@ public sealed class NodeCertificates
         }
         certificate.Dispose();
         return null;
+    }
+
+    /// <summary>A client certificate for <paramref name="node"/> from its CSR, signed by the CA; nothing is recorded yet.</summary>
+    public X509Certificate2 Sign(string node, string csrPem)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(node);
+        return _ca.IssueNodeCertificate(csrPem, node, Validity);
+    }
+
+    /// <summary>
+    /// The compare and the put that add <paramref name="certificate"/> to <paramref name="node"/>'s record (dropping
+    /// expired ones), for the caller to commit, and the unexpired certificates the record held already.
+    /// </summary>
+    public async Task<(Compare Compare, TxnOp Put, IReadOnlyList<IssuedCertificate> Unexpired)> RecordOpsAsync(string node, X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(node);
+        ArgumentNullException.ThrowIfNull(certificate);
+        var key = Keys.NodeCertificate(node);
+        var kv = await _state.Store.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        IReadOnlyList<IssuedCertificate> kept = kv is null
+            ? []
+            : [.. JsonSerializer.Deserialize(kv.Value.Span, SecurityJson.Default.NodeCertificateRecord)!.Certificates.Where(c => c.NotAfter > now)];
+        var issued = new IssuedCertificate(certificate.SerialNumber, now, certificate.NotAfter.ToUniversalTime());
+        var record = new NodeCertificateRecord(node, [.. kept, issued]);
+        var put = new TxnOp.Put(key, JsonSerializer.SerializeToUtf8Bytes(record, SecurityJson.Default.NodeCertificateRecord));
+        var compare = kv is null ? Compare.Missing(key) : Compare.ModRevision(key, CompareOp.Equal, kv.ModRevision);
+        return (compare, put, kept);
     }
 
     /// <summary>

@@ -130,6 +130,32 @@ internal sealed class ServerHost : IAsyncDisposable
         return item;
     }
 
+    /// <summary>
+    /// What callers' requests may change (nodes, API keys, join tokens, node certificates and revocations, services,
+    /// stacks, and the events that name a key, node or server), as text to compare before and after a refused request;
+    /// the server's own background writes (leases, health, alarms, leadership events) are left out.
+    /// </summary>
+    public async Task<string> CallerStateAsync()
+    {
+        var text = new StringBuilder();
+        foreach (var prefix in new[] { "/corral/nodes/", "/corral/apikeys/", "/corral/tokens/", "/corral/nodecerts/", "/corral/revoked/", "/corral/services/", "/corral/stacks/" })
+        {
+            foreach (var kv in (await State.Store.RangeAsync(prefix, null, CancellationToken.None)).Kvs)
+            {
+                text.Append(kv.Key).Append('@').Append(kv.ModRevision).Append('\n');
+            }
+        }
+        foreach (var kv in (await State.Store.RangeAsync("/corral/events/", null, CancellationToken.None)).Kvs)
+        {
+            var actor = JsonSerializer.Deserialize(kv.Value.Span, CoreJson.Default.ClusterEvent)!.Actor;
+            if (actor.StartsWith("key:", StringComparison.Ordinal) || actor.StartsWith("node:", StringComparison.Ordinal) || actor.StartsWith("server:", StringComparison.Ordinal))
+            {
+                text.Append(kv.Key).Append('\n');
+            }
+        }
+        return text.ToString();
+    }
+
     public static StringContent Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
         new(JsonSerializer.Serialize(value, type), Encoding.UTF8, "application/json");
 
