@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using Corral.Agent.ControlPlane;
 using Corral.Agent.Runtime;
+using Corral.Core;
 using Corral.Core.Security;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,7 @@ namespace Corral.Cli;
 internal static partial class AgentCommand
 {
     /// <summary>
-    /// Runs this machine as a node of a cluster: joins with <c>--token</c> on the first start (storing the identity and
+    /// Runs this machine as a node of a cluster: joins with a join token (<c>--token-file</c>, <c>$CORRAL_JOIN_TOKEN</c> or <c>--token</c>) on the first start (storing the identity and
     /// labels in the data dir; <c>--label</c> on a later start replaces the stored labels), then registers, heartbeats and runs its assignments until SIGTERM/SIGINT (replicas keep running).
     /// </summary>
     private static async Task<int> RunNodeAsync(ParseResult parse, AgentJoinOptions join, string dataDir, string? socket, (int First, int Last) ports, LogLevel level, CancellationToken cancellationToken)
@@ -41,7 +42,23 @@ internal static partial class AgentCommand
                 await Console.Error.WriteLineAsync($"corral agent: --label must be KEY=VALUE, got '{label}'").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
+            if ((Names.CheckLabel(parts[0], "label name") ?? Names.CheckLabel(parts[1], "label value")) is { } labelError)
+            {
+                await Console.Error.WriteLineAsync($"corral agent: --label {Names.Quote(label)}: {labelError}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
             labels[parts[0]] = parts[1];
+        }
+        var (tokenSource, tokenFailure) = await join.Token.ResolveAsync(parse, "corral agent", Console.Error).ConfigureAwait(false);
+        if (tokenFailure is { } failure)
+        {
+            return failure;
+        }
+        if (tokenSource is not null && tokenSource.From.StartsWith('$') && NodeIdentity.Exists(dataDir))
+        {
+            // The environment is ambient (a unit file keeps it for every start): once joined, the stored identity is used.
+            await Console.Error.WriteLineAsync($"corral agent: {JoinTokenOptions.Variable} is ignored: {dataDir} has joined already").ConfigureAwait(false);
+            tokenSource = null;
         }
 
         Directory.CreateDirectory(dataDir);
@@ -52,24 +69,29 @@ internal static partial class AgentCommand
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 
         NodeIdentity identity;
-        if (parse.GetValue(join.Token) is { } tokenText)
+        if (tokenSource is not null)
         {
             if (NodeIdentity.Exists(dataDir))
             {
-                await Console.Error.WriteLineAsync($"corral agent: {dataDir} has already joined a cluster (as node '{NodeIdentity.Load(dataDir).NodeName}'); start without --token, or use a new data dir to join again").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"corral agent: {dataDir} has already joined a cluster (as node '{NodeIdentity.Load(dataDir).NodeName}'); start without {tokenSource.From}, or use a new data dir to join again").ConfigureAwait(false);
                 return ExitCodes.Conflict;
             }
             if (server is null)
             {
-                await Console.Error.WriteLineAsync("corral agent: joining needs --server https://HOST:PORT as well as --token").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"corral agent: joining needs --server https://HOST:PORT as well as the join token ({tokenSource.From})").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
-            if (!JoinToken.TryParse(tokenText, out var token, out var tokenError))
+            if (!JoinToken.TryParse(tokenSource.Text, out var token, out var tokenError))
             {
-                await Console.Error.WriteLineAsync("corral agent: " + tokenError).ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"corral agent: {tokenSource.From}: {tokenError}").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
             var name = parse.GetValue(join.Name) ?? Environment.MachineName.ToLowerInvariant();
+            if (Names.CheckNode(name) is { } nameError)
+            {
+                await Console.Error.WriteLineAsync($"corral agent: {nameError}{(parse.GetValue(join.Name) is null ? " (the host name is the default: give --name)" : "")}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
             try
             {
                 identity = await NodeJoiner.JoinAsync(server, token, name, labels, stop.Token, message => HostLog.JoinProgress(logger, message)).ConfigureAwait(false);
@@ -116,7 +138,7 @@ internal static partial class AgentCommand
         }
         else
         {
-            await Console.Error.WriteLineAsync($"corral agent: {dataDir} has not joined a cluster: give --server https://HOST:PORT and --token (see 'corral node token create'), or --tasks FILE").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"corral agent: {dataDir} has not joined a cluster: give --server https://HOST:PORT and a join token (--token-file FILE, ${JoinTokenOptions.Variable} or --token; see 'corral node token create'), or --tasks FILE").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 

@@ -21,7 +21,7 @@ internal static partial class AgentCommand
         var ports = new Option<string?>("--ports") { Description = "Port range handed to tasks, FIRST-LAST (default 20000-32767); a node reports its size as its port capacity." };
         var join = AgentJoinOptions.Create();
         var logLevel = new LogLevelOption();
-        var command = new Command("agent", "Run this node's tasks: as a node of a cluster (--server and --token to join, then its stored identity), or from a tasks file (--tasks).");
+        var command = new Command("agent", "Run this node's tasks: as a node of a cluster (--server and a join token to join: --token-file, $CORRAL_JOIN_TOKEN or --token; then its stored identity), or from a tasks file (--tasks).");
         join.AddTo(command);
         command.Options.Add(dataDir);
         command.Options.Add(tasks);
@@ -52,9 +52,11 @@ internal static partial class AgentCommand
             }
             if (join.IsUsed(parse))
             {
-                await Console.Error.WriteLineAsync("corral agent: --tasks runs a node without a server; it cannot be combined with --server, --token, --name or --label").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("corral agent: --tasks runs a node without a server; it cannot be combined with --server, --token, --token-file, --name or --label").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
+            // Tasks inherit this process's environment: a join token in it is no business of theirs.
+            Environment.SetEnvironmentVariable(JoinTokenOptions.Variable, null);
             var tasksPath = Path.GetFullPath(parse.GetValue(tasks)!);
             var options = new AgentOptions
             {

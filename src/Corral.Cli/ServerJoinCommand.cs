@@ -10,13 +10,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Corral.Cli;
 
-/// <summary><c>corral server join URL --token T</c> and <c>corral server leave</c> (managed etcd).</summary>
+/// <summary><c>corral server join URL --token-file F</c> and <c>corral server leave</c> (managed etcd).</summary>
 internal static class ServerJoinCommand
 {
     public static Command CreateJoin()
     {
         var url = new Argument<string>("URL") { Description = "A server of the cluster, https://HOST:PORT." };
-        var token = new Option<string>("--token") { Description = "A join token with role server ('corral node token create --role server').", Required = true };
+        var token = JoinTokenOptions.Create("A join token with role server ('corral node token create --role server')");
         var dataDir = new Option<string>("--data-dir") { Description = "Where this server keeps its CA, certificates and etcd member.", Required = true };
         var name = new Option<string>("--name") { Description = "This server's name.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
         var advertise = new Option<string[]>("--advertise") { Description = "Extra IP addresses for the server certificate.", AllowMultipleArgumentsPerToken = true };
@@ -25,10 +25,11 @@ internal static class ServerJoinCommand
         var etcdPeerPort = new Option<int>("--etcd-peer-port") { Description = "The etcd member's peer port.", DefaultValueFactory = _ => ManagedEtcdConfig.DefaultPeerPort };
         var command = new Command("join", "Add this machine as a server of a cluster set up with 'server init --ha': adds an etcd member through the member API, starts it joining, then serves like 'server run' (same serving flags: --listen, --port, --vip, hooks, timing, ...).")
         {
-            url, token, dataDir, name, advertise, etcdAddress, etcdClientPort, etcdPeerPort,
+            url, dataDir, name, advertise, etcdAddress, etcdClientPort, etcdPeerPort,
         };
         // Serving flags shared with 'server run' (checked before anything joins); a joining server runs its own managed
         // etcd member, so the --store/--etcd-* connection flags are not offered.
+        token.AddTo(command);
         var run = new ServerRunFlags(includeStore: false);
         run.AddTo(command);
         command.SetAction(async (parse, ct) =>
@@ -37,9 +38,22 @@ internal static class ServerJoinCommand
             {
                 return await FailAsync(parse, $"URL '{parse.GetValue(url)}' must be https://HOST:PORT", ExitCodes.Usage).ConfigureAwait(false);
             }
-            if (!JoinToken.TryParse(parse.GetValue(token), out var joinToken, out var tokenError))
+            var (tokenSource, tokenFailure) = await token.ResolveAsync(parse, "corral server join", parse.InvocationConfiguration.Error).ConfigureAwait(false);
+            if (tokenFailure is { } failure)
             {
-                return await FailAsync(parse, tokenError, ExitCodes.Usage).ConfigureAwait(false);
+                return failure;
+            }
+            if (tokenSource is null)
+            {
+                return await FailAsync(parse, $"needs a join token with role server: --token-file FILE, ${JoinTokenOptions.Variable} or --token", ExitCodes.Usage).ConfigureAwait(false);
+            }
+            if (!JoinToken.TryParse(tokenSource.Text, out var joinToken, out var tokenError))
+            {
+                return await FailAsync(parse, $"{tokenSource.From}: {tokenError}", ExitCodes.Usage).ConfigureAwait(false);
+            }
+            if (Names.CheckNode(parse.GetValue(name), "server name") is { } nameError)
+            {
+                return await FailAsync(parse, nameError + (parse.GetResult(name) is null or { Implicit: true } ? " (the host name is the default: give --name)" : ""), ExitCodes.Usage).ConfigureAwait(false);
             }
             var problems = new List<string>();
             if (run.Parse(parse, Path.GetFullPath(parse.GetValue(dataDir)!), problems) is not { } runOptions)

@@ -70,4 +70,24 @@ public sealed class NodeCommandTests : CliTestBase
         AssertExit(ExitCodes.NotFound, await CorralAsync("node", "rm", "n1"));
         AssertExit(ExitCodes.NotFound, await CorralAsync("node", "drain", "nope"));
     }
+
+    [Fact]
+    public async Task NodeRm_NodeThatJoinedButNeverRegistered_IsRemovedAndItsCertificateRevoked_ThenExit3()
+    {
+        using var client = Server.Client();
+        var token = await client.CreateJoinTokenAsync("10m", 1, "agent", CancellationToken.None);
+        Assert.True(Corral.Core.Security.JoinToken.TryParse(token.Token, out var parsed, out var error), error);
+        // The agent's own join code, over HTTPS with a real CSR; the node never registers.
+        _ = await Corral.Agent.ControlPlane.NodeJoiner.JoinAsync(new Uri(Server.Address), parsed, "ghost", new Dictionary<string, string>(), CancellationToken.None);
+        AssertExit(ExitCodes.NotFound, await CorralAsync("node", "show", "ghost"));
+
+        var rm = await CorralAsync("node", "rm", "ghost");
+
+        AssertOk(rm);
+        Assert.Contains("node 'ghost' removed", rm.Out, StringComparison.Ordinal);
+        var events = await CorralAsync("events", "-o", "json");
+        Assert.Contains("node 'ghost' removed before it registered; 1 certificate(s) revoked", events.Out, StringComparison.Ordinal);
+        AssertExit(ExitCodes.NotFound, await CorralAsync("node", "rm", "ghost"));
+        AssertExit(ExitCodes.NotFound, await CorralAsync("node", "rm", "never-joined"));
+    }
 }
