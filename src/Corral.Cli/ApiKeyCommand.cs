@@ -17,9 +17,9 @@ internal static class ApiKeyCommand
 
     private static Command CreateKey()
     {
-        var name = new Argument<string>("NAME") { Description = "A name for the key (events name its actions key:NAME)." };
+        var name = new Argument<string>("NAME") { Description = $"A name for the key (events name its actions key:NAME): {Names.ApiKeyRule}." };
         var role = new Option<string>("--role") { Description = "metrics (only scrape /metrics), viewer (read), operator (also deploy, scale, restart, drain) or admin (also keys, node removal).", Required = true };
-        role.AcceptOnlyFromAmong("metrics", "viewer", "operator", "admin");
+        role.AcceptOnlyFromAmong([.. Names.ApiKeyRoles]);
         var command = new Command("create", "Create an API key; its token is printed once and cannot be shown again.") { name, role };
         var options = ClientOptions.AddTo(command);
         ClientAction.Set(command, options, async (context, cancellationToken) =>

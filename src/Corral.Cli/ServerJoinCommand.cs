@@ -102,7 +102,8 @@ internal static class ServerJoinCommand
             }
             catch (JoinException e)
             {
-                return await FailAsync(parse, e.Message, ExitCodes.Failure).ConfigureAwait(false);
+                // No status and an inner exception: the server did not answer (as 'corral agent' maps it).
+                return await FailAsync(parse, e.Message, e.Status is null && e.InnerException is not null ? ExitCodes.Unavailable : ExitCodes.Failure).ConfigureAwait(false);
             }
             catch (HttpRequestException e)
             {

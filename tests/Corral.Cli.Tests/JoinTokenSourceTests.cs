@@ -160,15 +160,15 @@ public sealed class JoinTokenSourceTests : CliTestBase, IDisposable
         Assert.True(badName.ExitCode == ExitCodes.Usage, badName.Output);
         Assert.Contains("server name '-s3' must be", badName.Output, StringComparison.Ordinal);
 
-        // Past the token, nothing answers at port 1 ('cannot reach'). Only the argument is warned about.
+        // Past the token, nothing answers at port 1: exit 6 (docs/cli.md; it was 1). Only the argument is warned about.
         var argument = await RunAsync("sj-arg", [.. common, "--token", token]);
-        Assert.True(argument.ExitCode == ExitCodes.Failure && argument.Output.Contains("cannot reach https://127.0.0.1:1/", StringComparison.Ordinal), argument.Output);
+        Assert.True(argument.ExitCode == ExitCodes.Unavailable && argument.Output.Contains("cannot reach https://127.0.0.1:1/", StringComparison.Ordinal), argument.Output);
         Assert.Contains("corral server join: " + Warning, argument.Output, StringComparison.Ordinal);
         var fromFile = await RunAsync("sj-file", [.. common, "--token-file", file]);
-        Assert.True(fromFile.ExitCode == ExitCodes.Failure && fromFile.Output.Contains("cannot reach https://127.0.0.1:1/", StringComparison.Ordinal), fromFile.Output);
+        Assert.True(fromFile.ExitCode == ExitCodes.Unavailable && fromFile.Output.Contains("cannot reach https://127.0.0.1:1/", StringComparison.Ordinal), fromFile.Output);
         Assert.DoesNotContain("warning", fromFile.Output, StringComparison.Ordinal);
         var fromEnvironment = await RunAsync("sj-env", common, new Dictionary<string, string> { ["CORRAL_JOIN_TOKEN"] = token });
-        Assert.True(fromEnvironment.ExitCode == ExitCodes.Failure && fromEnvironment.Output.Contains("cannot reach https://127.0.0.1:1/", StringComparison.Ordinal), fromEnvironment.Output);
+        Assert.True(fromEnvironment.ExitCode == ExitCodes.Unavailable && fromEnvironment.Output.Contains("cannot reach https://127.0.0.1:1/", StringComparison.Ordinal), fromEnvironment.Output);
         Assert.DoesNotContain("warning", fromEnvironment.Output, StringComparison.Ordinal);
     }
 
