@@ -54,6 +54,15 @@ public static class Names
     /// <summary>True for a well-formed label name or value.</summary>
     public static bool IsValidLabel(string? text) => Matches(text, LabelMaxLength, slash: true);
 
+    /// <summary>
+    /// True for the form of the ids the servers generate for API keys and join tokens: 12 lower-case hex digits.
+    /// </summary>
+    public static bool IsValidId(string? id) => id is { Length: 12 } && id.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    /// <summary>Null for a well-formed API key or join token id; otherwise why not.</summary>
+    public static string? CheckId(string? id, string what) =>
+        IsValidId(id) ? null : $"{what} {Quote(id)} is not an id: ids are 12 lower-case hex digits";
+
     /// <summary>True when <paramref name="role"/> is exactly one of <see cref="ApiKeyRoles"/>.</summary>
     public static bool IsApiKeyRole(string? role) => role is not null && ApiKeyRoles.Contains(role, StringComparer.Ordinal);
 

@@ -14,7 +14,8 @@ public sealed class NodeTokenCommandTests : CliTestBase
         var created = JsonSerializer.Deserialize((await CorralAsync("node", "token", "create", "-o", "json")).Out, CoreJson.Default.JoinTokenCreated)!;
         var ls = await CorralAsync("node", "token", "ls");
         var revoke = await CorralAsync("node", "token", "revoke", created.Info.Id);
-        var revokeUnknown = await CorralAsync("node", "token", "revoke", "nope");
+        var revokeUnknown = await CorralAsync("node", "token", "revoke", "0123456789ab");
+        var revokeMalformed = await CorralAsync("node", "token", "revoke", "nope");
         var json = await CorralAsync("node", "token", "ls", "-o", "json");
 
         AssertOk(create);
@@ -26,6 +27,8 @@ public sealed class NodeTokenCommandTests : CliTestBase
         Assert.DoesNotContain(parsed.Secret, ls.Out, StringComparison.Ordinal);
         AssertOk(revoke);
         AssertExit(ExitCodes.NotFound, revokeUnknown);
+        AssertExit(ExitCodes.Failure, revokeMalformed);
+        Assert.Contains("'nope' is not an id: ids are 12 lower-case hex digits", revokeMalformed.Error, StringComparison.Ordinal);
         var tokens = JsonSerializer.Deserialize(json.Out, CoreJson.Default.ListJoinTokenView)!;
         Assert.NotNull(tokens.Single(t => t.Id == created.Info.Id).RevokedAt);
         Assert.Null(tokens.Single(t => t.Id == parsed.Id).RevokedAt);

@@ -216,7 +216,8 @@ public sealed class ReadCommandTests : CliTestBase
         var asCi = await CorralAsAsync(token, "svc", "ls");
         var revoke = await CorralAsync("apikey", "revoke", created.Key.Id);
         var asRevoked = await CorralAsAsync(created.Token, "svc", "ls");
-        var revokeUnknown = await CorralAsync("apikey", "revoke", "nope");
+        var revokeUnknown = await CorralAsync("apikey", "revoke", "0123456789ab");
+        var revokeMalformed = await CorralAsync("apikey", "revoke", "nope");
         var json = await CorralAsync("apikey", "ls", "-o", "json");
 
         AssertOk(create);
@@ -230,6 +231,8 @@ public sealed class ReadCommandTests : CliTestBase
         AssertOk(revoke);
         AssertExit(ExitCodes.Unauthorized, asRevoked);
         AssertExit(ExitCodes.NotFound, revokeUnknown);
+        AssertExit(ExitCodes.Failure, revokeMalformed);
+        Assert.Contains("'nope' is not an id: ids are 12 lower-case hex digits", revokeMalformed.Error, StringComparison.Ordinal);
         var keys = JsonSerializer.Deserialize(json.Out, CoreJson.Default.ListApiKeyView)!;
         Assert.NotNull(keys.Single(k => k.Id == created.Key.Id).RevokedAt);
     }

@@ -70,7 +70,9 @@ internal static class JoinEndpoints
             var caller = ApiAuth.CallerOf(http);
             return await tokens.RevokeAsync(id, caller.Actor, ct).ConfigureAwait(false)
                 ? Results.NoContent()
-                : ApiProblems.NotFound($"no join token with id {Names.Quote(id)}");
+                : Names.CheckId(id, "join token id") is { } broken
+                    ? ApiProblems.BadRequest(broken, [new FieldError("id", broken)])
+                    : ApiProblems.NotFound($"no join token with id '{id}'");
         }).RequireRole(Role.Admin);
 
         // The cluster CA (public), for a joining node to check against its token's pin before it trusts the server.

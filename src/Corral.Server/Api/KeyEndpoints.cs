@@ -48,7 +48,9 @@ internal static class KeyEndpoints
             var caller = ApiAuth.CallerOf(http);
             return await keys.RevokeAsync(id, caller.Actor, ct).ConfigureAwait(false)
                 ? Results.NoContent()
-                : ApiProblems.NotFound($"no API key with id {Names.Quote(id)}");
+                : Names.CheckId(id, "API key id") is { } broken
+                    ? ApiProblems.BadRequest(broken, [new FieldError("id", broken)])
+                    : ApiProblems.NotFound($"no API key with id '{id}'");
         }).RequireRole(Role.Admin);
     }
 

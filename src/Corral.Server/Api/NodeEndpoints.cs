@@ -89,11 +89,13 @@ internal static class NodeEndpoints
     }
 
     /// <summary>
-    /// 404 for a node name no node has. A name that breaks the node name rule is 404 too (no node can have it), with
-    /// the rule in the detail; nodes are always found by their exact name.
+    /// The answer for a node name no node has: 404, or 400 naming <c>name</c> when no node can have it (it breaks the
+    /// node name rule). Asked only after the lookup, so that a node named under an earlier rule stays addressable.
     /// </summary>
     internal static IResult NotFound(string name) =>
-        Names.CheckNode(name) is { } broken ? ApiProblems.NotFound($"no node {Names.Quote(name)}: {broken}") : ApiProblems.NotFound($"no node '{name}'");
+        Names.CheckNode(name) is { } broken
+            ? ApiProblems.BadRequest($"no node can be named {Names.Quote(name)}", [new FieldError("name", broken)])
+            : ApiProblems.NotFound($"no node '{name}'");
 
     /// <summary>Read-modify-write of one node with a compare on its mod revision; no write when nothing changes.</summary>
     private static async Task<IResult> UpdateAsync(

@@ -139,25 +139,42 @@ public sealed class NameRuleTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("GET", "/v1/nodes/a%0Ab")]
-    [InlineData("POST", "/v1/nodes/a%0Ab/drain")]
-    [InlineData("POST", "/v1/nodes/-rf/undrain")]
-    [InlineData("DELETE", "/v1/nodes/a%0Ab")]
-    [InlineData("DELETE", "/v1/nodes/%2E%2E%2Fx")]
-    [InlineData("DELETE", "/v1/nodes/LONG")]
-    [InlineData("DELETE", "/v1/apikeys/..%2Fx")]
-    [InlineData("DELETE", "/v1/apikeys/a%0Ab")]
-    [InlineData("DELETE", "/v1/tokens/a%0Ab")]
-    public async Task Path_NameNoObjectCanHave_Is404Problem_AndChangesNothing(string method, string path)
+    [InlineData("GET", "/v1/nodes/a%0Ab", "name")]
+    [InlineData("POST", "/v1/nodes/a%0Ab/drain", "name")]
+    [InlineData("POST", "/v1/nodes/-rf/undrain", "name")]
+    [InlineData("DELETE", "/v1/nodes/a%0Ab", "name")]
+    [InlineData("DELETE", "/v1/nodes/%2E%2E%2Fx", "name")]
+    [InlineData("DELETE", "/v1/nodes/LONG", "name")]
+    [InlineData("DELETE", "/v1/apikeys/..%2Fx", "id")]
+    [InlineData("DELETE", "/v1/apikeys/a%0Ab", "id")]
+    [InlineData("DELETE", "/v1/apikeys/0123456789AB", "id")]
+    [InlineData("DELETE", "/v1/tokens/a%0Ab", "id")]
+    [InlineData("DELETE", "/v1/tokens/LONG", "id")]
+    public async Task Path_NameNoObjectCanHave_Is400NamingTheParameter_AndChangesNothing(string method, string path, string field)
     {
         using var admin = _server.Client(_server.AdminToken);
         var before = await _server.CallerStateAsync();
 
         using var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path.Replace("LONG", new string('a', 300), StringComparison.Ordinal)));
 
+        var text = await AssertBadRequestAsync(response, field);
+        Assert.DoesNotContain("\n", text, StringComparison.Ordinal);
+        Assert.Equal(before, await _server.CallerStateAsync());
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/nodes/web-3")]
+    [InlineData("DELETE", "/v1/nodes/web-3")]
+    [InlineData("DELETE", "/v1/apikeys/0123456789ab")]
+    [InlineData("DELETE", "/v1/tokens/0123456789ab")]
+    public async Task Path_WellFormedNameNoObjectHas_Is404Problem(string method, string path)
+    {
+        using var admin = _server.Client(_server.AdminToken);
+
+        using var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(before, await _server.CallerStateAsync());
     }
 
     [Fact]
