@@ -42,14 +42,11 @@ public static partial class StackParser
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     internal static partial Regex EnvNamePattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$")]
-    internal static partial Regex LabelPattern();
-
     /// <summary>True for a valid stack or service name: lower-case letters, digits and '-', starting with a letter, at most 63.</summary>
     public static bool IsValidName(string? text) => text is not null && NamePattern().IsMatch(text);
 
     /// <summary>True when <paramref name="text"/> is a valid label name or value (the rule stack files use: letters, digits, '.', '_', '/', '-'; at most 63).</summary>
-    public static bool IsValidLabel(string? text) => text is not null && LabelPattern().IsMatch(text);
+    public static bool IsValidLabel(string? text) => Names.IsValidLabel(text);
 
     private sealed partial class Reader(string file)
     {
@@ -586,12 +583,12 @@ public static partial class StackParser
             foreach (var (k, v) in map.Children)
             {
                 var key = KeyText(k);
-                if (!LabelPattern().IsMatch(key))
+                if (!Names.IsValidLabel(key))
                 {
                     Error(k, $"{path}.{key}", "not a valid label name (letters, digits, '.', '_', '/', '-'; at most 63)");
                     continue;
                 }
-                if (v is not YamlScalarNode { Value: { } value } || !LabelPattern().IsMatch(value))
+                if (v is not YamlScalarNode { Value: { } value } || !Names.IsValidLabel(value))
                 {
                     Error(v, $"{path}.{key}", "expected a label value (letters, digits, '.', '_', '/', '-'; at most 63)");
                     continue;
@@ -645,9 +642,9 @@ public static partial class StackParser
         {
             if (node is YamlScalarNode { Value: { Length: > 0 } value } && !IsNull(node))
             {
-                if (value.AsSpan().IndexOfAnyInRange('\0', '\x1f') is var control and >= 0 || (control = value.IndexOf('\x7f', StringComparison.Ordinal)) >= 0)
+                if (Names.CheckNoControl(value) is { } control)
                 {
-                    Error(node, path, $"must not contain control characters; found U+{(int)value[control]:X4} at character {control + 1}");
+                    Error(node, path, "must not contain control characters: it " + control);
                     return null;
                 }
                 return value;

@@ -137,12 +137,17 @@ internal static class JoinEndpoints
         // Renewal: authenticated by the node's current certificate (mTLS), for that node only, before it expires.
         api.MapPost("/agent/renew", async (HttpContext http, AgentIdentity identity, RevokedCertificates revoked, NodeCertificates certificates, ILogger<NodeCertificates> logger, CancellationToken ct) =>
         {
+            // Authenticate first, always (as every agent endpoint): no certificate or a revoked one is 401 before the body is read.
+            await revoked.WaitReadyAsync(ct).ConfigureAwait(false);
+            if (!identity.Authenticate(http, out var deniedTitle, out var deniedDetail))
+            {
+                return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: deniedTitle, detail: deniedDetail);
+            }
             var (body, error) = await ApiProblems.ReadJsonAsync(http.Request, CoreJson.Default.CertificateRenewRequest).ConfigureAwait(false);
             if (error is not null)
             {
                 return error;
             }
-            await revoked.WaitReadyAsync(ct).ConfigureAwait(false);
             var node = identity.Resolve(http, body!.Node, out var status, out var title, out var detail);
             if (node is null)
             {
