@@ -118,7 +118,8 @@ public sealed class CorralClientTests : IAsyncLifetime
         var listed = await admin.ListApiKeysAsync(None);
         await admin.RevokeApiKeyAsync(created.Key.Id, None);
         var refused = await Assert.ThrowsAsync<CorralApiException>(() => ci.GetStatusAsync(None));
-        var missing = await Assert.ThrowsAsync<CorralApiException>(() => admin.RevokeApiKeyAsync("no-such-key", None));
+        var missing = await Assert.ThrowsAsync<CorralApiException>(() => admin.RevokeApiKeyAsync("0123456789ab", None));
+        var malformed = await Assert.ThrowsAsync<CorralApiException>(() => admin.RevokeApiKeyAsync("no-such-key", None));
 
         Assert.Equal("operator", created.Key.Role);
         Assert.StartsWith("crl_", created.Token, StringComparison.Ordinal);
@@ -126,6 +127,7 @@ public sealed class CorralClientTests : IAsyncLifetime
         Assert.Contains(listed, k => k.Id == created.Key.Id && k.Name == "ci" && k.RevokedAt is null);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
         Assert.Equal(HttpStatusCode.NotFound, missing.Status);
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.Status); // no key can have that id (12 hex digits)
     }
 
     [Fact]

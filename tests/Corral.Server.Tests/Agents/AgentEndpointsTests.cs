@@ -38,7 +38,6 @@ public class AgentEndpointsTests
     [InlineData("/v1/agent/heartbeat", "{}")]
     [InlineData("/v1/agent/register", "{\"node\": \"..\"}")]
     [InlineData("/v1/agent/logs", "not json")]
-    [InlineData("/v1/agent/renew", "{}")]
     public async Task AgentEndpoints_BadBodyWithoutCertificate_Is401(string path, string body)
     {
         await using var host = await AgentHost.StartAsync();

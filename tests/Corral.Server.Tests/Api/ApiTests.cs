@@ -169,7 +169,7 @@ public sealed class ApiTests : IAsyncLifetime
     {
         using var admin = _server.Client(_server.AdminToken);
         await DeployAsync(admin, Shop);
-        var before = await _server.RequestStateAsync();
+        var before = await _server.CallerStateAsync();
 
         var response = await admin.PutAsync("/v1/services/web/scale", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
@@ -179,7 +179,7 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Equal(field, error.GetProperty("field").GetString());
         Assert.Contains(message, error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(3, (await admin.GetFromJsonAsync("/v1/services/web", CoreJson.Default.ServiceView))!.Desired);
-        Assert.Equal(before, await _server.RequestStateAsync());
+        Assert.Equal(before, await _server.CallerStateAsync());
     }
 
     /// <summary>Issue 12 defect 1: the OpenAPI document marks the members a body must have, and allows no others.</summary>
@@ -206,13 +206,25 @@ public sealed class ApiTests : IAsyncLifetime
         Assert.Equal(["yaml"], deploy.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
     }
 
+    /// <summary>Issue 12 defect 6: certificate renewal judged the body first ({} without a certificate was 400).</summary>
+    [Fact]
+    public async Task Renew_BadBodyWithoutCertificate_Is401()
+    {
+        using var anonymous = _server.Client();
+
+        using var response = await anonymous.PostAsync("/v1/agent/renew", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("client certificate", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     /// <summary>Issue 12 defect 2: each of these answered 500; now a 400 or 413 that says where, and nothing changes.</summary>
     [Fact]
     public async Task OversizedOrBrokenInput_Is4xxNamingTheFieldOrLine_NothingChanges()
     {
         using var admin = _server.Client(_server.AdminToken);
         await DeployAsync(admin, Shop);
-        var before = await _server.RequestStateAsync();
+        var before = await _server.CallerStateAsync();
 
         // A 10 MB env value: over the API's body limit.
         var hugeEnv = Shop.Replace("    health: { http: /health }", "    health: { http: /health }\n    env: { BIG: \"" + new string('x', 10_000_000) + "\" }", StringComparison.Ordinal);
@@ -249,7 +261,7 @@ public sealed class ApiTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync("/v1/services/" + bad)).StatusCode);
         }
 
-        Assert.Equal(before, await _server.RequestStateAsync());
+        Assert.Equal(before, await _server.CallerStateAsync());
         Assert.Equal(2, (await admin.GetFromJsonAsync("/v1/services", CoreJson.Default.ListServiceView))!.Count);
     }
 
@@ -263,7 +275,7 @@ public sealed class ApiTests : IAsyncLifetime
         using var admin = _server.Client(_server.AdminToken);
         var yaml = new System.Text.StringBuilder("stack: bomb\nx-big: &big \"").Append('z', 1_000_000).Append("\"\nservices:\n  web:\n    command: sleep\n    args: [");
         yaml.AppendJoin(", ", Enumerable.Repeat("*big", 200)).Append("]\n");
-        var before = await _server.RequestStateAsync();
+        var before = await _server.CallerStateAsync();
 
         var deploy = await DeployAsync(admin, yaml.ToString());
         var diff = await DeployAsync(admin, yaml.ToString(), path: "/v1/stacks/diff");
@@ -274,7 +286,7 @@ public sealed class ApiTests : IAsyncLifetime
         var error = deploy.Problem.GetProperty("errors")[0];
         Assert.Contains("aliases expanded", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(6, error.GetProperty("line").GetInt32());
-        Assert.Equal(before, await _server.RequestStateAsync());
+        Assert.Equal(before, await _server.CallerStateAsync());
     }
 
     [Fact]

@@ -43,22 +43,6 @@ internal sealed class ServerHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>
-    /// What API requests write and controllers do not: every key (with its modification revision) of services, stacks,
-    /// API keys, join tokens, node certificates and revocations. Equal before and after a refused request means it changed nothing.
-    /// </summary>
-    public async Task<string> RequestStateAsync()
-    {
-        var lines = new List<string>();
-        foreach (var prefix in new[] { Corral.Server.State.Keys.Services, Corral.Server.State.Keys.Stacks, Corral.Server.State.Keys.ApiKeys,
-            Corral.Server.State.Keys.JoinTokens, Corral.Server.State.Keys.NodeCertificates, Corral.Server.State.Keys.RevokedCertificates })
-        {
-            var range = await State.Store.RangeAsync(prefix);
-            lines.AddRange(range.Kvs.Select(kv => $"{kv.Key}@{kv.ModRevision}"));
-        }
-        return string.Join("\n", lines);
-    }
-
     public HttpClient Client(string? token = null, bool followRedirects = true)
     {
         var handler = new SocketsHttpHandler { AllowAutoRedirect = followRedirects };
