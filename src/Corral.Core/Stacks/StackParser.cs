@@ -72,8 +72,7 @@ public static partial class StackParser
             }
             catch (YamlException e)
             {
-                var message = e.InnerException?.Message ?? e.Message;
-                Errors.Add(new StackError(file, (int)e.Start.Line, (int)e.Start.Column, "", "not valid YAML: " + StripLocation(message)));
+                YamlError(e);
                 return null;
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException or IndexOutOfRangeException)
@@ -211,8 +210,7 @@ public static partial class StackParser
             }
             catch (YamlException e)
             {
-                var message = e.InnerException?.Message ?? e.Message;
-                Errors.Add(new StackError(file, (int)e.Start.Line, (int)e.Start.Column, "", "not valid YAML: " + StripLocation(message)));
+                YamlError(e);
                 return false;
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException or IndexOutOfRangeException)
@@ -780,6 +778,9 @@ public static partial class StackParser
             node is YamlScalarNode { Style: ScalarStyle.Plain, Value: "" or "~" or "null" or "Null" or "NULL" };
 
         private static string KeyText(YamlNode key) => (key as YamlScalarNode)?.Value ?? key.ToString();
+
+        private void YamlError(YamlException e) =>
+            Errors.Add(new StackError(file, (int)e.Start.Line, (int)e.Start.Column, "", "not valid YAML: " + StripLocation(e.InnerException?.Message ?? e.Message)));
 
         private static string StripLocation(string message)
         {

@@ -62,8 +62,7 @@ public sealed class AgentIdentity
         {
             status = StatusCodes.Status401Unauthorized;
             title = RevokedTitle;
-            error = $"the certificate of node '{identity}' (serial {revocation.Serial}) was revoked at {revocation.RevokedAt:u} by {revocation.RevokedBy} "
-                + "when the node was removed ('corral node rm'); join again with a new token ('corral node token create')";
+            error = RevokedDetail(identity, revocation);
             return null;
         }
         status = StatusCodes.Status200OK;
@@ -89,12 +88,15 @@ public sealed class AgentIdentity
         if (_revoked.Find(certificate) is { } revocation)
         {
             title = RevokedTitle;
-            error = $"the certificate of node '{certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false)}' (serial {revocation.Serial}) was revoked at {revocation.RevokedAt:u} by {revocation.RevokedBy} "
-                + "when the node was removed ('corral node rm'); join again with a new token ('corral node token create')";
+            error = RevokedDetail(certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false), revocation);
             return false;
         }
         title = "";
         error = "";
         return true;
     }
+
+    private static string RevokedDetail(string node, RevokedCertificate revocation) =>
+        $"the certificate of node '{node}' (serial {revocation.Serial}) was revoked at {revocation.RevokedAt:u} by {revocation.RevokedBy} "
+        + "when the node was removed ('corral node rm'); join again with a new token ('corral node token create')";
 }
