@@ -177,7 +177,18 @@ public sealed class CorralClientTests : IAsyncLifetime
     public async Task Events_BlockingQuery_ReturnsWhenAnEventArrives()
     {
         using var client = _server.Client();
+        // The server records its own events just after it starts (leadership): wait until the log is quiet first.
         var head = await client.GetEventsAsync(0, null, null, None);
+        for (var i = 0; i < 50; i++)
+        {
+            await Task.Delay(300);
+            var again = await client.GetEventsAsync(0, null, null, None);
+            if (again.Index == head.Index)
+            {
+                break;
+            }
+            head = again;
+        }
 
         var waiting = client.GetEventsAsync(head.Index, TimeSpan.FromMinutes(1), null, None);
         await Task.Delay(200);
